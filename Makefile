@@ -1,0 +1,37 @@
+# The two commands for a fresh machine: `make run` and `make test`.
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup run test test-fast ingest eval bench clean
+
+setup: $(STAMP)
+
+# Editable install, so corpus/, prompts/ and evals/ are read from the checkout.
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PIP) install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+run: setup
+	$(VENV)/bin/planchat serve --host 127.0.0.1 --port 8000
+
+ingest: setup
+	$(VENV)/bin/planchat ingest
+
+# pytest exit code 5 means "no tests ran": that is a failure here, never a pass.
+test: setup
+	@$(PY) -m pytest; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; \
+	exit $$rc
+
+# Unit tests only (no real model, no subprocesses).
+test-fast: setup
+	$(PY) -m pytest -m "not integration and not e2e"
+
+eval: setup
+	$(VENV)/bin/planchat eval evals/sets/core.jsonl --config bm25 --config dense --config hybrid
+
+clean:
+	rm -rf $(VENV) data .cache test-artifacts

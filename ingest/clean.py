@@ -1,0 +1,172 @@
+"""Cleaning: LoadedText -> CleanText.
+
+Keeps every word of the source while removing extraction debris:
+HTML fragments (<b>, <h3 style=...>, <ul>, <sup>), markdown emphasis and
+table rules, words hyphenated across line ends, ligatures (NFKC), runs of
+whitespace, dot leaders, and page furniture (running headers/footers and
+bare page numbers that repeat on most pages of a PDF). Table rows stay one
+row per line with cells joined by " | ". Headings (markdown '#', <hN>, or
+numbered headings in text without markup) are recorded with their offsets
+so the chunker can give each chunk its heading path.
+
+The clean text is what gets stored and quoted: every citation is a
+substring of it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+
+from planchat.records import CleanText, Heading, LoadedText, PageSpan
+
+_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+_SUP = re.compile(r"<sup>\s*([^<]*?)\s*</sup>", re.IGNORECASE)
+_HEADING_TAG = re.compile(r"<h([1-6])\b[^>]*>(.*?)</h\1\s*>", re.IGNORECASE | re.DOTALL)
+_BLOCK_TAG = re.compile(r"</?(?:p|ul|ol|li|br|div|table|tr|td|th|h[1-6])\b[^>]*/?>", re.IGNORECASE)
+_ANY_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*\b[^<>]*/?>")
+_EMPHASIS = re.compile(r"(\*\*|__)(.{1,300}?)\1", re.DOTALL)
+_STAR_EMPHASIS = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
+_TABLE_RULE = re.compile(r"^[\s|:\-–—\t]*-{2,}[\s|:\-–—\t]*$")
+_INLINE_BULLET = re.compile(r"(?<=\S)[ \t]*(?=[•➤▪●■◦][ \t]*\S)")
+_HYPHEN_BREAK = re.compile(r"([A-Za-zÆØÅæøåÄÖÜäöüé])-[ \t]*\n[ \t]*(?!(?:og|eller|samt|el|til)\b)([a-zæøåäöüé])")
+_DOT_LEADER = re.compile(r"(?:\s*\.){4,}\s*|…{2,}")
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b]+")
+_MD_HEADING = re.compile(r"^(#{1,6})\s+(.*\S)\s*#*\s*$")
+_NUMBERED_HEADING = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,3})\.?\s+([A-ZÆØÅ][^.!?|]{2,90})$")
+_TITLE_LINE = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2}){0,3}\.?\s+)?[A-ZÆØÅ][^|]{1,78}$")
+_PAGE_NUMBER = re.compile(r"^(?:side\s+)?\d{1,4}(?:\s*(?:af|/)\s*\d{1,4})?$", re.IGNORECASE)
+
+
+def _strip_markup(text: str) -> str:
+    text = _SUP.sub(lambda m: m.group(1).translate(_SUPERSCRIPT) if m.group(1).isdigit() else f" ({m.group(1)})", text)
+    text = _HEADING_TAG.sub(lambda m: f"\n{'#' * int(m.group(1))} {_ANY_TAG.sub(' ', m.group(2)).strip()}\n", text)
+    text = _BLOCK_TAG.sub("\n", text)
+    text = _ANY_TAG.sub("", text)
+    text = text.replace("&amp;", "&").replace("&nbsp;", " ").replace("&lt;", "<").replace("&gt;", ">")
+    text = _EMPHASIS.sub(r"\2", text)
+    text = _STAR_EMPHASIS.sub(r"\1", text)
+    return text
+
+
+def _clean_line(line: str) -> str:
+    if "\t" in line:
+        cells = [_SPACES.sub(" ", cell).strip() for cell in line.split("\t")]
+        while cells and not cells[-1]:
+            cells.pop()
+        line = " | ".join(cells)
+    line = _DOT_LEADER.sub(" ", line)
+    return _SPACES.sub(" ", line).strip()
+
+
+def clean_page(text: str) -> str:
+    """Clean one page (or a whole text file); returns text with markdown '#'
+    heading lines still marked."""
+    text = unicodedata.normalize("NFKC", text).replace("\r\n", "\n").replace("\r", "\n")
+    text = _strip_markup(text)
+    text = _HYPHEN_BREAK.sub(r"\1\2", text)
+    text = _INLINE_BULLET.sub("\n", text)
+    lines = []
+    for raw in text.split("\n"):
+        if _TABLE_RULE.match(raw):
+            continue
+        lines.append(_clean_line(raw))
+    text = "\n".join(lines)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def _furniture(pages: list[str]) -> set[str]:
+    """Short lines that repeat on most pages (running headers/footers)."""
+    if len(pages) < 4:
+        return set()
+    counts: Counter[str] = Counter()
+    for page in pages:
+        keys = {_furniture_key(line) for line in page.split("\n") if 0 < len(line.strip()) <= 100}
+        counts.update(keys)
+    threshold = max(3, int(0.5 * len(pages) + 0.5))
+    return {key for key, n in counts.items() if n >= threshold and key}
+
+
+def _furniture_key(line: str) -> str:
+    # Page numbers inside a running footer differ from page to page.
+    return re.sub(r"\d+", "#", _SPACES.sub(" ", line).strip().lower())
+
+
+def clean(loaded: LoadedText) -> CleanText:
+    raw_pages = [p.text or "" for p in loaded.pages]
+    is_paged = loaded.pages[0].number is not None
+    furniture = _furniture(raw_pages) if is_paged else set()
+
+    out: list[str] = []
+    headings: list[Heading] = []
+    spans: list[PageSpan] = []
+    offset = 0
+    cleaned_pages = []
+    for page, raw in zip(loaded.pages, raw_pages):
+        if is_paged:
+            kept = [
+                line
+                for line in raw.split("\n")
+                if _furniture_key(line) not in furniture and not _PAGE_NUMBER.match(line.strip())
+            ]
+            raw = "\n".join(kept)
+        cleaned_pages.append((page, clean_page(raw)))
+    markup_headings = sum(1 for _, text in cleaned_pages for line in text.split("\n") if _MD_HEADING.match(line))
+    total_chars = sum(len(text) for _, text in cleaned_pages)
+    # Text without (enough) markup: recognise numbered headings and short
+    # stand-alone title lines instead.
+    infer_headings = markup_headings < total_chars / 2500
+
+    for page, text in cleaned_pages:
+        if not text:
+            continue
+        if out:
+            out.append("\n\n")
+            offset += 2
+        page_start = offset
+        lines = text.split("\n")
+        for i, line in enumerate(lines):
+            md = _MD_HEADING.match(line)
+            if md:
+                title = md.group(2).strip()
+                headings.append(Heading(start=offset, level=len(md.group(1)), title=title))
+                line = title
+            elif infer_headings:
+                level = _inferred_heading_level(lines, i)
+                if level:
+                    headings.append(Heading(start=offset, level=level, title=line))
+            out.append(line)
+            offset += len(line)
+            if i < len(lines) - 1:
+                out.append("\n")
+                offset += 1
+        spans.append(PageSpan(start=page_start, end=offset, number=_page_number(page)))
+    return CleanText(text="".join(out), headings=tuple(headings), pages=tuple(spans))
+
+
+def _inferred_heading_level(lines: list[str], i: int) -> int:
+    line = lines[i]
+    alone = (i == 0 or not lines[i - 1].strip()) and (i + 1 == len(lines) or not lines[i + 1].strip())
+    numbered = _NUMBERED_HEADING.match(line)
+    if numbered and not line.endswith(",") and ("." in numbered.group(1) or alone):
+        return numbered.group(1).count(".") + 1
+    if len(re.findall(r"\d+", line)) >= 2:  # a table row or a figure, not a title
+        return 0
+    if (
+        alone
+        and _TITLE_LINE.match(line)
+        and not line.rstrip().endswith((".", ",", ";", ":", "!", "?", "»", '"', "”"))
+        and len(line.split()) <= 10
+        and not _PAGE_NUMBER.match(line)
+    ):
+        return 2
+    return 0
+
+
+def _page_number(page) -> int | None:
+    if page.number is None:
+        return None
+    if page.label and page.label.isdigit():
+        return int(page.label)
+    return page.number

@@ -1,0 +1,134 @@
+"""Loaders: bytes of a .txt, .md or .pdf file -> LoadedText (pages of raw text).
+
+Guarantees: a file either loads with some text or raises a DocumentError
+subclass whose message says what is wrong and what to do. PDFs keep their
+page numbers (and printed page labels where the PDF defines them).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from pathlib import Path
+from typing import Callable
+
+from planchat.errors import (
+    DocumentError,
+    EmptyDocument,
+    EncryptedDocument,
+    NoTextLayer,
+    UnsupportedFileType,
+)
+from planchat.records import LoadedText, PageText
+
+log = logging.getLogger(__name__)
+
+
+def _decode_text(data: bytes, name: str) -> str:
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise DocumentError(f"{name}: the file is neither UTF-8 nor Windows-1252 text. Save it as UTF-8 and try again.")
+
+
+def load_text(data: bytes, name: str, media_type: str = "text/plain") -> LoadedText:
+    if b"\x00" in data[:4096]:
+        raise DocumentError(f"{name}: this looks like a binary file, not text. Upload a .txt, .md or .pdf file.")
+    text = _decode_text(data, name)
+    if not text.strip():
+        raise EmptyDocument(f"{name}: the file is empty. Nothing was ingested.")
+    return LoadedText(pages=(PageText(number=None, text=text),), media_type=media_type)
+
+
+def load_markdown(data: bytes, name: str) -> LoadedText:
+    return load_text(data, name, media_type="text/markdown")
+
+
+def load_pdf(data: bytes, name: str) -> LoadedText:
+    from pypdf import PdfReader
+    from pypdf.errors import FileNotDecryptedError, PdfReadError
+
+    if not data:
+        raise EmptyDocument(f"{name}: the file is empty (0 bytes). Nothing was ingested.")
+    if b"%PDF" not in data[:1024]:
+        raise DocumentError(f"{name}: this is not a PDF (no %PDF header). Upload a PDF, .txt or .md file.")
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            # An empty user password opens "protected" PDFs that only restrict printing/copying.
+            try:
+                opened = reader.decrypt("")
+            except Exception:  # pypdf raises several kinds for unsupported crypto
+                opened = 0
+            if not opened:
+                raise EncryptedDocument(
+                    f"{name}: the PDF is encrypted with a password. Remove the password (or export an "
+                    "unprotected copy) and upload it again."
+                )
+        pages = []
+        labels = _page_labels(reader)
+        for index, page in enumerate(reader.pages):
+            try:
+                text = page.extract_text() or ""
+            except FileNotDecryptedError:
+                raise
+            except Exception as exc:  # one broken page must not lose the rest
+                log.warning("%s: page %d could not be read: %s", name, index + 1, exc)
+                text = ""
+            pages.append(PageText(number=index + 1, text=text, label=labels[index] if labels else None))
+    except (EncryptedDocument, FileNotDecryptedError):
+        raise EncryptedDocument(
+            f"{name}: the PDF is encrypted with a password. Remove the password (or export an unprotected copy) "
+            "and upload it again."
+        )
+    except PdfReadError as exc:
+        raise DocumentError(f"{name}: the PDF is damaged and cannot be read ({exc}). Re-export it and try again.")
+    except DocumentError:
+        raise
+    except Exception as exc:  # pypdf surfaces broken files as many exception types
+        raise DocumentError(f"{name}: the PDF is damaged and cannot be read ({type(exc).__name__}: {exc}). "
+                            "Re-export it and try again.")
+    if not pages:
+        raise EmptyDocument(f"{name}: the PDF has no pages. Nothing was ingested.")
+    if not any(p.text.strip() for p in pages):
+        raise NoTextLayer(
+            f"{name}: the PDF has no text layer ({len(pages)} page(s), 0 characters; scanned?). "
+            "Run OCR first or upload the text."
+        )
+    return LoadedText(pages=tuple(pages), media_type="application/pdf")
+
+
+def _page_labels(reader) -> list[str] | None:
+    try:
+        labels = list(reader.page_labels)
+    except Exception:
+        return None
+    # pypdf invents "1", "2", ... when the PDF defines no labels; keep only real ones.
+    if labels == [str(i + 1) for i in range(len(labels))]:
+        return None
+    return labels
+
+
+LOADERS: dict[str, Callable[[bytes, str], LoadedText]] = {
+    ".txt": load_text,
+    ".md": load_markdown,
+    ".markdown": load_markdown,
+    ".pdf": load_pdf,
+}
+
+
+def load_bytes(data: bytes, name: str) -> LoadedText:
+    """Load by the file name's extension (``name`` is only ever used as a label)."""
+    suffix = Path(name).suffix.lower()
+    loader = LOADERS.get(suffix)
+    if loader is None:
+        raise UnsupportedFileType(
+            f"{name}: files of type '{suffix or '(none)'}' are not supported. Use .pdf, .txt or .md."
+        )
+    return loader(data, name)
+
+
+def load_path(path: Path) -> LoadedText:
+    return load_bytes(path.read_bytes(), path.name)

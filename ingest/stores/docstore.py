@@ -1,0 +1,170 @@
+"""The document store: SQLite, the source of truth for documents and chunks.
+
+Holds each document's metadata, content hash, clean text and chunk records.
+Chroma (vectors) and BM25 (terms) are derived from it and checked against
+it; a document's chunks are replaced in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Iterable, Optional
+
+from planchat.records import Chunk, DocumentMeta
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY,
+    meta TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    clean_text TEXT NOT NULL,
+    chunk_count INTEGER NOT NULL,
+    chars INTEGER NOT NULL,
+    pages INTEGER,
+    ingested_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    chunk_id TEXT PRIMARY KEY,
+    doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+    ordinal INTEGER NOT NULL,
+    record TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks(doc_id, ordinal);
+CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+def chunk_to_json(chunk: Chunk) -> str:
+    return json.dumps(asdict(chunk), ensure_ascii=False)
+
+
+def chunk_from_json(raw: str) -> Chunk:
+    data = json.loads(raw)
+    data["years"] = tuple(data.get("years") or ())
+    return Chunk(**data)
+
+
+def meta_from_json(raw: str) -> DocumentMeta:
+    data = json.loads(raw)
+    data["years"] = tuple(data.get("years") or ())
+    data["aliases"] = tuple(data.get("aliases") or ())
+    return DocumentMeta(**data)
+
+
+class DocStore:
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(SCHEMA)
+
+    # -- reads --------------------------------------------------------------
+    def document(self, doc_id: str) -> Optional[dict]:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT doc_id, meta, content_hash, chunk_count, chars, pages, ingested_at FROM documents WHERE doc_id=?",
+                (doc_id,),
+            ).fetchone()
+        return self._doc_row(row) if row else None
+
+    def documents(self) -> list[dict]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT doc_id, meta, content_hash, chunk_count, chars, pages, ingested_at FROM documents ORDER BY doc_id"
+            ).fetchall()
+        return [self._doc_row(r) for r in rows]
+
+    @staticmethod
+    def _doc_row(row) -> dict:
+        doc_id, meta, content_hash, chunk_count, chars, pages, ingested_at = row
+        return {
+            "meta": meta_from_json(meta),
+            "content_hash": content_hash,
+            "chunk_count": chunk_count,
+            "chars": chars,
+            "pages": pages,
+            "ingested_at": ingested_at,
+        }
+
+    def clean_text(self, doc_id: str) -> Optional[str]:
+        with self._lock:
+            row = self._db.execute("SELECT clean_text FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
+        return row[0] if row else None
+
+    def chunks(self, doc_id: Optional[str] = None) -> list[Chunk]:
+        with self._lock:
+            if doc_id is None:
+                rows = self._db.execute("SELECT record FROM chunks ORDER BY doc_id, ordinal").fetchall()
+            else:
+                rows = self._db.execute(
+                    "SELECT record FROM chunks WHERE doc_id=? ORDER BY ordinal", (doc_id,)
+                ).fetchall()
+        return [chunk_from_json(r[0]) for r in rows]
+
+    def chunk_ids(self) -> set[str]:
+        with self._lock:
+            return {r[0] for r in self._db.execute("SELECT chunk_id FROM chunks")}
+
+    def get_state(self, key: str) -> Optional[str]:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM state WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    # -- writes -------------------------------------------------------------
+    def set_state(self, key: str, value: str) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)", (key, value))
+
+    def put_document(
+        self, meta: DocumentMeta, content_hash: str, clean_text: str, chunks: Iterable[Chunk], pages: Optional[int]
+    ) -> None:
+        chunks = list(chunks)
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("DELETE FROM chunks WHERE doc_id=?", (meta.doc_id,))
+                self._db.execute(
+                    "INSERT OR REPLACE INTO documents (doc_id, meta, content_hash, clean_text, chunk_count, chars, "
+                    "pages, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        meta.doc_id,
+                        json.dumps(asdict(meta), ensure_ascii=False),
+                        content_hash,
+                        clean_text,
+                        len(chunks),
+                        len(clean_text),
+                        pages,
+                        time.time(),
+                    ),
+                )
+                self._db.executemany(
+                    "INSERT INTO chunks (chunk_id, doc_id, ordinal, record) VALUES (?, ?, ?, ?)",
+                    [(c.chunk_id, c.doc_id, c.ordinal, chunk_to_json(c)) for c in chunks],
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def delete_document(self, doc_id: str) -> None:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
+                self._db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

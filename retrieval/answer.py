@@ -1,0 +1,228 @@
+"""The extractive answerer: Query + ranked Passages -> Answer. No LLM.
+
+It scores the sentences and table rows of the best passages against the
+question (idf-weighted stem overlap, a bonus for figures when the question
+asks for one, a prior from the passage's rank), picks the few that answer
+it, and composes a short answer that *is* those quotes, each followed by
+its citation number, grouped by municipality when several appear.
+
+Guarantees, checked by ``verify`` before anything is returned:
+- every quote is a verbatim substring of its chunk's stored text;
+- every number in the answer text appears in a cited quote (the answer's
+  own words carry no digits);
+- when the evidence is weak, or the question names a municipality the
+  corpus has no plan for, the answer says "Det fremgår ikke af planerne…"
+  with ``abstained=True`` and the closest passages as see-also citations.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from planchat.danish import analyze, numbers_in, sentence_spans
+from planchat.records import Answer, Citation, Passage
+
+from prompts import render
+
+from .query import Query
+
+_HAS_FIGURE = re.compile(r"\d")
+_YEAR_ONLY = re.compile(r"^(19|20)\d\d$")
+MAX_QUOTE_CHARS = 600
+
+
+@dataclass
+class Candidate:
+    passage: Passage
+    passage_rank: int
+    start: int  # span within the chunk text
+    end: int
+    score: float
+    coverage: float
+    terms: frozenset[str]
+
+    @property
+    def text(self) -> str:
+        return self.passage.chunk.text[self.start : self.end]
+
+
+@dataclass(frozen=True)
+class AnswerPolicy:
+    """Thresholds, chosen on the eval set (see ARCHITECTURE.md)."""
+
+    min_coverage: float = 0.34  # share of the question's idf mass the best sentence must cover
+    min_dense_similarity: float = 0.0  # only used when the dense retriever ran
+    max_quotes: int = 3
+    relative_cutoff: float = 0.75  # further quotes must score at least this share of the best
+    per_municipality_quotes: int = 2
+
+
+class ExtractiveAnswerer:
+    def __init__(self, idf, policy: AnswerPolicy | None = None):
+        self.idf = idf  # term -> idf weight (the lexical index's)
+        self.policy = policy or AnswerPolicy()
+
+    # -- scoring ------------------------------------------------------------
+    def candidates(self, query: Query, passages: list[Passage]) -> list[Candidate]:
+        q_terms = list(dict.fromkeys(query.terms))
+        weights = {t: self.idf(t) for t in q_terms}
+        total = sum(weights.values()) or 1.0
+        out = []
+        for rank, passage in enumerate(passages):
+            text = passage.chunk.text
+            section_terms = set(analyze(passage.chunk.section)) | set(analyze(passage.chunk.context))
+            for span in sentence_spans(text):
+                sentence = text[span.start : span.end]
+                if len(sentence) > MAX_QUOTE_CHARS:
+                    continue
+                s_terms = set(analyze(sentence))
+                matched = {t for t in q_terms if t in s_terms}
+                # Terms found only in the heading path count half: they place
+                # the sentence, they do not make it an answer.
+                in_section = {t for t in q_terms if t in section_terms and t not in matched}
+                coverage = (sum(weights[t] for t in matched) + 0.5 * sum(weights[t] for t in in_section)) / total
+                figures = [n for n in numbers_in(sentence) if not _YEAR_ONLY.match(n)]
+                score = coverage
+                if query.wants_number and figures:
+                    score += 0.25
+                if len(sentence.split()) < 4 and not figures:
+                    score -= 0.3  # headings and fragments do not answer anything
+                score += 0.15 / (1 + rank)
+                out.append(Candidate(passage, rank, span.start, span.end, score, coverage, frozenset(matched)))
+        out.sort(key=lambda c: (-c.score, c.passage_rank, c.start))
+        return out
+
+    # -- composing ----------------------------------------------------------
+    def answer(self, query: Query, passages: list[Passage], *, dense_top: float | None = None) -> Answer:
+        policy = self.policy
+        if query.unknown_municipalities and not query.municipalities:
+            return self._abstain(query, passages, reason="unknown")
+        ranked = self.candidates(query, passages)
+        if not ranked or ranked[0].coverage < policy.min_coverage:
+            return self._abstain(query, passages)
+        if dense_top is not None and dense_top < policy.min_dense_similarity:
+            return self._abstain(query, passages)
+
+        best = ranked[0].score
+        chosen: list[Candidate] = []
+        per_muni: dict[str, int] = {}
+        covered: set[str] = set()
+        spanning = query.spanning or len(query.municipalities) > 1
+        limit = policy.max_quotes + (2 if spanning else 0)
+        for cand in ranked:
+            if len(chosen) >= limit:
+                break
+            muni = cand.passage.chunk.municipality
+            if chosen and cand.score < policy.relative_cutoff * best and not (spanning and muni not in per_muni):
+                continue
+            if spanning and muni not in per_muni and cand.coverage < policy.min_coverage:
+                continue
+            if per_muni.get(muni, 0) >= policy.per_municipality_quotes:
+                continue
+            if any(_overlaps(cand, other) or cand.text == other.text for other in chosen):
+                continue
+            # A further quote from the same municipality must add something.
+            if chosen and muni in per_muni and cand.terms <= covered and not (query.wants_number and _HAS_FIGURE.search(cand.text)):
+                continue
+            chosen.append(cand)
+            per_muni[muni] = per_muni.get(muni, 0) + 1
+            covered |= cand.terms
+        return self._compose(query, chosen)
+
+    def _compose(self, query: Query, chosen: list[Candidate]) -> Answer:
+        # Order: municipalities by their best quote; within one, document order.
+        order: list[str] = []
+        for cand in chosen:
+            if cand.passage.chunk.municipality not in order:
+                order.append(cand.passage.chunk.municipality)
+        citations: list[Citation] = []
+        lines = []
+        for muni in order:
+            group = sorted(
+                (c for c in chosen if c.passage.chunk.municipality == muni),
+                key=lambda c: (c.passage.chunk.doc_id, c.passage.chunk.start + c.start),
+            )
+            quotes = []
+            for cand in group:
+                citation = _citation(len(citations) + 1, cand.passage, cand.start, cand.end, "evidence")
+                citations.append(citation)
+                quotes.append(f"«{citation.quote}» [{citation.n}]")
+            lines.append(render("answer_line", query.lang, municipality=muni, quotes=" ".join(quotes)))
+        answer = Answer(answer="\n".join(lines), abstained=False, citations=citations)
+        verify(answer)
+        return answer
+
+    def _abstain(self, query: Query, passages: list[Passage], reason: str = "weak") -> Answer:
+        if reason == "unknown":
+            text = render(
+                "abstain_unknown_municipality",
+                query.lang,
+                unknown=" og ".join(query.unknown_municipalities),
+                known=", ".join(query.corpus_municipalities) or "-",
+            )
+        elif query.municipalities:
+            text = render("abstain_filtered", query.lang, municipalities=" og ".join(query.municipalities))
+        else:
+            text = render("abstain", query.lang)
+        citations = []
+        for passage in passages[:3]:
+            start, end = _lead(passage.chunk.text)
+            citations.append(_citation(len(citations) + 1, passage, start, end, "see_also"))
+        if citations and reason != "unknown":
+            refs = ", ".join(f"[{c.n}]" for c in citations)
+            text = f"{text} {render('see_also', query.lang, refs=refs)}"
+        answer = Answer(answer=text, abstained=True, citations=citations if reason != "unknown" else [])
+        verify(answer)
+        return answer
+
+
+def _overlaps(a: Candidate, b: Candidate) -> bool:
+    return a.passage.chunk.chunk_id == b.passage.chunk.chunk_id and a.start < b.end and b.start < a.end
+
+
+def _lead(text: str, limit: int = 300) -> tuple[int, int]:
+    """The opening sentences of a passage, up to ``limit`` characters."""
+    spans = sentence_spans(text)
+    if not spans:
+        return 0, min(len(text), limit)
+    end = spans[0].end
+    for span in spans[1:]:
+        if span.end - spans[0].start > limit:
+            break
+        end = span.end
+    return spans[0].start, min(end, spans[0].start + max(limit, spans[0].end - spans[0].start))
+
+
+def _citation(n: int, passage: Passage, start: int, end: int, role: str) -> Citation:
+    chunk = passage.chunk
+    return Citation(
+        n=n,
+        doc_id=chunk.doc_id,
+        title=chunk.title,
+        municipality=chunk.municipality,
+        year=chunk.year,
+        section=chunk.section,
+        page=chunk.page,
+        quote=chunk.text[start:end],
+        score=round(float(passage.score), 6),
+        chunk_id=chunk.chunk_id,
+        start=chunk.start + start,
+        end=chunk.start + end,
+        role=role,
+    )
+
+
+class UnsupportedAnswer(AssertionError):
+    """An answer broke the truth rules; a bug, never shown to a user."""
+
+
+def verify(answer: Answer) -> None:
+    quotes = " \n ".join(c.quote for c in answer.citations)
+    quoted_numbers = set(numbers_in(quotes))
+    for number in numbers_in(re.sub(r"\[\d+\]", "", answer.answer)):
+        if number not in quoted_numbers:
+            raise UnsupportedAnswer(f"number {number} in the answer is in no cited quote")
+    for c in answer.citations:
+        if not c.quote or c.quote not in answer.answer and c.role == "evidence":
+            raise UnsupportedAnswer(f"citation [{c.n}] quote is not in the answer")

@@ -1,0 +1,144 @@
+"""Query analysis: a question (+ explicit filters) -> Query.
+
+Detects municipalities ("i Jammerbugt", "Vejles", aliases from the
+manifest) and years ("2014") in the question, validates explicit filters
+against the corpus, and notices municipalities the corpus holds no plan for
+(the answerer then abstains instead of answering about someone else).
+
+Explicit filters are hard: an unknown municipality or a year no plan covers
+is a 400. Years detected in the question are soft: they narrow the search
+only when some plan of the chosen municipalities covers that year (a 2023
+plan that states 2024 savings must still answer "i 2024").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Optional
+
+from planchat.danish import analyze, words
+from planchat.errors import InvalidRequest, UnknownFilter
+from planchat.municipalities import MunicipalityMatcher, national_names
+from planchat.records import DocumentMeta
+
+_YEAR = re.compile(r"(?<!\d)(19[89]\d|20[0-4]\d)(?!\d)")
+_NUMBER_QUESTION = re.compile(
+    r"\b(hvor mange|hvor stor|hvor meget|hvor højt|hvor lav|hvilket mål|hvilke mål|måltal|mål for|målet for|"
+    r"andel|procent|pct|antal|budget|besparelse|beløb|how many|how much|what share|what percentage|target|"
+    r"percent|number of|højst|mindst|maksimalt|minimum|maximum)\b",
+    re.IGNORECASE,
+)
+_SPANNING = re.compile(
+    r"\b(hvilke kommuner|hvilken kommune|alle kommuner|kommunerne|planerne|sammenlign\w*|på tværs|forskel\w*|"
+    r"which municipalities|compare|comparison|across|each municipality|both)\b",
+    re.IGNORECASE,
+)
+_ENGLISH_MARKERS = {
+    "what", "which", "how", "does", "do", "is", "are", "the", "of", "for", "target", "plan", "municipality",
+    "many", "much", "who", "when", "where", "why", "there", "their",
+}
+_DANISH_MARKERS = {"hvad", "hvilke", "hvor", "hvordan", "er", "og", "for", "i", "på", "af", "det", "den", "mål", "skal"}
+
+
+@dataclass
+class Query:
+    text: str
+    terms: list[str]  # stemmed content terms (with English glossary expansion)
+    municipalities: list[str] = field(default_factory=list)  # canonical corpus names to search
+    years: list[int] = field(default_factory=list)
+    doc_ids: Optional[list[str]] = None  # None: every document
+    unknown_municipalities: list[str] = field(default_factory=list)
+    explicit_filter: bool = False
+    wants_number: bool = False
+    spanning: bool = False
+    lang: str = "da"
+    corpus_municipalities: list[str] = field(default_factory=list)
+    vector: object = None  # filled lazily by the dense retriever
+
+
+def detect_language(text: str) -> str:
+    tokens = words(text)
+    english = sum(1 for t in tokens if t in _ENGLISH_MARKERS)
+    danish = sum(1 for t in tokens if t in _DANISH_MARKERS) + len(re.findall(r"[æøå]", text.lower()))
+    return "en" if english > danish else "da"
+
+
+class QueryAnalyzer:
+    def __init__(self, documents: dict[str, DocumentMeta]):
+        self.documents = documents
+        surfaces: dict[str, str] = {}
+        for meta in documents.values():
+            for name in (meta.municipality, meta.publisher, *meta.aliases):
+                if name:
+                    surfaces[name] = meta.municipality
+        self.corpus_municipalities = sorted({m.municipality for m in documents.values()})
+        self._lookup = {s.casefold(): canonical for s, canonical in surfaces.items()}
+        national = {s: c for s, c in national_names().items() if c not in self.corpus_municipalities}
+        self._matcher = MunicipalityMatcher({**national, **surfaces})
+
+    def resolve_municipality(self, name: str) -> str:
+        canonical = self._lookup.get(name.strip().casefold())
+        if canonical is None:
+            known = ", ".join(self.corpus_municipalities) or "(none: the index is empty)"
+            raise UnknownFilter(
+                f"municipalities: '{name}' is not in the corpus. Known municipalities: {known}."
+            )
+        return canonical
+
+    def _docs_for(self, municipalities: list[str], years: list[int]) -> list[str]:
+        return sorted(
+            doc_id
+            for doc_id, meta in self.documents.items()
+            if (not municipalities or meta.municipality in municipalities)
+            and (not years or set(years) & set(meta.covered_years))
+        )
+
+    def analyze(
+        self,
+        question: str,
+        municipalities: Optional[list[str]] = None,
+        years: Optional[list[int]] = None,
+    ) -> Query:
+        if not question or not question.strip():
+            raise InvalidRequest("question: must not be empty. Ask something about the plans.")
+        query = Query(
+            text=question.strip(),
+            terms=analyze(question, expand_english=True),
+            wants_number=bool(_NUMBER_QUESTION.search(question)),
+            spanning=bool(_SPANNING.search(question)),
+            lang=detect_language(question),
+            corpus_municipalities=self.corpus_municipalities,
+        )
+        if municipalities:
+            query.municipalities = sorted({self.resolve_municipality(m) for m in municipalities})
+            query.explicit_filter = True
+        if years:
+            covered = {y for meta in self.documents.values() for y in meta.covered_years}
+            missing = [y for y in years if y not in covered]
+            if missing:
+                raise UnknownFilter(
+                    f"years: no plan covers {', '.join(map(str, missing))}. "
+                    f"Years in the corpus: {', '.join(map(str, sorted(covered)))}."
+                )
+            query.years = sorted(set(years))
+            query.explicit_filter = True
+
+        if not municipalities:
+            mentioned: list[str] = []
+            for mention in self._matcher.find(question):
+                if mention.name in self.corpus_municipalities:
+                    if mention.name not in mentioned:
+                        mentioned.append(mention.name)
+                elif mention.name not in query.unknown_municipalities:
+                    query.unknown_municipalities.append(mention.name)
+            query.municipalities = sorted(mentioned)
+
+        if not years:
+            detected = sorted({int(y) for y in _YEAR.findall(question)})
+            if detected and self._docs_for(query.municipalities, detected):
+                query.years = detected
+
+        if query.municipalities or query.years:
+            query.doc_ids = self._docs_for(query.municipalities, query.years)
+        return query

@@ -1,0 +1,103 @@
+"""Retrievers: Query -> ranked Passages, within the query's documents.
+
+- ``bm25``: stemmed Danish BM25 over heading path + chunk text.
+- ``dense``: the embedder's query vector against Chroma (cosine).
+- ``hybrid`` (default): both, fused by reciprocal rank fusion
+  (score = sum 1/(k + rank)); chosen over either alone by the eval set
+  (see ARCHITECTURE.md for the numbers).
+
+The mode is configuration (``PLANCHAT_RETRIEVAL_MODE``), looked up in
+``RETRIEVERS``.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Protocol
+
+from ingest.index import PlanIndex
+from planchat.records import Passage
+
+from .query import Query
+
+
+class Retriever(Protocol):
+    name: str
+
+    def retrieve(self, query: Query, k: int) -> list[Passage]: ...
+
+
+class BM25Retriever:
+    name = "bm25"
+
+    def __init__(self, index: PlanIndex):
+        self.index = index
+
+    def retrieve(self, query: Query, k: int) -> list[Passage]:
+        allowed = self.index.chunks_of(set(query.doc_ids)) if query.doc_ids is not None else None
+        hits = self.index.bm25.search(query.terms, k, allowed)
+        out = []
+        for rank, (chunk_id, score) in enumerate(hits, start=1):
+            chunk = self.index.chunk(chunk_id)
+            if chunk is not None:
+                out.append(Passage(chunk=chunk, score=score, ranks={"bm25": rank}, bm25_score=score))
+        return out
+
+
+class DenseRetriever:
+    name = "dense"
+
+    def __init__(self, index: PlanIndex):
+        self.index = index
+
+    def retrieve(self, query: Query, k: int) -> list[Passage]:
+        if query.vector is None:
+            query.vector = self.index.embedder.embed_query(query.text)
+        hits = self.index.vectors.query(query.vector, k, query.doc_ids)
+        out = []
+        for rank, (chunk_id, similarity) in enumerate(hits, start=1):
+            chunk = self.index.chunk(chunk_id)
+            if chunk is not None:
+                out.append(Passage(chunk=chunk, score=similarity, ranks={"dense": rank}, dense_similarity=similarity))
+        return out
+
+
+class HybridRetriever:
+    name = "hybrid"
+
+    def __init__(self, index: PlanIndex, rrf_k: int = 60, candidates: int = 30):
+        self.bm25 = BM25Retriever(index)
+        self.dense = DenseRetriever(index)
+        self.rrf_k = rrf_k
+        self.candidates = candidates
+
+    def retrieve(self, query: Query, k: int) -> list[Passage]:
+        n = max(k, self.candidates)
+        fused: dict[str, dict] = {}
+        for passages in (self.bm25.retrieve(query, n), self.dense.retrieve(query, n)):
+            for p in passages:
+                entry = fused.setdefault(p.chunk.chunk_id, {"chunk": p.chunk, "score": 0.0, "ranks": {}})
+                (rank_name, rank), = p.ranks.items()
+                entry["score"] += 1.0 / (self.rrf_k + rank)
+                entry["ranks"][rank_name] = rank
+                if p.dense_similarity is not None:
+                    entry["dense"] = p.dense_similarity
+                if p.bm25_score is not None:
+                    entry["bm25"] = p.bm25_score
+        ranked = sorted(fused.values(), key=lambda e: (-e["score"], e["chunk"].chunk_id))[:k]
+        return [
+            Passage(
+                chunk=e["chunk"],
+                score=e["score"],
+                ranks=e["ranks"],
+                dense_similarity=e.get("dense"),
+                bm25_score=e.get("bm25"),
+            )
+            for e in ranked
+        ]
+
+
+RETRIEVERS: dict[str, Callable[..., Retriever]] = {
+    "bm25": lambda index, **_: BM25Retriever(index),
+    "dense": lambda index, **_: DenseRetriever(index),
+    "hybrid": lambda index, rrf_k=60, candidates=30: HybridRetriever(index, rrf_k, candidates),
+}

@@ -1,0 +1,121 @@
+"""The ask service: question + filters -> cited Answer, with timings.
+
+The one entry point the API, the CLI and the eval runner share. It
+validates the request, analyses the question, retrieves (per municipality
+when the question spans several, so the loudest plan cannot crowd out the
+others), and hands the passages to the extractive answerer.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Optional
+
+from ingest.index import PlanIndex
+from planchat.config import Settings
+from planchat.errors import InvalidRequest
+from planchat.records import Answer, Passage
+
+from .answer import ExtractiveAnswerer
+from .query import Query, QueryAnalyzer
+from .retrievers import RETRIEVERS, Retriever
+
+
+class AskService:
+    def __init__(self, index: PlanIndex, settings: Settings, mode: Optional[str] = None):
+        self.index = index
+        self.settings = settings
+        self.mode = mode or settings.retrieval_mode
+        factory = RETRIEVERS.get(self.mode)
+        if factory is None:
+            raise InvalidRequest(f"retrieval mode '{self.mode}' is unknown; use one of {', '.join(RETRIEVERS)}.")
+        self.retriever: Retriever = factory(index, rrf_k=settings.rrf_k, candidates=settings.candidates)
+        self.answerer = ExtractiveAnswerer(idf=lambda term: index.bm25.idf(term))
+        self._analyzer: Optional[QueryAnalyzer] = None
+        self._analyzer_generation = -1
+
+    @property
+    def analyzer(self) -> QueryAnalyzer:
+        if self._analyzer is None or self._analyzer_generation != self.index.generation:
+            self._analyzer = QueryAnalyzer(self.index.documents)
+            self._analyzer_generation = self.index.generation
+        return self._analyzer
+
+    def validate(self, question: str, municipalities, years, top_k: Optional[int]) -> int:
+        s = self.settings
+        if question is None or not question.strip():
+            raise InvalidRequest("question: must not be empty. Ask something about the plans.")
+        if len(question) > s.max_question_chars:
+            raise InvalidRequest(
+                f"question: is {len(question)} characters; the limit is {s.max_question_chars}. Shorten the question."
+            )
+        k = s.top_k if top_k is None else top_k
+        if not 1 <= k <= s.max_top_k:
+            raise InvalidRequest(f"top_k: must be between 1 and {s.max_top_k}; got {k}.")
+        for name, values in (("municipalities", municipalities), ("years", years)):
+            if values is not None and len(values) > s.max_filter_values:
+                raise InvalidRequest(f"{name}: at most {s.max_filter_values} values; got {len(values)}.")
+        return k
+
+    def ask(
+        self,
+        question: str,
+        municipalities: Optional[list[str]] = None,
+        years: Optional[list[int]] = None,
+        top_k: Optional[int] = None,
+    ) -> Answer:
+        return self.ask_with_passages(question, municipalities, years, top_k)[0]
+
+    def ask_with_passages(
+        self,
+        question: str,
+        municipalities: Optional[list[str]] = None,
+        years: Optional[list[int]] = None,
+        top_k: Optional[int] = None,
+    ) -> tuple[Answer, list[Passage]]:
+        """The answer and the ranked passages it was drawn from (for evaluation)."""
+        t0 = time.perf_counter()
+        k = self.validate(question, municipalities, years, top_k)
+        query = self.analyzer.analyze(question, municipalities, years)
+        t1 = time.perf_counter()
+        passages = self.retrieve(query, k)
+        t2 = time.perf_counter()
+        dense = [p.dense_similarity for p in passages if p.dense_similarity is not None]
+        answer = self.answerer.answer(query, passages, dense_top=max(dense) if dense else None)
+        t3 = time.perf_counter()
+        answer.municipalities = query.municipalities
+        answer.years = query.years
+        answer.timings_ms = {
+            "analyze": round((t1 - t0) * 1000, 2),
+            "retrieve": round((t2 - t1) * 1000, 2),
+            "answer": round((t3 - t2) * 1000, 2),
+            "total": round((t3 - t0) * 1000, 2),
+        }
+        return answer, passages
+
+    def retrieve(self, query: Query, k: int) -> list[Passage]:
+        if query.doc_ids is not None and not query.doc_ids:
+            return []
+        scope = query.municipalities or (
+            sorted({m.municipality for m in self.index.documents.values()}) if query.spanning else []
+        )
+        if len(scope) < 2:
+            return self.retriever.retrieve(query, k)
+        # One retrieval per municipality, then interleave by rank, so every
+        # plan in scope is heard.
+        per_muni = max(2, k // len(scope) + 1)
+        lists = []
+        for muni in scope:
+            docs = [d for d, meta in self.index.documents.items() if meta.municipality == muni]
+            if query.doc_ids is not None:
+                docs = [d for d in docs if d in query.doc_ids]
+            if not docs:
+                continue
+            sub = Query(**{**query.__dict__, "doc_ids": docs})
+            lists.append(self.retriever.retrieve(sub, per_muni))
+            query.vector = sub.vector
+        merged: list[Passage] = []
+        for rank in range(per_muni):
+            tier = [lst[rank] for lst in lists if rank < len(lst)]
+            merged.extend(sorted(tier, key=lambda p: -p.score))
+        return merged
