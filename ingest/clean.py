@@ -72,8 +72,34 @@ def clean_page(text: str) -> str:
         if _TABLE_RULE.match(raw):
             continue
         lines.append(_clean_line(raw))
-    text = "\n".join(lines)
+    text = "\n".join(_unwrap(lines))
     return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+_CONTINUES = re.compile(r"^[a-zæøåäöüé(]")
+_OPEN_END = re.compile(r"[a-zæøåäöüé,]$")
+
+
+def _is_block_line(line: str) -> bool:
+    return not line or line.startswith("#") or " | " in line or line.startswith("| ")
+
+
+def _unwrap(lines: list[str]) -> list[str]:
+    """Join hard-wrapped prose: a line continues on the next when the next
+    starts in lower case (or with a figure after an open-ended line), as in
+    "... 7,0 mio. kr. i 2023 og 11" + "mio. kr. i 2024". Headings, table rows
+    and blank lines are never joined."""
+    out: list[str] = []
+    for line in lines:
+        if out and not _is_block_line(out[-1]) and not _is_block_line(line):
+            prev = out[-1]
+            if not prev.endswith((":", ".", "!", "?")) and (
+                _CONTINUES.match(line) or (line[0].isdigit() and _OPEN_END.search(prev))
+            ):
+                out[-1] = f"{prev} {line}"
+                continue
+        out.append(line)
+    return out
 
 
 def _furniture(pages: list[str]) -> set[str]:

@@ -28,6 +28,20 @@ from prompts import render
 from .query import Query
 
 _HAS_FIGURE = re.compile(r"\d")
+_FIGURE = re.compile(r"\d+(?:[.,]\d+)*\s*(?:%|pct|procent|mio|mia|kr|personer|uger|timer|dage|måneder)|(?<!\d)(?!(?:19|20)\d\d(?!\d))\d+(?:[.,]\d+)*")
+# What a sentence that answers "when", "how often" or "who" looks like.
+_ANSWER_TYPES = {
+    "when": re.compile(
+        r"(?i)\b(januar|februar|marts|april|maj|juni|juli|august|september|oktober|november|december|"
+        r"udgangen af|inden|senest|primo|ultimo|medio|\d{1,2}\.\s?\w+\s(?:19|20)\d\d)\b"
+    ),
+    "how_often": re.compile(
+        r"(?i)\b(gange?|dagligt?|ugentligt?|månedligt?|kvartalsvis|kvartalsmæssigt|halvårligt?|årligt?|"
+        r"hver\s+\d*\.?\s*(?:uge|måned|år)|løbende)\b"
+    ),
+    "who": re.compile(r"(?i)(chef|leder|direktør|udvalg|byråd|medarbejder|rådgiver|konsulent|team|afdeling|ansvarlig)"),
+}
+_TOC = re.compile(r"(?i)\b(indholdsfortegnelse|indhold)\b")
 _YEAR_ONLY = re.compile(r"^(19|20)\d\d$")
 MAX_QUOTE_CHARS = 600
 
@@ -51,27 +65,33 @@ class Candidate:
 class AnswerPolicy:
     """Thresholds, chosen on the eval set (see ARCHITECTURE.md)."""
 
-    min_coverage: float = 0.34  # share of the question's idf mass the best sentence must cover
-    min_dense_similarity: float = 0.0  # only used when the dense retriever ran
+    min_dense_similarity: float = 0.83  # below this the question is off-topic (only when dense retrieval ran)
+    min_passage_coverage: float = 0.2  # share of the question's idf mass the best passage must cover ...
+    confident_dense_similarity: float = 0.88  # ... unless the dense match is at least this close
+    min_coverage_lexical_only: float = 0.34  # bm25 mode: the best sentence must cover this much
+    min_group_coverage: float = 0.2  # a further municipality in a spanning answer needs this much
     max_quotes: int = 3
-    relative_cutoff: float = 0.75  # further quotes must score at least this share of the best
+    relative_cutoff: float = 0.6  # further quotes must score at least this share of the best
     per_municipality_quotes: int = 2
 
 
 class ExtractiveAnswerer:
-    def __init__(self, idf, policy: AnswerPolicy | None = None):
+    def __init__(self, idf, known=lambda term: True, policy: AnswerPolicy | None = None):
         self.idf = idf  # term -> idf weight (the lexical index's)
+        self.known = known  # term -> does any chunk contain it
         self.policy = policy or AnswerPolicy()
 
     # -- scoring ------------------------------------------------------------
     def candidates(self, query: Query, passages: list[Passage]) -> list[Candidate]:
-        q_terms = list(dict.fromkeys(query.terms))
-        weights = {t: self.idf(t) for t in q_terms}
+        q_terms = content_terms(query)
+        weights = self.term_weights(q_terms)
         total = sum(weights.values()) or 1.0
         out = []
         for rank, passage in enumerate(passages):
             text = passage.chunk.text
             section_terms = set(analyze(passage.chunk.section)) | set(analyze(passage.chunk.context))
+            titles = set(passage.chunk.section.split(" › "))
+            in_toc = _TOC.search(passage.chunk.section) is not None
             for span in sentence_spans(text):
                 sentence = text[span.start : span.end]
                 if len(sentence) > MAX_QUOTE_CHARS:
@@ -86,8 +106,13 @@ class ExtractiveAnswerer:
                 score = coverage
                 if query.wants_number and figures:
                     score += 0.25
-                if len(sentence.split()) < 4 and not figures:
-                    score -= 0.3  # headings and fragments do not answer anything
+                if query.answer_type and _ANSWER_TYPES[query.answer_type].search(sentence):
+                    score += 0.2
+                n_words = len(re.findall(r"\w+", sentence))
+                if n_words < 3 or (n_words < 5 and not figures):
+                    score -= 0.5  # fragments and labels do not answer anything
+                if sentence.strip(" :") in titles or in_toc:
+                    score -= 0.5  # a heading or a contents line only names the topic
                 score += 0.15 / (1 + rank)
                 out.append(Candidate(passage, rank, span.start, span.end, score, coverage, frozenset(matched)))
         out.sort(key=lambda c: (-c.score, c.passage_rank, c.start))
@@ -99,15 +124,14 @@ class ExtractiveAnswerer:
         if query.unknown_municipalities and not query.municipalities:
             return self._abstain(query, passages, reason="unknown")
         ranked = self.candidates(query, passages)
-        if not ranked or ranked[0].coverage < policy.min_coverage:
-            return self._abstain(query, passages)
-        if dense_top is not None and dense_top < policy.min_dense_similarity:
+        if not ranked or self._weak(query, passages, ranked, dense_top):
             return self._abstain(query, passages)
 
         best = ranked[0].score
         chosen: list[Candidate] = []
         per_muni: dict[str, int] = {}
         covered: set[str] = set()
+        covered_figures: set[str] = set()
         spanning = query.spanning or len(query.municipalities) > 1
         limit = policy.max_quotes + (2 if spanning else 0)
         for cand in ranked:
@@ -116,19 +140,48 @@ class ExtractiveAnswerer:
             muni = cand.passage.chunk.municipality
             if chosen and cand.score < policy.relative_cutoff * best and not (spanning and muni not in per_muni):
                 continue
-            if spanning and muni not in per_muni and cand.coverage < policy.min_coverage:
+            if spanning and chosen and muni not in per_muni and cand.coverage < policy.min_group_coverage:
                 continue
-            if per_muni.get(muni, 0) >= policy.per_municipality_quotes:
+            if spanning and per_muni.get(muni, 0) >= policy.per_municipality_quotes:
                 continue
             if any(_overlaps(cand, other) or cand.text == other.text for other in chosen):
                 continue
             # A further quote from the same municipality must add something.
-            if chosen and muni in per_muni and cand.terms <= covered and not (query.wants_number and _HAS_FIGURE.search(cand.text)):
+            figures = set(numbers_in(cand.text))
+            adds_figures = query.wants_number and bool(figures - covered_figures)
+            same_chunk = any(c.passage.chunk.chunk_id == cand.passage.chunk.chunk_id for c in chosen)
+            if chosen and muni in per_muni and cand.terms <= covered and not adds_figures and not same_chunk:
                 continue
             chosen.append(cand)
             per_muni[muni] = per_muni.get(muni, 0) + 1
             covered |= cand.terms
+            covered_figures |= figures
         return self._compose(query, chosen)
+
+    def _weak(self, query: Query, passages: list[Passage], ranked: list[Candidate], dense_top) -> bool:
+        policy = self.policy
+        if dense_top is None:  # lexical retrieval only
+            return ranked[0].coverage < policy.min_coverage_lexical_only
+        if dense_top < policy.min_dense_similarity:
+            return True
+        if dense_top >= policy.confident_dense_similarity:
+            return False
+        return self.passage_coverage(query, passages) < policy.min_passage_coverage
+
+    def term_weights(self, terms: list[str]) -> dict[str, float]:
+        """idf per term; terms no plan uses weigh nothing (they are
+        paraphrase or foreign words: no passage can cover them)."""
+        return {t: (self.idf(t) if self.known(t) else 0.0) for t in terms}
+
+    def passage_coverage(self, query: Query, passages: list[Passage]) -> float:
+        terms = content_terms(query)
+        weights = self.term_weights(terms)
+        total = sum(weights.values()) or 1.0
+        best = 0.0
+        for p in passages:
+            found = set(analyze(p.chunk.text)) | set(analyze(p.chunk.section)) | set(analyze(p.chunk.context))
+            best = max(best, sum(w for t, w in weights.items() if t in found) / total)
+        return best
 
     def _compose(self, query: Query, chosen: list[Candidate]) -> Answer:
         # Order: municipalities by their best quote; within one, document order.
@@ -145,7 +198,8 @@ class ExtractiveAnswerer:
             )
             quotes = []
             for cand in group:
-                citation = _citation(len(citations) + 1, cand.passage, cand.start, cand.end, "evidence")
+                start, end = extend_quote(cand.passage.chunk.text, cand.start, cand.end, query.wants_number)
+                citation = _citation(len(citations) + 1, cand.passage, start, end, "evidence")
                 citations.append(citation)
                 quotes.append(f"«{citation.quote}» [{citation.n}]")
             lines.append(render("answer_line", query.lang, municipality=muni, quotes=" ".join(quotes)))
@@ -175,6 +229,51 @@ class ExtractiveAnswerer:
         answer = Answer(answer=text, abstained=True, citations=citations if reason != "unknown" else [])
         verify(answer)
         return answer
+
+
+def content_terms(query: Query) -> list[str]:
+    """The question's terms less the names of the municipalities it was
+    filtered to (every passage already belongs to them)."""
+    names = set(analyze(" ".join(query.municipalities)))
+    return [t for t in dict.fromkeys(query.terms) if t not in names]
+
+
+_LIST_ITEM = re.compile(r"^\s*(?:[-–•➤▪●■◦]|\d{1,2}[.)])\s*\S")
+
+
+def extend_quote(text: str, start: int, end: int, wants_number: bool, limit: int = 420) -> tuple[int, int]:
+    """Grow a chosen sentence into the quote a reader needs, staying one
+    contiguous span of the chunk: a sentence that introduces a list
+    ("... følgende systemer:") takes the list items after it; a sentence
+    without figures, when the question asks for one, takes the next
+    sentence of its paragraph if that one has them."""
+    sentence = text[start:end]
+    spans = [s for s in sentence_spans(text) if s.start >= end]
+    if sentence.rstrip().endswith(":"):
+        new_end = end
+        for span in spans:
+            gap = text[new_end : span.start]
+            if gap.count("\n") > 2 or span.end - start > limit:
+                break
+            piece = text[span.start : span.end]
+            if "\n\n" in gap and not _LIST_ITEM.match(piece) and new_end != end:
+                break
+            new_end = span.end
+        return start, new_end
+    if spans and not _FIGURE.search(sentence):
+        nxt = spans[0]
+        gap = text[end : nxt.start]
+        # A sentence cut off by the layout ("... finansieres med") runs on
+        # into the next unit; otherwise only within the paragraph.
+        open_ended = not sentence.rstrip().endswith((".", "!", "?", ":", "»", '"', "”", ")"))
+        if (
+            (open_ended or "\n\n" not in gap)
+            and (wants_number or open_ended)
+            and _FIGURE.search(text[nxt.start : nxt.end])
+            and nxt.end - start <= limit
+        ):
+            return start, nxt.end
+    return start, end
 
 
 def _overlaps(a: Candidate, b: Candidate) -> bool:

@@ -53,8 +53,23 @@ class Query:
     wants_number: bool = False
     spanning: bool = False
     lang: str = "da"
+    answer_type: str = ""  # "when", "how_often", "who" or "" (see retrieval/answer.py)
     corpus_municipalities: list[str] = field(default_factory=list)
     vector: object = None  # filled lazily by the dense retriever
+
+
+_ANSWER_TYPE_CUES = (
+    ("how_often", re.compile(r"(?i)\b(hvor ofte|hvor tit|hvor hyppigt|how often)\b")),
+    ("when", re.compile(r"(?i)\b(hvornår|when|by what date|deadline|frist)\b")),
+    ("who", re.compile(r"(?i)\b(hvem|who|which body)\b")),
+)
+
+
+def answer_type(question: str) -> str:
+    for name, cue in _ANSWER_TYPE_CUES:
+        if cue.search(question):
+            return name
+    return ""
 
 
 def detect_language(text: str) -> str:
@@ -108,6 +123,7 @@ class QueryAnalyzer:
             wants_number=bool(_NUMBER_QUESTION.search(question)),
             spanning=bool(_SPANNING.search(question)),
             lang=detect_language(question),
+            answer_type=answer_type(question),
             corpus_municipalities=self.corpus_municipalities,
         )
         if municipalities:

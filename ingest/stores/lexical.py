@@ -27,8 +27,13 @@ def lexical_text(chunk: Chunk) -> str:
     return "\n".join(part for part in (chunk.section, chunk.context, chunk.text) if part)
 
 
+# Bump when planchat.danish changes what a text analyses to (stopwords,
+# stemming, tokenisation): a saved index with another version is rebuilt.
+ANALYZER_VERSION = "3"
+
+
 def fingerprint(chunk_ids: Sequence[str]) -> str:
-    return hashlib.sha256("\n".join(chunk_ids).encode("utf-8")).hexdigest()
+    return hashlib.sha256(("analyzer=" + ANALYZER_VERSION + "\n" + "\n".join(chunk_ids)).encode("utf-8")).hexdigest()
 
 
 class BM25Index:
@@ -54,6 +59,9 @@ class BM25Index:
                 df.update(set(terms))
             retriever.index(corpus, show_progress=False)
         return cls(ids, retriever, fingerprint(ids), dict(df))
+
+    def knows(self, term: str) -> bool:
+        return term in self.df
 
     def idf(self, term: str) -> float:
         """BM25's idf, ln(1 + (N - df + 0.5) / (df + 0.5)); unseen terms get the maximum."""
