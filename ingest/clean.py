@@ -91,6 +91,14 @@ def _unwrap(lines: list[str]) -> list[str]:
     and blank lines are never joined."""
     out: list[str] = []
     for line in lines:
+        # A paragraph that stops mid-sentence (a page break in the source:
+        # "... skal finansieres med" + blank + "300 mio. kr. ...") goes on.
+        if line and len(out) >= 2 and out[-1] == "" and not _is_block_line(out[-2]) and not _is_block_line(line):
+            prev = out[-2]
+            if _OPEN_END.search(prev) and not prev.endswith(",") and (_CONTINUES.match(line) or line[0].isdigit()):
+                out.pop()
+                out[-1] = f"{prev} {line}"
+                continue
         if out and not _is_block_line(out[-1]) and not _is_block_line(line):
             prev = out[-1]
             if not prev.endswith((":", ".", "!", "?")) and (

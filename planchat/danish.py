@@ -63,6 +63,12 @@ EN_TO_DA = {
     "benefit": "ydelse",
     "benefits": "ydelse ydelser",
     "recipients": "modtagere",
+    "maximum": "maksimalt højst",
+    "minimum": "mindst minimum",
+    "average": "gennemsnitligt gennemsnit",
+    "expects": "forventes",
+    "expected": "forventes",
+    "expect": "forventes",
     "sickness": "sygedagpenge sygemeldte",
     "sick": "sygemeldte sygedagpenge",
     "young": "unge",
@@ -176,6 +182,38 @@ def stem(tokens: list[str]) -> list[str]:
     return _stemmer().stemWords(tokens)
 
 
+# Heads of Danish compounds in plan language. A word ending in one of them
+# also yields the head and its modifier ("kontanthjælpsmodtagere" ->
+# kontanthjælp + modtager), so a question's "kontanthjælp" finds a plan's
+# "kontanthjælpsmodtagere" and vice versa.
+COMPOUND_HEADS = """modtager ledig ledighed hjælp ydelse pension sag sager forløb indsats job plan mål tilbud samtale
+    virksomhed borger uddannelse praktik periode gruppe område udvalg udgift budget besparelse bevilling refusion
+    forsørgelse beskæftigelse reform afklaring dagpenge flygtning kontakt rådgiver center service arbejde arbejdskraft
+    marked ordning grad andel antal tilgang afgang varighed politik strategi aftale model løn elev lærling""".split()
+
+
+@lru_cache(maxsize=1)
+def _head_stems() -> tuple[str, ...]:
+    return tuple(sorted(set(_stemmer().stemWords(COMPOUND_HEADS)), key=len, reverse=True))
+
+
+def _decompound(stems: list[str]) -> list[str]:
+    out: list[str] = []
+    for st in stems:
+        out.append(st)
+        if len(st) < 7 or st[0].isdigit():
+            continue
+        for head in _head_stems():
+            if st.endswith(head) and len(st) - len(head) >= 4:
+                modifier = st[: -len(head)]
+                if modifier.endswith(("s", "e")) and len(modifier) > 4:
+                    modifier = modifier[:-1]
+                out.append(head)
+                out.append(_stemmer().stemWord(modifier))
+                break
+    return out
+
+
 def analyze(text: str, *, expand_english: bool = False) -> list[str]:
     """Stemmed content terms of ``text`` (stopwords removed, numbers kept).
     With ``expand_english`` (for questions), English plan terms are replaced
@@ -193,7 +231,7 @@ def analyze(text: str, *, expand_english: bool = False) -> list[str]:
         for token in tokens:
             expanded.extend(EN_TO_DA[token].split() if token in EN_TO_DA else [token])
         tokens = expanded
-    return stem(tokens)
+    return _decompound(stem(tokens))
 
 
 # --- sentence units --------------------------------------------------------

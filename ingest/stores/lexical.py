@@ -29,7 +29,7 @@ def lexical_text(chunk: Chunk) -> str:
 
 # Bump when planchat.danish changes what a text analyses to (stopwords,
 # stemming, tokenisation): a saved index with another version is rebuilt.
-ANALYZER_VERSION = "3"
+ANALYZER_VERSION = "4"
 
 
 def fingerprint(chunk_ids: Sequence[str]) -> str:
