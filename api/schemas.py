@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Optional
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(description="The question, in Danish or English.", examples=["Hvad er Jammerbugts mål for langtidsledigheden i 2014?"])
-    municipalities: Optional[list[str]] = Field(default=None, description="Only these municipalities (names as in GET /v1/documents).")
-    years: Optional[list[int]] = Field(default=None, description="Only plans that cover one of these years.")
-    top_k: Optional[int] = Field(default=None, description="How many passages the answer may draw on (default 5).")
+    question: StrictStr = Field(description="The question, in Danish or English.", examples=["Hvad er Jammerbugts mål for langtidsledigheden i 2014?"])
+    municipalities: Optional[list[StrictStr]] = Field(default=None, description="Only these municipalities (names as in GET /v1/documents).")
+    years: Optional[list[StrictInt]] = Field(default=None, description="Only plans that cover one of these years.")
+    top_k: Optional[StrictInt] = Field(default=None, description="How many passages the answer may draw on (default 5).")
 
 
 class CitationOut(BaseModel):

@@ -176,7 +176,35 @@ def clean(loaded: LoadedText) -> CleanText:
                 out.append("\n")
                 offset += 1
         spans.append(PageSpan(start=page_start, end=offset, number=_page_number(page)))
-    return CleanText(text="".join(out), headings=tuple(headings), pages=tuple(spans))
+    return CleanText(text="".join(out), headings=tuple(_relevel(headings)), pages=tuple(spans))
+
+
+_MULTI_NUMBER = re.compile(r"^(\d{1,2}(?:\.\d{1,2})+)\.?\s+\S")
+_SINGLE_NUMBER = re.compile(r"^\d{1,2}\.?\s+[A-ZÆØÅ]")
+
+
+def _relevel(headings: list[Heading]) -> list[Heading]:
+    """Extracted markdown often gets heading levels wrong ("## 4.2" then
+    "### 4.3"). Where the document numbers its sections, the numbering
+    decides: "4" is level 1, "4.3" level 2, and an unnumbered heading sits
+    just below the last numbered one."""
+    if sum(1 for h in headings if _MULTI_NUMBER.match(h.title)) < 2:
+        return headings
+    out = []
+    last_numbered = 0
+    for h in headings:
+        multi = _MULTI_NUMBER.match(h.title)
+        if multi:
+            level = multi.group(1).count(".") + 1
+            last_numbered = level
+        elif _SINGLE_NUMBER.match(h.title) and "." not in h.title.split()[0]:
+            level = last_numbered = 1
+        elif last_numbered:
+            level = last_numbered + 1
+        else:
+            level = h.level
+        out.append(Heading(start=h.start, level=level, title=h.title))
+    return out
 
 
 def _inferred_heading_level(lines: list[str], i: int) -> int:

@@ -26,25 +26,30 @@ def _index(settings: Settings):
     return PlanIndex(settings)
 
 
-def _print_report(report) -> None:
+def _print_report(report, stream=None) -> None:
+    stream = stream or sys.stdout
     extra = f" ({report.embedded} embedded)" if report.status in ("added", "updated") else ""
     pages = f", {report.pages} pages" if report.pages else ""
-    print(f"{report.status:9} {report.doc_id}: {report.chunks} chunks{extra}{pages}", flush=True)
+    print(f"{report.status:9} {report.doc_id}: {report.chunks} chunks{extra}{pages}", file=stream, flush=True)
     for warning in report.warnings:
-        print(f"          warning: {warning}", flush=True)
+        print(f"          warning: {warning}", file=stream, flush=True)
 
 
-def ensure_corpus(settings: Settings, index=None, quiet: bool = False):
+def ensure_corpus(settings: Settings, index=None, quiet: bool = False, stream=None):
     """Ingest the configured corpus when the index is empty or stale (cheap when not)."""
     index = index or _index(settings)
     index.check_consistency(repair=True)
     started = time.perf_counter()
-    reports = index.sync_corpus(settings.corpus_dir, progress=None if quiet else _print_report)
+    stream = stream or sys.stdout
+    reports = index.sync_corpus(
+        settings.corpus_dir, progress=None if quiet else (lambda r: _print_report(r, stream))
+    )
     changed = [r for r in reports if r.status != "unchanged"]
     if not quiet:
         print(
             f"corpus: {len(reports)} documents, {len(changed)} changed, "
             f"{sum(r.chunks for r in reports if r.status != 'removed')} chunks, {time.perf_counter() - started:.1f}s",
+            file=stream,
             flush=True,
         )
     return index
@@ -86,7 +91,8 @@ def cmd_ask(args, settings: Settings) -> int:
 
     index = _index(settings)
     if index.is_empty():
-        ensure_corpus(settings, index)
+        # Progress goes to stderr: stdout carries only the answer (or its JSON).
+        ensure_corpus(settings, index, stream=sys.stderr)
     service = AskService(index, settings, mode=args.mode)
     answer = service.ask(args.question, args.municipality or None, args.year or None, args.top_k)
     if args.json:

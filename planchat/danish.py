@@ -142,6 +142,8 @@ DA_SYNONYMS = {
     "måltal": "mål resultatkrav",
     "resultatmål": "mål resultatkrav",
     "procent": "pct",
+    "højst": "maksimalt begrænses",
+    "maksimalt": "højst begrænses",
 }
 _SYNONYM_PATTERNS = [
     (re.compile(r"(?<![\wæøå])" + re.escape(phrase) + r"(?![\wæøå])", re.IGNORECASE), extra)

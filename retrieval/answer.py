@@ -40,6 +40,12 @@ _ANSWER_TYPES = {
         r"hver\s+\d*\.?\s*(?:uge|måned|år)|løbende)\b"
     ),
     "who": re.compile(r"(?i)(chef|leder|direktør|udvalg|byråd|medarbejder|rådgiver|konsulent|team|afdeling|ansvarlig)"),
+    # A target is stated with a verb of obligation or a bound: "skal begrænses
+    # til 228", "mindst 50%", "maksimalt 660", "reduceres til 10%".
+    "target": re.compile(
+        r"(?i)\b(skal\s+(?:\w+\s+){0,3}(?:begrænses|reduceres|nedbringes|øges|stige|falde|være|udgøre)|"
+        r"højst|mindst|maksimalt|minimum|målet er|mål om|ambitionen er|forventes)\b"
+    ),
 }
 _TOC = re.compile(r"(?i)\b(indholdsfortegnelse|indhold)\b")
 _YEAR_ONLY = re.compile(r"^(19|20)\d\d$")
@@ -184,7 +190,7 @@ class ExtractiveAnswerer:
         return best
 
     def _compose(self, query: Query, chosen: list[Candidate]) -> Answer:
-        # Order: municipalities by their best quote; within one, document order.
+        # Order: municipalities by their best quote; within one, best first.
         order: list[str] = []
         for cand in chosen:
             if cand.passage.chunk.municipality not in order:
@@ -192,10 +198,7 @@ class ExtractiveAnswerer:
         citations: list[Citation] = []
         lines = []
         for muni in order:
-            group = sorted(
-                (c for c in chosen if c.passage.chunk.municipality == muni),
-                key=lambda c: (c.passage.chunk.doc_id, c.passage.chunk.start + c.start),
-            )
+            group = [c for c in chosen if c.passage.chunk.municipality == muni]
             quotes = []
             for cand in group:
                 start, end = extend_quote(cand.passage.chunk.text, cand.start, cand.end, query.wants_number)

@@ -62,6 +62,7 @@ _ANSWER_TYPE_CUES = (
     ("how_often", re.compile(r"(?i)\b(hvor ofte|hvor tit|hvor hyppigt|how often)\b")),
     ("when", re.compile(r"(?i)\b(hvornår|when|by what date|deadline|frist)\b")),
     ("who", re.compile(r"(?i)\b(hvem|who|which body)\b")),
+    ("target", re.compile(r"(?i)\b(mål|målet|måltal|målsætning\w*|resultatkrav\w*|resultatmål|target\w*|goals?)\b")),
 )
 
 

@@ -46,6 +46,12 @@ class AskService:
         s = self.settings
         if question is None or not question.strip():
             raise InvalidRequest("question: must not be empty. Ask something about the plans.")
+        try:
+            question.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidRequest(
+                "question: contains characters that are not valid text (unpaired surrogates). Send UTF-8 text."
+            ) from None
         if len(question) > s.max_question_chars:
             raise InvalidRequest(
                 f"question: is {len(question)} characters; the limit is {s.max_question_chars}. Shorten the question."

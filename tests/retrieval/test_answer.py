@@ -1,0 +1,135 @@
+"""The extractive answerer on tiny hand-built passages: exact answers,
+verbatim quotes, numbers only from quotes, and abstention."""
+
+from __future__ import annotations
+
+import pytest
+
+from planchat.records import Answer, Chunk, Citation, DocumentMeta, Passage
+from retrieval.answer import ExtractiveAnswerer, UnsupportedAnswer, extend_quote, verify
+from retrieval.query import QueryAnalyzer
+
+JAMMERBUGT = (
+    "Mål 3. Langtidsledigheden skal bekæmpes.\n\n"
+    "Antallet af langtidsledige skal begrænses til 228 personer i december 2014. "
+    "Jobcenteret følger udviklingen hver måned."
+)
+REBILD = (
+    "Vi vil styrke samarbejdet med virksomhederne.\n\n"
+    "Det konkrete mål er, at ledigheden for fleksjobbere skal reduceres til 10%."
+)
+LIST = "Her opsamles data fra følgende systemer:\n- FASIT Jobcenter\n- Schultz Expose\n\nAndet afsnit."
+
+
+def chunk(doc_id: str, municipality: str, year: int, text: str, section: str = "Mål") -> Chunk:
+    return Chunk(
+        chunk_id=f"{doc_id}:0000:test", doc_id=doc_id, municipality=municipality, year=year, title=f"Plan {year}",
+        section=section, page=None, start=100, end=100 + len(text), text=text,
+    )
+
+
+PASSAGES = {
+    "jammerbugt": Passage(chunk("jammerbugt-2014", "Jammerbugt", 2014, JAMMERBUGT, "4.3 Mål 3"), score=0.03),
+    "rebild": Passage(chunk("rebild-2022", "Rebild", 2022, REBILD), score=0.02),
+}
+DOCS = {
+    "jammerbugt-2014": DocumentMeta("jammerbugt-2014", "Jammerbugt", 2014, "Plan 2014"),
+    "rebild-2022": DocumentMeta("rebild-2022", "Rebild", 2022, "Plan 2022"),
+}
+
+
+@pytest.fixture
+def answerer() -> ExtractiveAnswerer:
+    return ExtractiveAnswerer(idf=lambda term: 1.0)
+
+
+@pytest.fixture
+def analyzer() -> QueryAnalyzer:
+    return QueryAnalyzer(DOCS)
+
+
+def test_answer_is_the_quote_with_its_number(answerer, analyzer):
+    query = analyzer.analyze("Hvor mange langtidsledige må der højst være i Jammerbugt i 2014?")
+    answer = answerer.answer(query, [PASSAGES["jammerbugt"]], dense_top=0.92)
+    assert answer.abstained is False
+    assert answer.answer == (
+        "Jammerbugt: «Antallet af langtidsledige skal begrænses til 228 personer i december 2014.» [1]"
+    )
+    (citation,) = answer.citations
+    assert citation.quote == "Antallet af langtidsledige skal begrænses til 228 personer i december 2014."
+    assert citation.section == "4.3 Mål 3"
+    # The span points into the document's clean text (chunk start 100 + offset in chunk).
+    assert (citation.start, citation.end) == (100 + JAMMERBUGT.index("Antallet"), 100 + JAMMERBUGT.index(" Jobcenteret"))
+    assert citation.role == "evidence"
+
+
+def test_answers_group_by_municipality(answerer, analyzer):
+    query = analyzer.analyze("Hvilke kommuner har mål for ledigheden?")
+    answer = answerer.answer(query, [PASSAGES["rebild"], PASSAGES["jammerbugt"]], dense_top=0.92)
+    lines = answer.answer.split("\n")
+    assert lines[0].startswith("Rebild: «Det konkrete mål er, at ledigheden for fleksjobbere skal reduceres til 10%.» [1]")
+    assert lines[1].startswith("Jammerbugt: «")
+    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    assert {c.municipality for c in answer.citations} == {"Rebild", "Jammerbugt"}
+
+
+def test_off_topic_question_abstains_with_see_also(answerer, analyzer):
+    query = analyzer.analyze("Hvordan bager jeg rugbrød?")
+    answer = answerer.answer(query, [PASSAGES["jammerbugt"]], dense_top=0.80)
+    assert answer.abstained is True
+    assert answer.answer == "Det fremgår ikke af planerne. Nærmeste afsnit: [1]."
+    assert [c.role for c in answer.citations] == ["see_also"]
+
+
+def test_unknown_municipality_abstains_and_names_the_corpus(answerer, analyzer):
+    query = analyzer.analyze("Hvad er Aarhus' mål for ledigheden?")
+    answer = answerer.answer(query, [PASSAGES["jammerbugt"]], dense_top=0.95)
+    assert answer.abstained is True
+    assert answer.answer == (
+        "Det fremgår ikke af planerne: der er ingen beskæftigelsesplan for Aarhus i samlingen. "
+        "Planerne dækker Jammerbugt, Rebild."
+    )
+    assert answer.citations == []
+
+
+def test_english_question_gets_english_frame_and_danish_quote(answerer, analyzer):
+    query = analyzer.analyze("What is Jammerbugt's target for long-term unemployment in 2014?")
+    answer = answerer.answer(query, [PASSAGES["jammerbugt"]], dense_top=0.92)
+    assert answer.abstained is False
+    assert "228 personer" in answer.answer
+
+
+def test_bm25_only_mode_abstains_on_low_coverage(answerer, analyzer):
+    query = analyzer.analyze("Hvad koster en bil?")
+    answer = answerer.answer(query, [PASSAGES["rebild"]], dense_top=None)
+    assert answer.abstained is True
+
+
+def test_list_intro_takes_its_items():
+    start = LIST.index("Her")
+    end = LIST.index(":") + 1
+    s, e = extend_quote(LIST, start, end, wants_number=False)
+    assert LIST[s:e] == "Her opsamles data fra følgende systemer:\n- FASIT Jobcenter\n- Schultz Expose"
+
+
+def test_sentence_cut_by_layout_runs_on_to_its_figures():
+    text = "I forligsteksten skal retten finansieres med\n\n300 mio. kr. i 2022.\n\nNyt afsnit."
+    s, e = extend_quote(text, 0, text.index("med") + 3, wants_number=True)
+    assert text[s:e] == "I forligsteksten skal retten finansieres med\n\n300 mio. kr. i 2022."
+
+
+def _citation(quote: str) -> Citation:
+    return Citation(n=1, doc_id="d", title="t", municipality="m", year=2014, section="", page=None, quote=quote,
+                    score=1.0, chunk_id="c", start=0, end=len(quote))
+
+
+def test_verify_rejects_a_number_no_quote_carries():
+    answer = Answer(answer="m: «højst 228 personer» [1] og 300", abstained=False,
+                    citations=[_citation("højst 228 personer")])
+    with pytest.raises(UnsupportedAnswer, match="number 300 in the answer is in no cited quote"):
+        verify(answer)
+
+
+def test_verify_accepts_numbers_written_with_thousands_separators():
+    answer = Answer(answer="m: «1.200 personer» [1]", abstained=False, citations=[_citation("1.200 personer")])
+    verify(answer)

@@ -1,0 +1,262 @@
+"""The ``planchat`` command line, run in-process through ``planchat.cli.main``.
+
+Configuration comes only from ``PLANCHAT_*`` variables (as for a user), set
+to a private data directory and the deterministic hash embedder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from planchat.cli import main
+from planchat.config import REPO_ROOT
+
+MANIFEST = json.loads((REPO_ROOT / "corpus" / "manifest.json").read_text(encoding="utf-8"))["documents"]
+CORPUS_IDS = [entry["id"] for entry in MANIFEST]  # manifest order: the order ingest reports in
+CORE_SET = REPO_ROOT / "evals" / "sets" / "core.jsonl"
+KNOWN_MUNICIPALITIES = "Beskæftigelsesregion Hovedstaden & Sjælland, Fredericia, Jammerbugt, Rebild, Vejle"
+
+JAMMERBUGT_Q = "Hvad er Jammerbugts mål for langtidsledigheden i 2014?"
+JAMMERBUGT_228 = (
+    "Antallet af langtidsledige – dvs. ledige, der har været ledige i min. 80 pct. af tiden inden for de "
+    "seneste 52 uger – skal begrænses til 228 personer (antal personer) i december 2014, svt. et fald på "
+    "20 pct. fra december 2012 til december 2014."
+)
+AARHUS_Q = "Hvad er Aarhus' mål for ledigheden i 2022?"
+AARHUS_ANSWER = (
+    "Det fremgår ikke af planerne: der er ingen beskæftigelsesplan for Aarhus i samlingen. "
+    f"Planerne dækker {KNOWN_MUNICIPALITIES}."
+)
+ANSWER_KEYS = {"answer", "abstained", "citations", "timings_ms", "municipalities", "years"}
+CITATION_KEYS = {
+    "n", "doc_id", "title", "municipality", "year", "section", "page",
+    "quote", "score", "role", "chunk_id", "start", "end",
+}  # fmt: skip
+_CORPUS_LINE = re.compile(r"corpus: 5 documents, (\d+) changed, (\d+) chunks, \d+\.\ds")
+
+
+def use_env(mp: pytest.MonkeyPatch, data_dir: Path) -> None:
+    """Only our variables: nothing the calling shell set may leak in."""
+    for name in list(os.environ):
+        if name.startswith("PLANCHAT_"):
+            mp.delenv(name)
+    mp.setenv("PLANCHAT_DATA_DIR", str(data_dir))
+    mp.setenv("PLANCHAT_EMBEDDER", "hash")
+    mp.setenv("PLANCHAT_CORPUS_DIR", str(REPO_ROOT / "corpus"))
+
+
+@pytest.fixture(scope="module")
+def ingested_dir(tmp_path_factory) -> Path:
+    data_dir = tmp_path_factory.mktemp("cli-data")
+    with pytest.MonkeyPatch.context() as mp:
+        use_env(mp, data_dir)
+        assert main(["ingest"]) == 0
+    return data_dir
+
+
+class Run:
+    def __init__(self, capsys):
+        self.capsys = capsys
+
+    def __call__(self, *argv: str) -> tuple[int, str, str]:
+        self.capsys.readouterr()  # drop anything printed before
+        code = main(list(argv))
+        out, err = self.capsys.readouterr()
+        return code, out, err
+
+
+@pytest.fixture
+def planchat(ingested_dir, monkeypatch, capsys) -> Run:
+    """``planchat`` over the module's ingested index."""
+    use_env(monkeypatch, ingested_dir)
+    return Run(capsys)
+
+
+@pytest.fixture
+def fresh_planchat(tmp_path, monkeypatch, capsys) -> Run:
+    """``planchat`` over an empty data directory."""
+    use_env(monkeypatch, tmp_path / "data")
+    return Run(capsys)
+
+
+def chunk_counts(hash_index) -> dict[str, int]:
+    # The session's hash index holds the same corpus, cut by the same code.
+    return {doc_id: len(hash_index.docstore.chunks(doc_id)) for doc_id in CORPUS_IDS}
+
+
+# -- ingest -------------------------------------------------------------------
+
+
+def test_ingest_adds_the_corpus_then_finds_it_unchanged(fresh_planchat, hash_index):
+    counts = chunk_counts(hash_index)
+    total = sum(counts.values())
+
+    code, out, err = fresh_planchat("ingest")
+    assert (code, err) == (0, "")
+    *reports, summary = out.splitlines()
+    added = [re.fullmatch(rf"added     ([\w.-]+): (\d+) chunks \((\d+) embedded\)", line) for line in reports]
+    assert all(added), reports
+    assert [(m[1], int(m[2])) for m in added] == [(doc_id, counts[doc_id]) for doc_id in CORPUS_IDS]
+    # A fresh data directory has an empty embedding cache: every document needs the model.
+    assert all(int(m[3]) >= int(m[2]) for m in added)
+    assert _CORPUS_LINE.fullmatch(summary).groups() == ("5", str(total))
+
+    code, out, err = fresh_planchat("ingest")
+    assert (code, err) == (0, "")
+    *reports, summary = out.splitlines()
+    assert reports == [f"unchanged {doc_id}: {counts[doc_id]} chunks" for doc_id in CORPUS_IDS]
+    assert _CORPUS_LINE.fullmatch(summary).groups() == ("0", str(total))
+
+
+def test_ingest_of_a_missing_file_exits_2(planchat, tmp_path):
+    missing = tmp_path / "no-such-plan.pdf"
+    code, out, err = planchat("ingest", str(missing))
+    assert (code, out) == (2, "")
+    assert err == f"error: {missing}: no such file or directory.\n"
+
+
+def test_ingest_of_a_single_file_needs_municipality_and_year(planchat, tmp_path):
+    plan = tmp_path / "plan.txt"
+    plan.write_text("Beskæftigelsesplan 2024\n\nVi vil have flere i job.\n", encoding="utf-8")
+    code, out, err = planchat("ingest", str(plan))
+    assert (code, out) == (2, "")
+    assert err == (
+        f"error: {plan}: a single file needs --municipality and --year (or put it in a folder with a manifest.json).\n"
+    )
+
+
+# -- documents ------------------------------------------------------------------
+
+
+def test_documents_lists_the_five_corpus_documents(planchat, hash_index):
+    counts = chunk_counts(hash_index)
+    code, out, err = planchat("documents")
+    assert (code, err) == (0, "")
+    expected = [
+        f"{e['id']:40} {e['municipality']:30} {e['year']}  {counts[e['id']]:5} chunks  {e['title']}"
+        for e in sorted(MANIFEST, key=lambda e: e["id"])
+    ]
+    assert out.splitlines() == expected
+    assert [line.split()[0] for line in out.splitlines()] == sorted(CORPUS_IDS)
+
+
+# -- ask ------------------------------------------------------------------------
+
+
+def render_text(payload: dict) -> str:
+    """What ``planchat ask`` prints for an answer record (the documented format)."""
+    lines = [payload["answer"]]
+    if payload["citations"]:
+        lines.append("")
+    for c in payload["citations"]:
+        where = f"{c['municipality']} {c['year']}" + (f", s. {c['page']}" if c["page"] else "")
+        label = " (se også)" if c["role"] == "see_also" else ""
+        lines.append(f"[{c['n']}] {where} – {c['title']}{label}")
+        if c["section"]:
+            lines.append(f"    § {c['section']}")
+        lines.append(f"    «{c['quote']}»")
+    return "\n".join(lines) + "\n"
+
+
+def test_ask_prints_the_answer_then_numbered_citations(planchat):
+    code, out, err = planchat("ask", JAMMERBUGT_Q, "--mode", "bm25")
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0].startswith(f"Jammerbugt: «{JAMMERBUGT_228}» [1]")
+    assert lines[1] == ""
+    assert lines[2] == "[1] Jammerbugt 2014 – Jobcenter Jammerbugt Beskæftigelsesplan 2014"
+    assert lines[3].startswith("    § ")
+    assert lines[4] == f"    «{JAMMERBUGT_228}»"
+    citation_heads = [line for line in lines if re.match(r"\[\d+\] ", line)]
+    assert [h.split("]")[0] + "]" for h in citation_heads] == [f"[{n}]" for n in range(1, len(citation_heads) + 1)]
+
+    code, json_out, _ = planchat("ask", JAMMERBUGT_Q, "--mode", "bm25", "--json")
+    assert code == 0
+    assert out == render_text(json.loads(json_out))
+
+
+def test_ask_json_prints_the_answer_record(planchat):
+    code, out, err = planchat("ask", JAMMERBUGT_Q, "--mode", "bm25", "--json")
+    assert (code, err) == (0, "")
+    payload = json.loads(out)
+    assert set(payload) == ANSWER_KEYS
+    assert payload["abstained"] is False
+    assert (payload["municipalities"], payload["years"]) == (["Jammerbugt"], [2014])
+    assert [c["n"] for c in payload["citations"]] == list(range(1, len(payload["citations"]) + 1))
+    assert all(set(c) == CITATION_KEYS for c in payload["citations"])
+    first = payload["citations"][0]
+    assert (first["doc_id"], first["quote"], first["role"]) == ("jammerbugt-2014", JAMMERBUGT_228, "evidence")
+    assert "228" in payload["answer"]
+
+
+def test_ask_for_a_municipality_without_a_plan_prints_only_the_abstention(planchat):
+    code, out, err = planchat("ask", AARHUS_Q)
+    assert (code, out, err) == (0, AARHUS_ANSWER + "\n", "")
+
+
+def test_ask_marks_closest_passages_as_see_also_when_it_abstains(planchat):
+    code, out, err = planchat("ask", "Hvordan bager jeg rugbrød?", "--json")
+    assert (code, err) == (0, "")
+    payload = json.loads(out)
+    assert payload["abstained"] is True
+    assert payload["answer"].startswith("Det fremgår ikke af planerne.")
+    code, text, _ = planchat("ask", "Hvordan bager jeg rugbrød?")
+    assert text == render_text(payload)
+    heads = [line for line in text.splitlines() if re.match(r"\[\d+\] ", line)]
+    assert heads and all(h.endswith(" (se også)") for h in heads)
+
+
+def test_ask_with_an_unknown_municipality_exits_2(planchat):
+    code, out, err = planchat("ask", JAMMERBUGT_Q, "--municipality", "Atlantis")
+    assert (code, out) == (2, "")
+    assert err == (
+        f"error: municipalities: 'Atlantis' is not in the corpus. Known municipalities: {KNOWN_MUNICIPALITIES}.\n"
+    )
+
+
+def test_ask_with_a_bad_top_k_exits_2(planchat):
+    code, out, err = planchat("ask", JAMMERBUGT_Q, "--top-k", "0")
+    assert (code, out, err) == (2, "", "error: top_k: must be between 1 and 20; got 0.\n")
+
+
+def test_ask_with_an_empty_question_exits_2(planchat):
+    code, out, err = planchat("ask", "   ")
+    assert (code, out, err) == (2, "", "error: question: must not be empty. Ask something about the plans.\n")
+
+
+def test_ask_json_on_an_empty_index_still_prints_only_json(fresh_planchat):
+    # The first ask ingests the corpus; its progress lines must not end up
+    # in the JSON a script reads from stdout.
+    code, out, _ = fresh_planchat("ask", AARHUS_Q, "--json")
+    assert code == 0
+    payload = json.loads(out)
+    assert payload["answer"] == AARHUS_ANSWER
+
+
+# -- eval -------------------------------------------------------------------------
+
+
+def test_eval_writes_scores_as_json(planchat, tmp_path):
+    out_path = tmp_path / "scores.json"
+    code, out, err = planchat("eval", str(CORE_SET), "--config", "bm25", "--json", str(out_path), "--quiet")
+    assert (code, err) == (0, "")
+    assert out.splitlines()[0].split()[:2] == ["config", "facts"]
+    assert out.splitlines()[2].startswith("bm25 ")
+    scores = json.loads(out_path.read_text(encoding="utf-8"))
+    assert isinstance(scores["fact_accuracy"], float) and 0.0 <= scores["fact_accuracy"] <= 1.0
+    questions = sum(1 for line in CORE_SET.read_text(encoding="utf-8").splitlines() if line.strip())
+    assert scores["questions"] == questions
+    assert scores["verbatim_quote_rate"] == 1.0
+    assert [c["config"] for c in scores["configs"]] == ["bm25"]
+    assert scores["configs"][0]["summary"]["fact_accuracy"] == scores["fact_accuracy"]
+
+
+def test_eval_of_a_missing_set_exits_2(planchat, tmp_path):
+    missing = tmp_path / "nope.jsonl"
+    code, out, err = planchat("eval", str(missing), "--config", "bm25", "--quiet")
+    assert (code, out, err) == (2, "", f"error: {missing}: no such question set.\n")
