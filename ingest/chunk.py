@@ -153,9 +153,13 @@ def chunk_document(
             current.append(unit)
             continue
         if current and count(text[current[0].start : unit.end]) > max_tokens:
-            # Prefer to end a chunk at a paragraph break: fine here since the
-            # unit itself starts one; otherwise we still cut between lines.
+            # A line that introduces what follows ("... følgende systemer:")
+            # moves to the next chunk, so it is never quoted without its list.
+            carried = []
+            if len(current) > 1 and not current[-1].is_heading and text[current[-1].start : current[-1].end].endswith(":"):
+                carried = [current.pop()]
             flush()
+            current.extend(carried)
             if is_row and table_header and table_header != unit_text:
                 current_context = table_header
         if is_row and not table_header:

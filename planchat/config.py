@@ -53,9 +53,12 @@ class Settings(BaseSettings):
     retrieval_mode: str = Field(
         default="hybrid", description="hybrid (BM25 + dense, fused), bm25 or dense."
     )
-    rrf_k: int = Field(default=60, ge=1, description="Reciprocal rank fusion constant.")
+    rrf_k: int = Field(default=30, ge=1, description="Reciprocal rank fusion constant (30 measured best of 10-60).")
+    bm25_weight: float = Field(
+        default=1.3, ge=0.0, le=10.0, description="Weight of the BM25 ranking in the fusion (dense has 1.0)."
+    )
     candidates: int = Field(default=30, ge=1, le=500, description="Passages each retriever contributes before fusion.")
-    top_k: int = Field(default=5, ge=1, le=50, description="Default number of passages an answer draws on.")
+    top_k: int = Field(default=8, ge=1, le=50, description="Default number of passages an answer draws on.")
     max_top_k: int = Field(default=20, ge=1, le=200, description="Largest top_k a request may ask for.")
     max_question_chars: int = Field(default=1000, ge=10, description="Longest question accepted.")
     max_filter_values: int = Field(default=50, ge=1, description="Most municipalities or years one request may name.")

@@ -102,12 +102,20 @@ class QueryAnalyzer:
             )
         return canonical
 
-    def _docs_for(self, municipalities: list[str], years: list[int]) -> list[str]:
+    def _docs_for(self, municipalities: list[str], years: list[int], strict_years: bool = True) -> list[str]:
+        """Documents of the municipalities (all if none) that cover one of
+        the years. With ``strict_years`` off, a municipality none of whose
+        plans covers the years keeps all its plans ("Fredericia i 2022 og
+        Jammerbugt i 2014" must still reach Fredericia's 2023 plan)."""
+        in_scope = [m for m in self.documents.values() if not municipalities or m.municipality in municipalities]
+        if not years:
+            return sorted(m.doc_id for m in in_scope)
+        covering = [m for m in in_scope if set(years) & set(m.covered_years)]
+        if strict_years:
+            return sorted(m.doc_id for m in covering)
+        covered_munis = {m.municipality for m in covering}
         return sorted(
-            doc_id
-            for doc_id, meta in self.documents.items()
-            if (not municipalities or meta.municipality in municipalities)
-            and (not years or set(years) & set(meta.covered_years))
+            m.doc_id for m in in_scope if m.municipality not in covered_munis or set(years) & set(m.covered_years)
         )
 
     def analyze(
@@ -157,5 +165,8 @@ class QueryAnalyzer:
                 query.years = detected
 
         if query.municipalities or query.years:
-            query.doc_ids = self._docs_for(query.municipalities, query.years)
+            # Explicit years are a hard filter; years read from the question
+            # narrow only the municipalities that have a plan for them.
+            strict = bool(years)
+            query.doc_ids = self._docs_for(query.municipalities, query.years, strict_years=strict)
         return query

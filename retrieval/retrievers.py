@@ -64,11 +64,12 @@ class DenseRetriever:
 class HybridRetriever:
     name = "hybrid"
 
-    def __init__(self, index: PlanIndex, rrf_k: int = 60, candidates: int = 30):
+    def __init__(self, index: PlanIndex, rrf_k: int = 60, candidates: int = 30, bm25_weight: float = 1.0):
         self.bm25 = BM25Retriever(index)
         self.dense = DenseRetriever(index)
         self.rrf_k = rrf_k
         self.candidates = candidates
+        self.weights = {"bm25": bm25_weight, "dense": 1.0}
 
     def retrieve(self, query: Query, k: int) -> list[Passage]:
         n = max(k, self.candidates)
@@ -77,7 +78,7 @@ class HybridRetriever:
             for p in passages:
                 entry = fused.setdefault(p.chunk.chunk_id, {"chunk": p.chunk, "score": 0.0, "ranks": {}})
                 (rank_name, rank), = p.ranks.items()
-                entry["score"] += 1.0 / (self.rrf_k + rank)
+                entry["score"] += self.weights[rank_name] / (self.rrf_k + rank)
                 entry["ranks"][rank_name] = rank
                 if p.dense_similarity is not None:
                     entry["dense"] = p.dense_similarity
@@ -99,5 +100,5 @@ class HybridRetriever:
 RETRIEVERS: dict[str, Callable[..., Retriever]] = {
     "bm25": lambda index, **_: BM25Retriever(index),
     "dense": lambda index, **_: DenseRetriever(index),
-    "hybrid": lambda index, rrf_k=60, candidates=30: HybridRetriever(index, rrf_k, candidates),
+    "hybrid": lambda index, rrf_k=60, candidates=30, bm25_weight=1.0: HybridRetriever(index, rrf_k, candidates, bm25_weight),
 }

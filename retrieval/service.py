@@ -29,7 +29,9 @@ class AskService:
         factory = RETRIEVERS.get(self.mode)
         if factory is None:
             raise InvalidRequest(f"retrieval mode '{self.mode}' is unknown; use one of {', '.join(RETRIEVERS)}.")
-        self.retriever: Retriever = factory(index, rrf_k=settings.rrf_k, candidates=settings.candidates)
+        self.retriever: Retriever = factory(
+            index, rrf_k=settings.rrf_k, candidates=settings.candidates, bm25_weight=settings.bm25_weight
+        )
         # Lambdas, not bound methods: the index swaps in a new BM25 on every write.
         self.answerer = ExtractiveAnswerer(idf=lambda t: index.bm25.idf(t), known=lambda t: index.bm25.knows(t))
         self._analyzer: Optional[QueryAnalyzer] = None
