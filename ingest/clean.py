@@ -31,6 +31,7 @@ _STAR_EMPHASIS = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
 _TABLE_RULE = re.compile(r"^[\s|:\-–—\t]*-{2,}[\s|:\-–—\t]*$")
 _INLINE_BULLET = re.compile(r"(?<=\S)[ \t]*(?=[•➤▪●■◦][ \t]*\S)")
 _HYPHEN_BREAK = re.compile(r"([A-Za-zÆØÅæøåÄÖÜäöüé])-[ \t]*\n[ \t]*(?!(?:og|eller|samt|el|til)\b)([a-zæøåäöüé])")
+_CAPS_HYPHEN_BREAK = re.compile(r"(\b[A-ZÆØÅ]{3,})-[ \t]*\n[ \t]*([A-ZÆØÅ]{2,})")  # "BESKÆFT-\nIGELSE"
 _DOT_LEADER = re.compile(r"(?:\s*\.){4,}\s*|…{2,}")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b]+")
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*\S)\s*#*\s*$")
@@ -66,6 +67,7 @@ def clean_page(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).replace("\r\n", "\n").replace("\r", "\n")
     text = _strip_markup(text)
     text = _HYPHEN_BREAK.sub(r"\1\2", text)
+    text = _CAPS_HYPHEN_BREAK.sub(r"\1\2", text)
     text = _INLINE_BULLET.sub("\n", text)
     lines = []
     for raw in text.split("\n"):

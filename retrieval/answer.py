@@ -133,36 +133,44 @@ class ExtractiveAnswerer:
         if not ranked or self._weak(query, passages, ranked, dense_top):
             return self._abstain(query, passages)
 
+        spanning = query.spanning or len(query.municipalities) > 1
+        if not spanning:
+            return self._compose(query, self._select(query, ranked, policy.max_quotes))
+        # Several municipalities: each is answered from its own passages with
+        # its own yardstick, so a quiet plan is not cut by a loud one.
+        groups: dict[str, list[Candidate]] = {}
+        for cand in ranked:
+            groups.setdefault(cand.passage.chunk.municipality, []).append(cand)
+        chosen: list[Candidate] = []
+        for muni, group in sorted(groups.items(), key=lambda kv: -kv[1][0].score):
+            if group[0].coverage < policy.min_group_coverage:
+                continue  # this plan is silent on the question
+            chosen.extend(self._select(query, group, policy.per_municipality_quotes))
+        return self._compose(query, chosen or self._select(query, ranked, policy.max_quotes))
+
+    def _select(self, query: Query, ranked: list[Candidate], limit: int) -> list[Candidate]:
+        """The best candidate, then up to ``limit - 1`` more that come close
+        and add something (new terms, new figures, or more of the same passage)."""
         best = ranked[0].score
         chosen: list[Candidate] = []
-        per_muni: dict[str, int] = {}
         covered: set[str] = set()
         covered_figures: set[str] = set()
-        spanning = query.spanning or len(query.municipalities) > 1
-        limit = policy.max_quotes + (2 if spanning else 0)
         for cand in ranked:
             if len(chosen) >= limit:
                 break
-            muni = cand.passage.chunk.municipality
-            if chosen and cand.score < policy.relative_cutoff * best and not (spanning and muni not in per_muni):
-                continue
-            if spanning and chosen and muni not in per_muni and cand.coverage < policy.min_group_coverage:
-                continue
-            if spanning and per_muni.get(muni, 0) >= policy.per_municipality_quotes:
-                continue
+            if chosen and cand.score < self.policy.relative_cutoff * best:
+                break
             if any(_overlaps(cand, other) or cand.text == other.text for other in chosen):
                 continue
-            # A further quote from the same municipality must add something.
             figures = set(numbers_in(cand.text))
             adds_figures = query.wants_number and bool(figures - covered_figures)
             same_chunk = any(c.passage.chunk.chunk_id == cand.passage.chunk.chunk_id for c in chosen)
-            if chosen and muni in per_muni and cand.terms <= covered and not adds_figures and not same_chunk:
+            if chosen and cand.terms <= covered and not adds_figures and not same_chunk:
                 continue
             chosen.append(cand)
-            per_muni[muni] = per_muni.get(muni, 0) + 1
             covered |= cand.terms
             covered_figures |= figures
-        return self._compose(query, chosen)
+        return chosen
 
     def _weak(self, query: Query, passages: list[Passage], ranked: list[Candidate], dense_top) -> bool:
         policy = self.policy
