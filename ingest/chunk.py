@@ -146,7 +146,7 @@ def chunk_document(
             while path and path[-1][0] >= heading.level:
                 path.pop()
             path.append((heading.level, heading.title))
-            if not only_headings():
+            if not only_headings() or (current and count(text[current[0].start : unit.end]) > max_tokens):
                 flush()
             current_path = section_path()
             table_header = ""
@@ -156,7 +156,13 @@ def chunk_document(
             # A line that introduces what follows ("... følgende systemer:")
             # moves to the next chunk, so it is never quoted without its list.
             carried = []
-            if len(current) > 1 and not current[-1].is_heading and text[current[-1].start : current[-1].end].endswith(":"):
+            last = current[-1]
+            if (
+                len(current) > 1
+                and not last.is_heading
+                and text[last.start : last.end].endswith(":")
+                and count(text[last.start : unit.end]) <= max_tokens
+            ):
                 carried = [current.pop()]
             flush()
             current.extend(carried)

@@ -30,7 +30,9 @@ _EMPHASIS = re.compile(r"(\*\*|__)(.{1,300}?)\1", re.DOTALL)
 _STAR_EMPHASIS = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
 _TABLE_RULE = re.compile(r"^[\s|:\-–—\t]*-{2,}[\s|:\-–—\t]*$")
 _INLINE_BULLET = re.compile(r"(?<=\S)[ \t]*(?=[•➤▪●■◦][ \t]*\S)")
-_HYPHEN_BREAK = re.compile(r"([A-Za-zÆØÅæøåÄÖÜäöüé])-[ \t]*\n[ \t]*(?!(?:og|eller|samt|el|til)\b)([a-zæøåäöüé])")
+# Only a lower-case word part joins ("arbejds-\nmarkedet"); "IT-\nsystemer",
+# "EU-\nlande" and "a-\nkasse" keep their hyphen.
+_HYPHEN_BREAK = re.compile(r"([a-zæøåäöüé]{2})-[ \t]*\n[ \t]*(?!(?:og|eller|samt|el|til)\b)([a-zæøåäöüé])")
 _CAPS_HYPHEN_BREAK = re.compile(r"(\b[A-ZÆØÅ]{3,})-[ \t]*\n[ \t]*([A-ZÆØÅ]{2,})")  # "BESKÆFT-\nIGELSE"
 _DOT_LEADER = re.compile(r"(?:\s*\.){4,}\s*|…{2,}")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b]+")
@@ -78,6 +80,7 @@ def clean_page(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
+_SUSPENDED = re.compile(r"^(?:og|eller|samt|el|til)\b")  # "om- og opkvalificering" keeps its space
 _CONTINUES = re.compile(r"^[a-zæøåäöüé(]")
 _OPEN_END = re.compile(r"[a-zæøåäöüé,]$")
 
@@ -97,31 +100,56 @@ def _unwrap(lines: list[str]) -> list[str]:
         # "... skal finansieres med" + blank + "300 mio. kr. ...") goes on.
         if line and len(out) >= 2 and out[-1] == "" and not _is_block_line(out[-2]) and not _is_block_line(line):
             prev = out[-2]
-            if _OPEN_END.search(prev) and not prev.endswith(",") and (_CONTINUES.match(line) or line[0].isdigit()):
+            # Only a long line is a sentence cut by a page break; a short one
+            # ("4.3 Unge uden uddannelse", "Målgrupper") is a heading.
+            if (
+                len(prev.split()) >= 8
+                and _OPEN_END.search(prev)
+                and not prev.endswith(",")
+                and (_CONTINUES.match(line) or line[0].isdigit())
+            ):
                 out.pop()
                 out[-1] = f"{prev} {line}"
                 continue
         if out and not _is_block_line(out[-1]) and not _is_block_line(line):
             prev = out[-1]
             if not prev.endswith((":", ".", "!", "?")) and (
-                _CONTINUES.match(line) or (line[0].isdigit() and _OPEN_END.search(prev))
+                _CONTINUES.match(line) or (line[0].isdigit() and _OPEN_END.search(prev) and len(prev.split()) >= 4)
             ):
-                out[-1] = f"{prev} {line}"
+                # "nye IT-" + "systemer": the hyphen belongs to the word.
+                joiner = "" if re.search(r"\w-$", prev) and not _SUSPENDED.match(line) else " "
+                out[-1] = f"{prev}{joiner}{line}"
                 continue
         out.append(line)
     return out
 
 
+FURNITURE_EDGE = 2  # running headers/footers sit in a page's first or last lines
+
+
+def _edges(page: str) -> list[str]:
+    lines = [line for line in page.split("\n") if line.strip()]
+    if len(lines) <= 2 * FURNITURE_EDGE:
+        return lines
+    return lines[:FURNITURE_EDGE] + lines[-FURNITURE_EDGE:]
+
+
 def _furniture(pages: list[str]) -> set[str]:
-    """Short lines that repeat on most pages (running headers/footers)."""
+    """Short lines at the top or bottom of most pages (running headers and
+    footers). A body line or a table row in mid-page is never furniture, and
+    pages that are all alike (a repeated form) keep their text."""
     if len(pages) < 4:
+        return set()
+    distinct = {_furniture_key(p) for p in pages}
+    if len(distinct) == 1:
         return set()
     counts: Counter[str] = Counter()
     for page in pages:
-        keys = {_furniture_key(line) for line in page.split("\n") if 0 < len(line.strip()) <= 100}
-        counts.update(keys)
+        counts.update({_furniture_key(line) for line in _edges(page) if len(line.strip()) <= 100})
     threshold = max(3, int(0.5 * len(pages) + 0.5))
-    return {key for key, n in counts.items() if n >= threshold and key}
+    # A bare figure is never furniture by repetition: page numbers are
+    # handled on their own, and "228" in mid-page is data.
+    return {key for key, n in counts.items() if n >= threshold and key and not re.fullmatch(r"[#\s./-]*", key)}
 
 
 def _furniture_key(line: str) -> str:
@@ -141,10 +169,14 @@ def clean(loaded: LoadedText) -> CleanText:
     cleaned_pages = []
     for page, raw in zip(loaded.pages, raw_pages):
         if is_paged:
+            edges = set(_edges(raw))
+            nonempty = [line for line in raw.split("\n") if line.strip()]
+            ends = {nonempty[0], nonempty[-1]} if nonempty else set()
             kept = [
                 line
                 for line in raw.split("\n")
-                if _furniture_key(line) not in furniture and not _PAGE_NUMBER.match(line.strip())
+                if not (line in edges and _furniture_key(line) in furniture)
+                and not (line in ends and _PAGE_NUMBER.match(line.strip()))
             ]
             raw = "\n".join(kept)
         cleaned_pages.append((page, clean_page(raw)))

@@ -41,7 +41,7 @@ from .stores.vectors import ChromaVectorStore, collection_name, make_client
 log = logging.getLogger(__name__)
 
 # Bump when cleaning or chunking changes what a document turns into.
-PIPELINE_VERSION = "6"
+PIPELINE_VERSION = "7"
 
 
 def dense_text(chunk: Chunk) -> str:
@@ -153,6 +153,12 @@ class PlanIndex:
         empty_pages = sum(1 for p in loaded.pages if not p.text.strip())
         if pages and empty_pages:
             warnings.append(f"{empty_pages} of {pages} pages have no text layer (scanned?); they are not searchable.")
+        too_long = sum(1 for c in chunks if self.embedder.token_count(dense_text(c)) > self.embedder.max_tokens)
+        if too_long:
+            warnings.append(
+                f"{too_long} chunk(s) exceed the embedder's {self.embedder.max_tokens}-token limit; dense search sees "
+                "only their beginning. Lower PLANCHAT_CHUNK_TOKENS."
+            )
         before_misses = getattr(self.embedder, "misses", 0)
         vectors = self.embedder.embed_passages([dense_text(c) for c in chunks])
         embedded = getattr(self.embedder, "misses", len(chunks)) - before_misses

@@ -34,6 +34,11 @@ def _decode_text(data: bytes, name: str) -> str:
 
 
 def load_text(data: bytes, name: str, media_type: str = "text/plain") -> LoadedText:
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 with a byte-order mark (Notepad's "Unicode")
+        try:
+            data = data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            raise DocumentError(f"{name}: the file claims to be UTF-16 but is not. Save it as UTF-8 and try again.")
     if b"\x00" in data[:4096]:
         raise DocumentError(f"{name}: this looks like a binary file, not text. Upload a .txt, .md or .pdf file.")
     text = _decode_text(data, name)

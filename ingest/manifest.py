@@ -59,7 +59,13 @@ def read_manifest(corpus_dir: Path) -> list[tuple[DocumentMeta, Path]]:
             f"{corpus_dir} has no {MANIFEST_NAME}. Add one listing each file with its id, municipality, year and title."
         )
     try:
-        manifest = Manifest.model_validate(json.loads(path.read_text(encoding="utf-8")))
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(raw, dict):
+            raise ManifestError(
+                f"{path} must be a JSON object with a \"documents\" list, e.g. "
+                '{"documents": [{"id": ..., "file": ..., "municipality": ..., "year": ..., "title": ...}]}.'
+            )
+        manifest = Manifest.model_validate(raw)
     except json.JSONDecodeError as exc:
         raise ManifestError(f"{path} is not valid JSON: {exc}") from exc
     except ValidationError as exc:

@@ -65,8 +65,9 @@ class Settings(BaseSettings):
     chunk_tokens: int = Field(
         default=220,
         ge=32,
-        le=450,
-        description="Target chunk size in cl100k tokens; the embedder's own limit (512 XLM-R tokens) is checked too.",
+        le=320,
+        description="Target chunk size in cl100k tokens. Each chunk is also counted with the embedder's own "
+        "tokenizer at ingest; chunks over its limit (512 for e5) are reported as warnings.",
     )
 
     @property

@@ -46,7 +46,11 @@ class CachedEmbedder:
                     f"SELECT key, vector FROM embeddings WHERE key IN ({','.join('?' * len(batch))})", batch
                 ).fetchall()
                 found.update({k: np.frombuffer(v, dtype=np.float32) for k, v in rows})
-        missing = [i for i, k in enumerate(keys) if k not in found]
+        first_index: dict[str, int] = {}
+        for i, k in enumerate(keys):
+            if k not in found:
+                first_index.setdefault(k, i)  # a text repeated within one call is embedded once
+        missing = sorted(first_index.values())
         self.hits += len(texts) - len(missing)
         self.misses += len(missing)
         if missing:

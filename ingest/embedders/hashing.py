@@ -23,7 +23,10 @@ class HashEmbedder:
 
     def __init__(self, dim: int = 256):
         self.dim = dim
-        self.name = f"hash-{dim}"
+        # The name keys the embedding cache: it changes when the analysis does.
+        from ingest.stores.lexical import ANALYZER_VERSION
+
+        self.name = f"hash-{dim}-a{ANALYZER_VERSION}"
 
     def _vector(self, text: str) -> np.ndarray:
         vec = np.zeros(self.dim, dtype=np.float32)

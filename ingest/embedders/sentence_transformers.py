@@ -43,7 +43,13 @@ class SentenceTransformerEmbedder:
             raise ConfigurationError(
                 "PLANCHAT_EMBEDDER=sentence-transformers needs the 'st' extra: pip install 'planchat[st]'."
             ) from exc
-        self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        try:
+            self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        except (OSError, ValueError, KeyError) as exc:
+            raise ConfigurationError(
+                f"{path} could not be loaded as a sentence-transformers model ({type(exc).__name__}: {exc}). "
+                "Point PLANCHAT_EMBEDDER_MODEL at a complete local model directory."
+            ) from exc
         self.dim = int(self._model.get_sentence_embedding_dimension())
         self.max_tokens = int(self._model.max_seq_length or 512)
         self.batch_size = batch_size

@@ -93,7 +93,7 @@ class BM25Index:
         try:
             data = json.loads((directory / "ids.json").read_text(encoding="utf-8"))
             retriever = bm25s.BM25.load(str(directory / "bm25")) if data["chunk_ids"] else None
-        except (OSError, ValueError, KeyError):
+        except Exception:  # a damaged index of any kind is rebuilt from the document store
             return None
         return cls(data["chunk_ids"], retriever, data["fingerprint"], data.get("df", {}))
 
