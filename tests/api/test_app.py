@@ -12,6 +12,8 @@ import json
 import re
 
 import pytest
+
+from ingest.stores.lexical import ANALYZER_VERSION
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -122,7 +124,7 @@ def test_healthz_says_what_is_loaded(client, hash_index):
         "status": "ok",
         "documents": 5,
         "chunks": len(hash_index.docstore.chunk_ids()),
-        "embedder": "hash-256",
+        "embedder": f"hash-256-a{ANALYZER_VERSION}",
         "chroma": "embedded",
         "retrieval_mode": "hybrid",
     }
