@@ -41,7 +41,7 @@ from .stores.vectors import ChromaVectorStore, collection_name, make_client
 log = logging.getLogger(__name__)
 
 # Bump when cleaning or chunking changes what a document turns into.
-PIPELINE_VERSION = "7"
+PIPELINE_VERSION = "8"
 
 
 def dense_text(chunk: Chunk) -> str:

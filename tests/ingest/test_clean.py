@@ -287,11 +287,6 @@ def test_real_running_header_is_removed(shared_pdfs):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: roman front-matter pages fall back to their physical number, so 'page 1' names two pages",
-)
 def test_page_numbers_of_a_labelled_pdf_are_unambiguous(shared_pdfs):
     numbers = [span.number for span in clean_shared("sf-009-GeoTopo-komprimiert.pdf").pages if span.number is not None]
     assert len(numbers) == len(set(numbers))
