@@ -33,5 +33,9 @@ test-fast: setup
 eval: setup
 	$(VENV)/bin/planchat eval evals/sets/core.jsonl --config bm25 --config dense --config hybrid
 
+# Speed, memory and quality numbers in one run (see bench/README.md).
+bench: setup
+	$(PY) bench/run.py --out bench/results.json
+
 clean:
 	rm -rf $(VENV) data .cache test-artifacts

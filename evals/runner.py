@@ -8,6 +8,7 @@ gives the same score on every run. See evals/README.md for the set format.
 from __future__ import annotations
 
 import json
+import math
 import re
 import statistics
 import sys
@@ -47,8 +48,12 @@ class Question:
 def load_set(path: Path) -> list[Question]:
     if not path.is_file():
         raise InvalidRequest(f"{path}: no such question set.")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidRequest(f"{path}: not UTF-8 text ({exc}). Save the set as UTF-8.") from exc
     questions = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
@@ -56,6 +61,13 @@ def load_set(path: Path) -> list[Question]:
             questions.append(Question(**data))
         except (json.JSONDecodeError, TypeError) as exc:
             raise InvalidRequest(f"{path}:{number}: not a valid question ({exc}).") from exc
+        expected = questions[-1].expected
+        if not isinstance(expected, list) or not all(
+            isinstance(fact, list) and fact and all(isinstance(s, str) and s for s in fact) for fact in expected
+        ):
+            raise InvalidRequest(
+                f'{path}:{number}: "expected" must be a list of facts, each a list of spellings, e.g. [["228"]].'
+            )
     if not questions:
         raise InvalidRequest(f"{path}: the set holds no questions.")
     return questions
@@ -69,7 +81,7 @@ def facts_found(answer: str, expected: list[list[str]]) -> list[bool]:
 def score_question(q: Question, answer: dict, passages: list[dict], latency_ms: float, clean_texts: dict) -> dict:
     citations = answer["citations"]
     found = facts_found(answer["answer"], q.expected)
-    quotes = " ".join(c["quote"] for c in citations)
+    quotes = "\n\u2063\n".join(c["quote"] for c in citations)  # a separator no fact spans
     supported = facts_found(quotes, q.expected)
     top5_munis = {c["municipality"] for c in citations[:5]}
     gold_rank = None
@@ -102,6 +114,7 @@ def score_question(q: Question, answer: dict, passages: list[dict], latency_ms: 
             for c in citations
         ],
         "latency_ms": latency_ms,
+        "has_gold": bool(q.gold_quote),
     }
 
 
@@ -112,8 +125,6 @@ def _mean(values: list) -> Optional[float]:
 
 def summarize(rows: list[dict]) -> dict:
     answerable = [r for r in rows if r["facts_expected"]]
-    gold = [r for r in rows if r["gold_rank"] is not None or any(True for _ in [])]
-    with_gold = [r for r in rows if "gold_rank" in r and r.get("has_gold")]
     abstained = [r for r in rows if r["abstained"]]
     should = [r for r in rows if r["expect_abstain"]]
     latencies = sorted(r["latency_ms"] for r in rows)
@@ -121,21 +132,24 @@ def summarize(rows: list[dict]) -> dict:
     out = {
         "questions": len(rows),
         "fact_accuracy": _mean([1.0 if r["all_facts"] else 0.0 for r in answerable]),
-        "fact_share": round(sum(r["facts_found"] for r in answerable) / max(1, sum(r["facts_expected"] for r in answerable)), 4),
+        "fact_share": (
+            round(sum(r["facts_found"] for r in answerable) / sum(r["facts_expected"] for r in answerable), 4)
+            if answerable
+            else None
+        ),
         "citation_support": _mean([1.0 if r["supported"] else 0.0 for r in answerable]),
         "municipality_at5": _mean([1.0 if r["municipality_at5"] else 0.0 for r in rows if r["municipality_at5"] is not None]),
         "verbatim_quote_rate": _mean([1.0 if v else 0.0 for v in verbatim]),
         "abstention_precision": round(sum(r["expect_abstain"] for r in abstained) / len(abstained), 4) if abstained else None,
         "abstention_recall": round(sum(r["abstained"] for r in should) / len(should), 4) if should else None,
         "latency_p50_ms": round(statistics.median(latencies), 2) if latencies else None,
-        "latency_p95_ms": round(latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))], 2) if latencies else None,
+        "latency_p95_ms": round(latencies[max(0, math.ceil(0.95 * len(latencies)) - 1)], 2) if latencies else None,
     }
     ranked = [r for r in rows if r.get("has_gold")]
     if ranked:
         out["recall_at_1"] = _mean([1.0 if r["gold_rank"] == 1 else 0.0 for r in ranked])
         out["recall_at_5"] = _mean([1.0 if r["gold_rank"] and r["gold_rank"] <= 5 else 0.0 for r in ranked])
         out["mrr"] = _mean([1.0 / r["gold_rank"] if r["gold_rank"] else 0.0 for r in ranked])
-    del gold, with_gold
     return out
 
 
@@ -151,11 +165,9 @@ def run_config(questions: list[Question], settings: Settings, mode: str, index, 
         started = time.perf_counter()
         answer, passages = service.ask_with_passages(q.question)
         latency = round((time.perf_counter() - started) * 1000, 2)
-        if q.gold_quote:
-            # Retrieval is judged on the top-5 passages of a plain top_k=5 search.
-            passages = passages[:5]
-        row = score_question(q, asdict(answer), [{"text": p.chunk.text} for p in passages], latency, clean_texts)
-        row["has_gold"] = bool(q.gold_quote)
+        # Retrieval is judged on the first 5 passages the answer drew on (so
+        # MRR is MRR@5).
+        row = score_question(q, asdict(answer), [{"text": p.chunk.text} for p in passages[:5]], latency, clean_texts)
         rows.append(row)
         if progress:
             progress(i + 1, len(questions))

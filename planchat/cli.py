@@ -175,7 +175,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("set", type=Path, help="a JSON Lines question set, e.g. evals/sets/core.jsonl")
     p.add_argument("--config", action="append", dest="configs", help="retrieval mode(s) to compare: hybrid, bm25, dense")
     p.add_argument("--json", type=Path, dest="json_out", help="write scores and per-question rows here")
-    p.add_argument("--against", help="base URL of a running server (default: in-process)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_eval)
     return parser

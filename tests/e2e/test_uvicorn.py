@@ -10,16 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
-import time
-from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
 
 from planchat.config import REPO_ROOT
+from planchat.processes import ServerDidNotStart, free_port, start_server
 
 pytestmark = pytest.mark.e2e
 
@@ -35,36 +31,6 @@ JAMMERBUGT_228 = (
 )
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class Server:
-    process: subprocess.Popen
-    base_url: str
-    stdout_path: Path
-    stderr_path: Path
-
-    def stdout(self) -> str:
-        return self.stdout_path.read_text(encoding="utf-8", errors="replace")
-
-    def stderr(self) -> str:
-        return self.stderr_path.read_text(encoding="utf-8", errors="replace")
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
-
-
 @pytest.fixture
 def server(copy_of_real_data, tmp_path):
     if not PLANCHAT.exists():
@@ -77,34 +43,17 @@ def server(copy_of_real_data, tmp_path):
         PLANCHAT_CORPUS_DIR=str(REPO_ROOT / "corpus"),
         PYTHONUNBUFFERED="1",
     )
-    # Files, not pipes: a server that writes a lot cannot block on a full pipe.
-    stdout_path, stderr_path = tmp_path / "server.stdout", tmp_path / "server.stderr"
-    with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
-        process = subprocess.Popen(
-            [str(PLANCHAT), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=tmp_path,
-            env=env,
-            stdout=out,
-            stderr=err,
-            stdin=subprocess.DEVNULL,
-        )
-    srv = Server(process, f"http://127.0.0.1:{port}", stdout_path, stderr_path)
     try:
-        deadline = time.monotonic() + STARTUP_LIMIT_S
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"planchat serve exited with {process.returncode}:\n{srv.stdout()}\n{srv.stderr()}")
-            try:
-                if httpx.get(f"{srv.base_url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"planchat serve did not answer /healthz within {STARTUP_LIMIT_S} s:\n{srv.stderr()}")
-            time.sleep(0.25)
+        srv = start_server(
+            [str(PLANCHAT), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            port=port, ready_path="/healthz", logs=tmp_path, env=env, cwd=tmp_path, limit_s=STARTUP_LIMIT_S,
+        )  # fmt: skip
+    except ServerDidNotStart as exc:
+        pytest.fail(str(exc))
+    try:
         yield srv
     finally:
-        stop(process)
+        srv.stop()
 
 
 @pytest.fixture

