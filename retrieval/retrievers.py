@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Callable, Protocol
 
 from ingest.index import PlanIndex
+from planchat.danish import analyze
 from planchat.records import Passage
 
 from .query import Query
@@ -34,7 +35,9 @@ class BM25Retriever:
 
     def retrieve(self, query: Query, k: int) -> list[Passage]:
         allowed = self.index.chunks_of(set(query.doc_ids)) if query.doc_ids is not None else None
-        hits = self.index.bm25.search(query.terms, k, allowed)
+        # Within a municipality filter its name matches nothing useful.
+        names = set(analyze(" ".join(query.municipalities))) if query.doc_ids is not None else set()
+        hits = self.index.bm25.search([t for t in query.terms if t not in names], k, allowed)
         out = []
         for rank, (chunk_id, score) in enumerate(hits, start=1):
             chunk = self.index.chunk(chunk_id)

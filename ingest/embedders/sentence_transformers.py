@@ -50,7 +50,8 @@ class SentenceTransformerEmbedder:
                 f"{path} could not be loaded as a sentence-transformers model ({type(exc).__name__}: {exc}). "
                 "Point PLANCHAT_EMBEDDER_MODEL at a complete local model directory."
             ) from exc
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(get_dim())
         self.max_tokens = int(self._model.max_seq_length or 512)
         self.batch_size = batch_size
         self.query_prefix = query_prefix
