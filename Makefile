@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run test test-fast ingest eval bench clean
+.PHONY: setup run test test-fast ingest eval gate bench clean
 
 setup: $(STAMP)
 
@@ -32,6 +32,10 @@ test-fast: setup
 
 eval: setup
 	$(VENV)/bin/planchat eval evals/sets/core.jsonl --config bm25 --config dense --config hybrid
+
+# The core set in all three configurations against the committed baseline.
+gate: setup
+	$(VENV)/bin/planchat eval evals/sets/core.jsonl --config hybrid --config bm25 --config dense --baseline evals/baseline.json
 
 # Speed, memory and quality numbers in one run (see bench/README.md).
 bench: setup

@@ -3,6 +3,7 @@
 GET  /healthz        liveness + what is loaded
 POST /v1/ask         question -> cited answer
 GET  /v1/documents   the documents in the index
+GET  /v1/documents/{doc_id}/text   a document's stored clean text (citations index into it)
 GET  /               a small Danish demo page that talks to /v1/ask
 """
 
@@ -16,11 +17,12 @@ from fastapi.responses import HTMLResponse
 
 from ingest.index import PlanIndex
 from planchat.config import Settings
+from planchat.errors import NotFound
 from retrieval.service import AskService
 
 from . import errors
 from .deps import IndexDep, ServiceDep, SettingsDep
-from .schemas import AskRequest, AskResponse, CitationOut, DocumentList, DocumentOut, ErrorResponse
+from .schemas import AskRequest, AskResponse, CitationOut, DocumentList, DocumentOut, DocumentText, ErrorResponse
 
 ERROR_RESPONSES = {400: {"model": ErrorResponse}, 422: {"model": ErrorResponse}, 500: {"model": ErrorResponse}}
 
@@ -38,6 +40,7 @@ def create_app(settings: Optional[Settings] = None, index: Optional[PlanIndex] =
     app.state.settings = settings
     app.state.index = index
     app.state.service = AskService(index, settings)
+    app.state.services = {settings.retrieval_mode: app.state.service}  # per retrieval mode, made on first use
     errors.install(app)
 
     @app.get("/healthz")
@@ -52,7 +55,11 @@ def create_app(settings: Optional[Settings] = None, index: Optional[PlanIndex] =
         }
 
     @app.post("/v1/ask", response_model=AskResponse, responses=ERROR_RESPONSES)
-    def ask(body: AskRequest, service: ServiceDep) -> AskResponse:
+    def ask(body: AskRequest, service: ServiceDep, index: IndexDep, settings: SettingsDep) -> AskResponse:
+        if body.mode and body.mode != service.mode:
+            service = app.state.services.get(body.mode) or app.state.services.setdefault(
+                body.mode, AskService(index, settings, mode=body.mode)
+            )
         answer = service.ask(body.question, body.municipalities, body.years, body.top_k)
         return AskResponse(
             answer=answer.answer,
@@ -86,6 +93,13 @@ def create_app(settings: Optional[Settings] = None, index: Optional[PlanIndex] =
                 )
             )
         return DocumentList(documents=out)
+
+    @app.get("/v1/documents/{doc_id}/text", response_model=DocumentText, responses={404: {"model": ErrorResponse}})
+    def document_text(doc_id: str, index: IndexDep) -> DocumentText:
+        text = index.docstore.clean_text(doc_id)
+        if text is None:
+            raise NotFound(f"doc_id: no document '{doc_id}' in the index. GET /v1/documents lists them.")
+        return DocumentText(doc_id=doc_id, text=text)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def demo_page() -> str:

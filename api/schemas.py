@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
@@ -13,6 +13,9 @@ class AskRequest(BaseModel):
     question: StrictStr = Field(description="The question, in Danish or English.", examples=["Hvad er Jammerbugts mål for langtidsledigheden i 2014?"])
     municipalities: Optional[list[StrictStr]] = Field(default=None, description="Only these municipalities (names as in GET /v1/documents).")
     years: Optional[list[StrictInt]] = Field(default=None, description="Only plans that cover one of these years.")
+    mode: Optional[Literal["hybrid", "bm25", "dense"]] = Field(
+        default=None, description="Retrieval mode for this request (default: the server's PLANCHAT_RETRIEVAL_MODE)."
+    )
     top_k: Optional[StrictInt] = Field(default=None, description="How many passages the answer may draw on (default 5).")
 
 
@@ -59,6 +62,11 @@ class DocumentOut(BaseModel):
 
 class DocumentList(BaseModel):
     documents: list[DocumentOut]
+
+
+class DocumentText(BaseModel):
+    doc_id: str
+    text: str = Field(description="The stored clean text; every citation's start/end index into it.")
 
 
 class ErrorBody(BaseModel):

@@ -153,25 +153,64 @@ def summarize(rows: list[dict]) -> dict:
     return out
 
 
+def _run(questions: list[Question], config: str, ask, clean_text, progress=None) -> dict:
+    """Score every question. ``ask(question) -> (answer dict, passage texts)``;
+    ``clean_text(doc_id)`` is the stored text citations index into."""
+    rows = []
+    for i, q in enumerate(questions):
+        started = time.perf_counter()
+        answer, passages = ask(q.question)
+        latency = round((time.perf_counter() - started) * 1000, 2)
+        texts = {c["doc_id"]: clean_text(c["doc_id"]) for c in answer["citations"] if "doc_id" in c}
+        # Retrieval is judged on the first 5 passages the answer drew on (MRR@5).
+        rows.append(score_question(q, answer, [{"text": t} for t in passages[:5]], latency, texts))
+        if progress:
+            progress(i + 1, len(questions))
+    return {"config": config, "summary": summarize(rows), "by_tag": by_tag(rows), "rows": rows}
+
+
 def run_config(questions: list[Question], settings: Settings, mode: str, index, progress=None) -> dict:
+    """In-process: the same AskService the API uses, on ``index``."""
     from dataclasses import asdict
 
     from retrieval.service import AskService
 
     service = AskService(index, settings, mode=mode)
-    clean_texts = {doc_id: index.docstore.clean_text(doc_id) or "" for doc_id in index.documents}
-    rows = []
-    for i, q in enumerate(questions):
-        started = time.perf_counter()
-        answer, passages = service.ask_with_passages(q.question)
-        latency = round((time.perf_counter() - started) * 1000, 2)
-        # Retrieval is judged on the first 5 passages the answer drew on (so
-        # MRR is MRR@5).
-        row = score_question(q, asdict(answer), [{"text": p.chunk.text} for p in passages[:5]], latency, clean_texts)
-        rows.append(row)
-        if progress:
-            progress(i + 1, len(questions))
-    return {"config": mode, "summary": summarize(rows), "by_tag": by_tag(rows), "rows": rows}
+
+    def ask(question: str):
+        answer, passages = service.ask_with_passages(question)
+        return asdict(answer), [p.chunk.text for p in passages]
+
+    return _run(questions, mode, ask, lambda doc_id: index.docstore.clean_text(doc_id) or "", progress)
+
+
+def run_against(questions: list[Question], base_url: str, mode: str, progress=None, timeout: float = 60) -> dict:
+    """Over HTTP against a running server, the way a client would: POST
+    /v1/ask per question (with ``mode``), GET each cited document's text once
+    for the verbatim check. Retrieval ranks are read from the citations in
+    order (a server does not expose its passage list)."""
+    import httpx
+
+    texts: dict[str, str] = {}
+    with httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout) as client:
+
+        def ask(question: str):
+            response = client.post("/v1/ask", json={"question": question, "mode": mode})
+            if response.status_code != 200:
+                raise InvalidRequest(f"{base_url}/v1/ask answered {response.status_code}: {response.text[:300]}")
+            answer = response.json()
+            return answer, [c["quote"] for c in answer["citations"]]
+
+        def clean_text(doc_id: str) -> str:
+            if doc_id not in texts:
+                response = client.get(f"/v1/documents/{doc_id}/text")
+                texts[doc_id] = response.json().get("text", "") if response.status_code == 200 else ""
+            return texts[doc_id]
+
+        try:
+            return _run(questions, mode, ask, clean_text, progress)
+        except httpx.HTTPError as exc:
+            raise InvalidRequest(f"{base_url}: the server did not answer ({exc}). Is it running?") from exc
 
 
 def by_tag(rows: list[dict]) -> dict:
@@ -208,12 +247,50 @@ def format_table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def main(args, settings: Settings) -> int:
-    from planchat.cli import ensure_corpus
+# Scores where higher is better and a drop is a regression. Latency is
+# measured, never gated (it depends on the machine and its load).
+GATED = (
+    "fact_accuracy", "fact_share", "citation_support", "municipality_at5", "verbatim_quote_rate",
+    "abstention_precision", "abstention_recall", "recall_at_1", "recall_at_5", "mrr",
+)  # fmt: skip
+DEFAULT_TOLERANCE = 0.02
 
+
+def baseline_payload(results: list[dict], set_name: str, tolerance: float) -> dict:
+    return {
+        "set": set_name,
+        "tolerance": tolerance,
+        "configs": {r["config"]: {k: r["summary"].get(k) for k in GATED} for r in results},
+    }
+
+
+def compare_with_baseline(results: list[dict], baseline: dict, tolerance: Optional[float] = None) -> list[str]:
+    """Regressions as sentences: every gated score of every configuration in
+    the baseline that dropped by more than the tolerance. Empty: the gate passes."""
+    tolerance = baseline.get("tolerance", DEFAULT_TOLERANCE) if tolerance is None else tolerance
+    current = {r["config"]: r["summary"] for r in results}
+    problems = []
+    for config, scores in sorted(baseline.get("configs", {}).items()):
+        if config not in current:
+            continue
+        for key in GATED:
+            before, now = scores.get(key), current[config].get(key)
+            if before is None:
+                continue
+            if now is None or now < before - tolerance - 1e-9:
+                shown = "missing" if now is None else f"{now:.3f}"
+                problems.append(f"{config}: {key} {shown} < baseline {before:.3f} - tolerance {tolerance:.3f}")
+    return problems
+
+
+def main(args, settings: Settings) -> int:
     questions = load_set(args.set)
     configs = args.configs or [settings.retrieval_mode]
-    index = ensure_corpus(settings, quiet=True)
+    index = None
+    if not args.against:
+        from planchat.cli import ensure_corpus
+
+        index = ensure_corpus(settings, quiet=True)
     results = []
     for mode in configs:
         def progress(done: int, total: int, mode=mode) -> None:
@@ -221,13 +298,38 @@ def main(args, settings: Settings) -> int:
                 bar = "#" * (30 * done // total)
                 print(f"\r{mode:8} [{bar:30}] {done}/{total}", end="", file=sys.stderr, flush=True)
 
-        results.append(run_config(questions, settings, mode, index, progress))
+        if args.against:
+            results.append(run_against(questions, args.against, mode, progress))
+        else:
+            results.append(run_config(questions, settings, mode, index, progress))
         if not args.quiet:
             print(file=sys.stderr)
     print(format_table(results))
+    payload = {"set": str(args.set), "against": args.against or "in-process", "configs": results}
+    payload.update(results[0]["summary"])  # the first configuration's scores are also top-level keys
     if args.json_out:
-        payload = {"set": str(args.set), "configs": results}
-        if len(results) == 1:
-            payload.update(results[0]["summary"])
         args.json_out.write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
+    if args.report:
+        from evals.report import render_report
+
+        args.report.write_text(render_report(payload), encoding="utf-8")
+    if args.update_baseline:
+        if not args.baseline:
+            raise InvalidRequest("--update-baseline needs --baseline FILE to write.")
+        tolerance = DEFAULT_TOLERANCE if args.tolerance is None else args.tolerance
+        args.baseline.write_text(
+            json.dumps(baseline_payload(results, str(args.set), tolerance), indent=2) + "\n", encoding="utf-8"
+        )
+        print(f"baseline written: {args.baseline}")
+        return 0
+    if args.baseline:
+        if not args.baseline.is_file():
+            raise InvalidRequest(f"{args.baseline}: no such baseline. Create it with --update-baseline.")
+        problems = compare_with_baseline(results, json.loads(args.baseline.read_text(encoding="utf-8")), args.tolerance)
+        if problems:
+            print("regression gate: FAILED", file=sys.stderr)
+            for problem in problems:
+                print(f"  {problem}", file=sys.stderr)
+            return 1
+        print("regression gate: passed")
     return 0

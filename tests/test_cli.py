@@ -260,3 +260,31 @@ def test_eval_of_a_missing_set_exits_2(planchat, tmp_path):
     missing = tmp_path / "nope.jsonl"
     code, out, err = planchat("eval", str(missing), "--config", "bm25", "--quiet")
     assert (code, out, err) == (2, "", f"error: {missing}: no such question set.\n")
+
+
+def test_eval_baseline_gate_passes_then_fails_on_a_drop(planchat, tmp_path):
+    baseline = tmp_path / "baseline.json"
+    code, out, err = planchat(
+        "eval", str(CORE_SET), "--config", "bm25", "--baseline", str(baseline), "--update-baseline", "--quiet"
+    )
+    assert (code, err, out.splitlines()[-1]) == (0, "", f"baseline written: {baseline}")
+    written = json.loads(baseline.read_text(encoding="utf-8"))
+    assert (written["set"], written["tolerance"], list(written["configs"])) == (str(CORE_SET), 0.02, ["bm25"])
+
+    code, out, err = planchat("eval", str(CORE_SET), "--config", "bm25", "--baseline", str(baseline), "--quiet")
+    assert (code, err, out.splitlines()[-1]) == (0, "", "regression gate: passed")
+
+    # A baseline 0.1 above today's fact accuracy: the gate fails and says which score.
+    written["configs"]["bm25"]["fact_accuracy"] = round(written["configs"]["bm25"]["fact_accuracy"] + 0.1, 4)
+    baseline.write_text(json.dumps(written), encoding="utf-8")
+    code, out, err = planchat("eval", str(CORE_SET), "--config", "bm25", "--baseline", str(baseline), "--quiet")
+    assert code == 1
+    assert err.splitlines()[0] == "regression gate: FAILED"
+    assert err.splitlines()[1].startswith("  bm25: fact_accuracy ")
+    assert len(err.splitlines()) == 2
+
+
+def test_eval_with_a_missing_baseline_exits_2(planchat, tmp_path):
+    missing = tmp_path / "nope.json"
+    code, out, err = planchat("eval", str(CORE_SET), "--config", "bm25", "--baseline", str(missing), "--quiet")
+    assert (code, err) == (2, f"error: {missing}: no such baseline. Create it with --update-baseline.\n")

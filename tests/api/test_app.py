@@ -162,7 +162,7 @@ def test_demo_page_is_danish_html(client):
 
 def test_openapi_documents_the_endpoints(client):
     schema = client.get("/openapi.json").json()
-    assert set(schema["paths"]) == {"/healthz", "/v1/ask", "/v1/documents"}
+    assert set(schema["paths"]) == {"/healthz", "/v1/ask", "/v1/documents", "/v1/documents/{doc_id}/text"}
     assert set(schema["components"]["schemas"]["CitationOut"]["properties"]) == CITATION_KEYS
 
 
@@ -398,3 +398,33 @@ def test_real_ask_keeps_the_answer_contract(real_client, real_index, body):
 def test_fixture_corpus_is_the_manifest():
     # Guards the constants above: they describe this corpus.
     assert CORPUS_IDS == sorted(p.stem for p in (REPO_ROOT / "corpus").glob("*.txt"))
+
+
+# -- GET /v1/documents/{doc_id}/text and per-request retrieval mode -----------
+
+
+def test_document_text_is_what_citations_index_into(client, hash_index):
+    payload = ask(client, question=JAMMERBUGT_Q, mode="bm25")
+    first = payload["citations"][0]
+    text = client.get(f"/v1/documents/{first['doc_id']}/text").json()
+    assert text["doc_id"] == first["doc_id"]
+    assert text["text"][first["start"] : first["end"]] == first["quote"]
+
+
+def test_unknown_document_text_is_a_404_with_a_message(client):
+    response = client.get("/v1/documents/aarhus-2030/text")
+    assert response.status_code == 404
+    assert response.json() == {
+        "error": {
+            "code": "not_found",
+            "message": "doc_id: no document 'aarhus-2030' in the index. GET /v1/documents lists them.",
+        }
+    }
+
+
+def test_mode_picks_the_retrieval_for_one_request(client, bm25_client):
+    # The hybrid client asked for bm25 answers exactly like the bm25-configured app.
+    assert ask(client, question=JAMMERBUGT_Q, mode="bm25")["answer"] == ask(bm25_client, question=JAMMERBUGT_Q)["answer"]
+    response = client.post("/v1/ask", json={"question": JAMMERBUGT_Q, "mode": "fuzzy"})
+    assert response.status_code == 400
+    assert response.json()["error"]["message"].startswith("mode: Input should be 'hybrid', 'bm25' or 'dense'")

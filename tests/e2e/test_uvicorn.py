@@ -114,3 +114,18 @@ def test_demo_page_and_docs_are_served(http):
     assert "/openapi.json" in docs.text
     schema = http.get("/openapi.json").json()
     assert "/v1/ask" in schema["paths"]
+
+
+def test_eval_against_the_running_server_scores_like_in_process(server, real_index, real_settings):
+    """`planchat eval --against URL`: the same questions over HTTP give the
+    same answers and scores as in-process, and quotes check out as verbatim
+    against the server's own stored text."""
+    from evals.runner import load_set, run_against, run_config
+
+    questions = load_set(REPO_ROOT / "evals" / "sets" / "core.jsonl")[:12]
+    remote = run_against(questions, server.base_url, "hybrid")
+    local = run_config(questions, real_settings, "hybrid", real_index)
+    assert [r["answer"] for r in remote["rows"]] == [r["answer"] for r in local["rows"]]
+    for key in ("fact_accuracy", "citation_support", "municipality_at5", "abstention_recall"):
+        assert remote["summary"][key] == local["summary"][key], key
+    assert remote["summary"]["verbatim_quote_rate"] == 1.0
