@@ -157,6 +157,8 @@ def _run(questions: list[Question], config: str, ask, clean_text, progress=None)
     """Score every question. ``ask(question) -> (answer dict, passage texts)``;
     ``clean_text(doc_id)`` is the stored text citations index into."""
     rows = []
+    if questions:
+        ask(questions[0].question)  # warm-up, unscored: latency is about answering, not loading
     for i, q in enumerate(questions):
         started = time.perf_counter()
         answer, passages = ask(q.question)
@@ -242,7 +244,8 @@ def format_table(results: list[dict]) -> str:
         cells = []
         for key, _ in COLUMNS:
             value = s.get(key)
-            cells.append(f"{'-' if value is None else (f'{value:.3f}' if value <= 1.0 and 'ms' not in key else f'{value:.1f}'):>10}")
+            text = "-" if value is None else (f"{value:.1f}" if key.endswith("_ms") else f"{value:.3f}")
+            cells.append(f"{text:>10}")
         lines.append(f"{result['config']:8} " + " ".join(cells))
     return "\n".join(lines)
 
@@ -283,6 +286,20 @@ def compare_with_baseline(results: list[dict], baseline: dict, tolerance: Option
     return problems
 
 
+def _commit() -> Optional[str]:
+    import subprocess
+
+    from planchat.config import REPO_ROOT
+
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(REPO_ROOT), "describe", "--always", "--dirty"], capture_output=True, text=True, timeout=5
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
 def main(args, settings: Settings) -> int:
     questions = load_set(args.set)
     configs = args.configs or [settings.retrieval_mode]
@@ -305,7 +322,13 @@ def main(args, settings: Settings) -> int:
         if not args.quiet:
             print(file=sys.stderr)
     print(format_table(results))
-    payload = {"set": str(args.set), "against": args.against or "in-process", "configs": results}
+    payload = {
+        "set": str(args.set),
+        "against": args.against or "in-process",
+        "generated_at": time.strftime("%Y-%m-%d %H:%M:%S %z"),
+        "commit": _commit(),
+        "configs": results,
+    }
     payload.update(results[0]["summary"])  # the first configuration's scores are also top-level keys
     if args.json_out:
         args.json_out.write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
