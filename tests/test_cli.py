@@ -16,27 +16,20 @@ import pytest
 from planchat.cli import main
 from planchat.config import REPO_ROOT
 
+from expected import (
+    AARHUS_ANSWER,
+    AARHUS_Q,
+    ANSWER_KEYS,
+    CITATION_KEYS,
+    JAMMERBUGT_228,
+    JAMMERBUGT_Q,
+    KNOWN_MUNICIPALITIES,
+)
+
 MANIFEST = json.loads((REPO_ROOT / "corpus" / "manifest.json").read_text(encoding="utf-8"))["documents"]
 CORPUS_IDS = [entry["id"] for entry in MANIFEST]  # manifest order: the order ingest reports in
 CORE_SET = REPO_ROOT / "evals" / "sets" / "core.jsonl"
-KNOWN_MUNICIPALITIES = "Beskæftigelsesregion Hovedstaden & Sjælland, Fredericia, Jammerbugt, Rebild, Vejle"
 
-JAMMERBUGT_Q = "Hvad er Jammerbugts mål for langtidsledigheden i 2014?"
-JAMMERBUGT_228 = (
-    "Antallet af langtidsledige – dvs. ledige, der har været ledige i min. 80 pct. af tiden inden for de "
-    "seneste 52 uger – skal begrænses til 228 personer (antal personer) i december 2014, svt. et fald på "
-    "20 pct. fra december 2012 til december 2014."
-)
-AARHUS_Q = "Hvad er Aarhus' mål for ledigheden i 2022?"
-AARHUS_ANSWER = (
-    "Det fremgår ikke af planerne: der er ingen beskæftigelsesplan for Aarhus i samlingen. "
-    f"Planerne dækker {KNOWN_MUNICIPALITIES}."
-)
-ANSWER_KEYS = {"answer", "abstained", "citations", "timings_ms", "municipalities", "years"}
-CITATION_KEYS = {
-    "n", "doc_id", "title", "municipality", "year", "section", "page",
-    "quote", "score", "role", "chunk_id", "start", "end",
-}  # fmt: skip
 _CORPUS_LINE = re.compile(r"corpus: 5 documents, (\d+) changed, (\d+) chunks, \d+\.\ds")
 
 
@@ -99,7 +92,7 @@ def test_ingest_adds_the_corpus_then_finds_it_unchanged(fresh_planchat, hash_ind
     code, out, err = fresh_planchat("ingest")
     assert (code, err) == (0, "")
     *reports, summary = out.splitlines()
-    added = [re.fullmatch(rf"added     ([\w.-]+): (\d+) chunks \((\d+) embedded\)", line) for line in reports]
+    added = [re.fullmatch(r"added     ([\w.-]+): (\d+) chunks \((\d+) embedded\)", line) for line in reports]
     assert all(added), reports
     assert [(m[1], int(m[2])) for m in added] == [(doc_id, counts[doc_id]) for doc_id in CORPUS_IDS]
     # A fresh data directory has an empty embedding cache: every document needs the model.

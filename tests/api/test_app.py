@@ -20,30 +20,22 @@ from api.app import create_app
 from planchat.config import REPO_ROOT
 
 from conftest import make_settings
+from expected import (
+    AARHUS_ANSWER,
+    AARHUS_Q,
+    ANSWER_KEYS,
+    CITATION_KEYS,
+    JAMMERBUGT_228,
+    JAMMERBUGT_Q,
+    KNOWN_MUNICIPALITIES,
+)
 
 MANIFEST = json.loads((REPO_ROOT / "corpus" / "manifest.json").read_text(encoding="utf-8"))["documents"]
 CORPUS_IDS = sorted(entry["id"] for entry in MANIFEST)
-KNOWN_MUNICIPALITIES = "Beskæftigelsesregion Hovedstaden & Sjælland, Fredericia, Jammerbugt, Rebild, Vejle"
 CORPUS_YEARS = "2010, 2011, 2014, 2020, 2021, 2022, 2023"
 
-JAMMERBUGT_Q = "Hvad er Jammerbugts mål for langtidsledigheden i 2014?"
-AARHUS_Q = "Hvad er Aarhus' mål for ledigheden i 2022?"
 OFF_TOPIC_Q = "Hvordan bager jeg rugbrød?"
-JAMMERBUGT_228 = (
-    "Antallet af langtidsledige – dvs. ledige, der har været ledige i min. 80 pct. af tiden inden for de "
-    "seneste 52 uger – skal begrænses til 228 personer (antal personer) i december 2014, svt. et fald på "
-    "20 pct. fra december 2012 til december 2014."
-)
-AARHUS_ANSWER = (
-    "Det fremgår ikke af planerne: der er ingen beskæftigelsesplan for Aarhus i samlingen. "
-    f"Planerne dækker {KNOWN_MUNICIPALITIES}."
-)
 
-ANSWER_KEYS = {"answer", "abstained", "citations", "timings_ms", "municipalities", "years"}
-CITATION_KEYS = {
-    "n", "doc_id", "title", "municipality", "year", "section", "page",
-    "quote", "score", "role", "chunk_id", "start", "end",
-}  # fmt: skip
 TIMING_KEYS = {"analyze", "retrieve", "answer", "total"}
 _MARKER = re.compile(r"\[(\d+)\]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")

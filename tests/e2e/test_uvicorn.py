@@ -16,6 +16,7 @@ import pytest
 
 from planchat.config import REPO_ROOT
 from planchat.processes import ServerDidNotStart, free_port, start_server
+from expected import JAMMERBUGT_Q, JAMMERBUGT_228
 
 pytestmark = pytest.mark.e2e
 
@@ -23,12 +24,6 @@ PLANCHAT = REPO_ROOT / ".venv" / "bin" / "planchat"
 MANIFEST = json.loads((REPO_ROOT / "corpus" / "manifest.json").read_text(encoding="utf-8"))["documents"]
 CORPUS_IDS = [entry["id"] for entry in MANIFEST]
 STARTUP_LIMIT_S = 60
-JAMMERBUGT_Q = "Hvad er Jammerbugts mål for langtidsledigheden i 2014?"
-JAMMERBUGT_228 = (
-    "Antallet af langtidsledige – dvs. ledige, der har været ledige i min. 80 pct. af tiden inden for de "
-    "seneste 52 uger – skal begrænses til 228 personer (antal personer) i december 2014, svt. et fald på "
-    "20 pct. fra december 2012 til december 2014."
-)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from conftest import make_settings
 from ingest.index import PlanIndex, dense_text
 from ingest.stores.lexical import fingerprint
 from planchat.danish import analyze
-from planchat.errors import EncryptedDocument, NoTextLayer
+from planchat.errors import EncryptedDocument
 from planchat.records import Chunk, DocumentMeta
 
 A_TEXT = (

@@ -1,0 +1,22 @@
+"""Expected values shared by the API, CLI and end-to-end tests: the answer
+contract's keys and the exact texts the seed corpus must produce."""
+
+KNOWN_MUNICIPALITIES = "Beskæftigelsesregion Hovedstaden & Sjælland, Fredericia, Jammerbugt, Rebild, Vejle"
+
+JAMMERBUGT_Q = "Hvad er Jammerbugts mål for langtidsledigheden i 2014?"
+JAMMERBUGT_228 = (
+    "Antallet af langtidsledige – dvs. ledige, der har været ledige i min. 80 pct. af tiden inden for de "
+    "seneste 52 uger – skal begrænses til 228 personer (antal personer) i december 2014, svt. et fald på "
+    "20 pct. fra december 2012 til december 2014."
+)
+AARHUS_Q = "Hvad er Aarhus' mål for ledigheden i 2022?"
+AARHUS_ANSWER = (
+    "Det fremgår ikke af planerne: der er ingen beskæftigelsesplan for Aarhus i samlingen. "
+    f"Planerne dækker {KNOWN_MUNICIPALITIES}."
+)
+
+ANSWER_KEYS = {"answer", "abstained", "citations", "timings_ms", "municipalities", "years"}
+CITATION_KEYS = {
+    "n", "doc_id", "title", "municipality", "year", "section", "page",
+    "quote", "score", "role", "chunk_id", "start", "end",
+}  # fmt: skip
