@@ -118,7 +118,9 @@ def cmd_serve(args, settings: Settings) -> int:
     from api.app import create_app
 
     index = _index(settings)
-    if not args.no_ingest:
+    if args.no_ingest:
+        index.check_consistency(repair=True)  # ensure_corpus does this too
+    else:
         ensure_corpus(settings, index)
     app = create_app(settings, index=index)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
