@@ -75,6 +75,7 @@ class AnswerPolicy:
     min_passage_coverage: float = 0.2  # share of the question's idf mass the best passage must cover ...
     confident_dense_similarity: float = 0.88  # ... unless the dense match is at least this close
     min_coverage_lexical_only: float = 0.34  # bm25 mode: the best sentence must cover this much
+    min_best_coverage: float = 0.12  # any mode: a best sentence covering less is no evidence at all
     min_group_coverage: float = 0.2  # a further municipality in a spanning answer needs this much
     max_quotes: int = 3
     relative_cutoff: float = 0.6  # further quotes must score at least this share of the best
@@ -174,6 +175,8 @@ class ExtractiveAnswerer:
 
     def _weak(self, query: Query, passages: list[Passage], ranked: list[Candidate], dense_top) -> bool:
         policy = self.policy
+        if ranked[0].coverage < policy.min_best_coverage:
+            return True
         if dense_top is None:  # lexical retrieval only
             return ranked[0].coverage < policy.min_coverage_lexical_only
         if dense_top < policy.min_dense_similarity:
