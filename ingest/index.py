@@ -27,13 +27,14 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from planchat.config import Settings
-from planchat.records import Chunk, DocumentMeta, LoadedText
+from planchat.records import Chunk, DocumentMeta, LoadedText, Target
 
 from .chunk import chunk_document
 from .clean import clean
 from .embedders import Embedder, build_embedder
 from .loaders import load_bytes
 from .manifest import read_manifest
+from .targets import TARGETS_VERSION, extract_targets
 from .stores.docstore import DocStore
 from .stores.lexical import BM25Index, fingerprint
 from .stores.vectors import ChromaVectorStore, collection_name, make_client
@@ -59,6 +60,7 @@ class IngestReport:
     doc_id: str
     status: str  # "added", "updated", "unchanged", "removed"
     chunks: int = 0
+    targets: int = 0  # quantitative targets extracted (ingest/targets.py)
     embedded: int = 0  # chunks that needed a model call (not in the cache)
     pages: Optional[int] = None
     chars: int = 0
@@ -88,6 +90,7 @@ class PlanIndex:
         self._write_lock = threading.RLock()
         self._chunks: dict[str, Chunk] = {}
         self._documents: dict[str, DocumentMeta] = {}
+        self._targets: dict[str, list[Target]] = {}
         self.bm25: BM25Index = BM25Index.build([])
         self.generation = 0  # bumped on every reload, so readers can refresh derived state
         self.reload()
@@ -98,6 +101,7 @@ class PlanIndex:
         chunks = self.docstore.chunks()
         self._chunks = {c.chunk_id: c for c in chunks}
         self._documents = {d["meta"].doc_id: d["meta"] for d in self.docstore.documents()}
+        self._targets = self._load_targets(chunks)
         ids = [c.chunk_id for c in chunks]
         loaded = BM25Index.load(self.settings.bm25_dir)
         if loaded is not None and loaded.fingerprint == fingerprint(ids):
@@ -105,6 +109,20 @@ class PlanIndex:
         else:
             self._rebuild_bm25(chunks)
         self.generation += 1
+
+    def _load_targets(self, chunks: list[Chunk]) -> dict[str, list[Target]]:
+        """Stored targets; documents stored by an older extractor are re-extracted
+        from their stored clean text (no re-ingest, no embedding)."""
+        stored = self.docstore.targets()
+        out = {}
+        for doc_id, meta in self._documents.items():
+            version, targets = stored.get(doc_id, (None, []))
+            if version != TARGETS_VERSION:
+                doc_chunks = [c for c in chunks if c.doc_id == doc_id]
+                targets = extract_targets(self.docstore.clean_text(doc_id) or "", doc_chunks, meta)
+                self.docstore.put_targets(doc_id, TARGETS_VERSION, targets)
+            out[doc_id] = targets
+        return out
 
     def _rebuild_bm25(self, chunks: list[Chunk]) -> None:
         index = BM25Index.build(chunks)
@@ -114,6 +132,12 @@ class PlanIndex:
     @property
     def documents(self) -> dict[str, DocumentMeta]:
         return self._documents
+
+    def targets(self, doc_id: Optional[str] = None) -> list[Target]:
+        """The extracted targets of one document, or of all in doc_id order."""
+        if doc_id is not None:
+            return list(self._targets.get(doc_id, []))
+        return [t for d in sorted(self._targets) for t in self._targets[d]]
 
     def chunk(self, chunk_id: str) -> Optional[Chunk]:
         return self._chunks.get(chunk_id)
@@ -134,7 +158,12 @@ class PlanIndex:
         existing = self.docstore.document(meta.doc_id)
         if existing and existing["content_hash"] == digest:
             return IngestReport(
-                meta.doc_id, "unchanged", chunks=existing["chunk_count"], pages=existing["pages"], chars=existing["chars"]
+                meta.doc_id,
+                "unchanged",
+                chunks=existing["chunk_count"],
+                targets=len(self._targets.get(meta.doc_id, [])),
+                pages=existing["pages"],
+                chars=existing["chars"],
             )
         loaded = load_bytes(data, name)
         return self._ingest_loaded(loaded, meta, digest, existing is not None, started)
@@ -159,13 +188,14 @@ class PlanIndex:
                 f"{too_long} chunk(s) exceed the embedder's {self.embedder.max_tokens}-token limit; dense search sees "
                 "only their beginning. Lower PLANCHAT_CHUNK_TOKENS."
             )
+        targets = extract_targets(clean_text.text, chunks, meta)
         before_misses = getattr(self.embedder, "misses", 0)
         vectors = self.embedder.embed_passages([dense_text(c) for c in chunks])
         embedded = getattr(self.embedder, "misses", len(chunks)) - before_misses
         with self._write_lock:
             old_ids = {c.chunk_id for c in self.docstore.chunks(meta.doc_id)}
             self.vectors.upsert(chunks, vectors)
-            self.docstore.put_document(meta, digest, clean_text.text, chunks, pages)
+            self.docstore.put_document(meta, digest, clean_text.text, chunks, pages, (TARGETS_VERSION, targets))
             stale = old_ids - {c.chunk_id for c in chunks}
             if stale:
                 self.vectors.delete(sorted(stale))
@@ -174,6 +204,7 @@ class PlanIndex:
             meta.doc_id,
             "updated" if replacing else "added",
             chunks=len(chunks),
+            targets=len(targets),
             embedded=embedded,
             pages=pages,
             chars=len(clean_text.text),

@@ -30,7 +30,8 @@ def _print_report(report, stream=None) -> None:
     stream = stream or sys.stdout
     extra = f" ({report.embedded} embedded)" if report.status in ("added", "updated") else ""
     pages = f", {report.pages} pages" if report.pages else ""
-    print(f"{report.status:9} {report.doc_id}: {report.chunks} chunks{extra}{pages}", file=stream, flush=True)
+    targets = f", {report.targets} targets" if report.status != "removed" else ""
+    print(f"{report.status:9} {report.doc_id}: {report.chunks} chunks{extra}{targets}{pages}", file=stream, flush=True)
     for warning in report.warnings:
         print(f"          warning: {warning}", file=stream, flush=True)
 
@@ -141,6 +142,12 @@ def cmd_eval(args, settings: Settings) -> int:
     return eval_main(args, settings)
 
 
+def cmd_eval_targets(args, settings: Settings) -> int:
+    from evals.targets import main as targets_main
+
+    return targets_main(args, settings)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="planchat", description="Cited answers from Danish employment plans.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -184,6 +191,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--update-baseline", action="store_true", help="write the scores of this run to --baseline")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_eval)
+
+    from evals.targets import DEFAULT_LABELS
+
+    p = sub.add_parser("eval-targets", help="score target extraction against the hand-labelled targets")
+    p.add_argument("labels", type=Path, nargs="?", default=DEFAULT_LABELS, help="default: evals/targets.jsonl")
+    p.add_argument("--json", type=Path, dest="json_out", help="write the scores, misses and extras here")
+    p.add_argument("--show-misses", action="store_true", help="list missed labels, extra targets, wrong attributes")
+    p.set_defaults(func=cmd_eval_targets)
     return parser
 
 

@@ -131,3 +131,30 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     municipalities: list[str] = field(default_factory=list)  # the filter that was applied
     years: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Target:
+    """One quantitative target a plan states, typed, with the verbatim quote it came from."""
+
+    target_id: str  # "<doc_id>#<n>", stable for the same clean text
+    doc_id: str
+    municipality: str
+    plan_year: int
+    title: str
+    target_year: Optional[int]  # the year the target is for (stated, from the section, or the plan's only year)
+    target_period: Optional[str]  # the plan's words for when ("december 2014", "2022"), None if unstated
+    indicator: str  # what is measured, in the plan's words
+    value: float
+    value_text: str  # the number as written ("3,7", "fire")
+    unit: str  # pct, procentpoint, personer, sager, bevillinger, uger, måneder, dage, timer, mio. kr., kr., ...
+    direction: str  # at_most | at_least | decrease | increase | equal
+    change: Optional[str]  # for decrease/increase: "to" (a level to reach) or "by" (the size of the change)
+    baseline: Optional[float]  # the starting level, where the same statement gives one
+    baseline_period: Optional[str]  # "december 2012" in "et fald på 20 pct. fra december 2012"
+    section: str
+    page: Optional[int]
+    chunk_id: str
+    quote: str  # == clean_text[start:end]
+    start: int
+    end: int

@@ -15,7 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Iterable, Optional
 
-from planchat.records import Chunk, DocumentMeta
+from planchat.records import Chunk, DocumentMeta, Target
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -36,6 +36,11 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks(doc_id, ordinal);
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS targets (
+    doc_id TEXT PRIMARY KEY REFERENCES documents(doc_id) ON DELETE CASCADE,
+    version TEXT NOT NULL,
+    records TEXT NOT NULL
+);
 """
 
 
@@ -47,6 +52,14 @@ def chunk_from_json(raw: str) -> Chunk:
     data = json.loads(raw)
     data["years"] = tuple(data.get("years") or ())
     return Chunk(**data)
+
+
+def targets_to_json(targets: Iterable[Target]) -> str:
+    return json.dumps([asdict(t) for t in targets], ensure_ascii=False)
+
+
+def targets_from_json(raw: str) -> list[Target]:
+    return [Target(**data) for data in json.loads(raw)]
 
 
 def meta_from_json(raw: str) -> DocumentMeta:
@@ -113,6 +126,12 @@ class DocStore:
         with self._lock:
             return {r[0] for r in self._db.execute("SELECT chunk_id FROM chunks")}
 
+    def targets(self) -> dict[str, tuple[str, list[Target]]]:
+        """doc_id -> (extractor version, targets) for every document whose targets are stored."""
+        with self._lock:
+            rows = self._db.execute("SELECT doc_id, version, records FROM targets").fetchall()
+        return {doc_id: (version, targets_from_json(records)) for doc_id, version, records in rows}
+
     def get_state(self, key: str) -> Optional[str]:
         with self._lock:
             row = self._db.execute("SELECT value FROM state WHERE key=?", (key,)).fetchone()
@@ -123,9 +142,23 @@ class DocStore:
         with self._lock:
             self._db.execute("INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)", (key, value))
 
+    def put_targets(self, doc_id: str, version: str, targets: Iterable[Target]) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO targets (doc_id, version, records) VALUES (?, ?, ?)",
+                (doc_id, version, targets_to_json(targets)),
+            )
+
     def put_document(
-        self, meta: DocumentMeta, content_hash: str, clean_text: str, chunks: Iterable[Chunk], pages: Optional[int]
+        self,
+        meta: DocumentMeta,
+        content_hash: str,
+        clean_text: str,
+        chunks: Iterable[Chunk],
+        pages: Optional[int],
+        targets: Optional[tuple[str, Iterable[Target]]] = None,
     ) -> None:
+        """Swap in a document, its chunks and (version, targets) in one transaction."""
         chunks = list(chunks)
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
@@ -149,6 +182,13 @@ class DocStore:
                     "INSERT INTO chunks (chunk_id, doc_id, ordinal, record) VALUES (?, ?, ?, ?)",
                     [(c.chunk_id, c.doc_id, c.ordinal, chunk_to_json(c)) for c in chunks],
                 )
+                self._db.execute("DELETE FROM targets WHERE doc_id=?", (meta.doc_id,))
+                if targets is not None:
+                    version, records = targets
+                    self._db.execute(
+                        "INSERT INTO targets (doc_id, version, records) VALUES (?, ?, ?)",
+                        (meta.doc_id, version, targets_to_json(records)),
+                    )
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -159,6 +199,7 @@ class DocStore:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 self._db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
+                self._db.execute("DELETE FROM targets WHERE doc_id=?", (doc_id,))
                 self._db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
                 self._db.execute("COMMIT")
             except BaseException:
