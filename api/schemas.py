@@ -35,13 +35,102 @@ class CitationOut(BaseModel):
     end: int
 
 
+class TargetOut(BaseModel):
+    target_id: str
+    municipality: str
+    plan_year: int
+    target_year: Optional[int] = Field(description="The year the target is for (stated, from its section, or the plan's only year).")
+    target_period: Optional[str] = Field(description="The plan's words for when, e.g. 'december 2014'; null if unstated.")
+    indicator: str = Field(description="What is measured, in the plan's words.")
+    value: float
+    value_text: str = Field(description="The number as written in the plan, e.g. '3,7' or 'fire'.")
+    unit: str = Field(description="pct, procentpoint, personer, sager, bevillinger, uger, måneder, dage, timer, mio. kr., kr., placering, antal, ...")
+    direction: Literal["at_most", "at_least", "increase", "decrease", "equal"]
+    change: Optional[Literal["to", "by"]] = Field(description="For increase/decrease: a level to reach ('to') or the size of the change ('by').")
+    baseline: Optional[float]
+    baseline_period: Optional[str]
+    doc_id: str
+    title: str
+    section: str
+    page: Optional[int]
+    chunk_id: str
+    quote: str = Field(description="The sentence the target came from, verbatim (clean_text[start:end]).")
+    start: int
+    end: int
+
+
+class TargetList(BaseModel):
+    targets: list[TargetOut]
+
+
 class AskResponse(BaseModel):
     answer: str
     abstained: bool
     citations: list[CitationOut]
+    targets: list[TargetOut] = Field(
+        default_factory=list, description="Extracted targets behind the answer, when the question asks for a target."
+    )
     timings_ms: dict[str, float]
     municipalities: list[str] = Field(description="The municipality filter applied (given or detected).")
     years: list[int] = Field(description="The year filter applied (given or detected).")
+
+
+class CompareRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    topic: StrictStr = Field(description="What to compare, e.g. 'langtidsledighed'.", examples=["langtidsledighed"])
+    municipalities: Optional[list[StrictStr]] = Field(default=None, description="Only these municipalities (default: all).")
+    years: Optional[list[StrictInt]] = Field(default=None, description="Only plans that cover one of these years.")
+
+
+class CompareRowOut(BaseModel):
+    municipality: str
+    year: int
+    title: str
+    doc_id: str
+    stated: bool = Field(description="False: this plan says nothing relevant; summary is then 'Ikke nævnt i planen'.")
+    summary: str = Field(description="The row's verbatim quotes, each followed by its citation number.")
+    citations: list[CitationOut]
+    targets: list[TargetOut]
+
+
+class CompareResponse(BaseModel):
+    topic: str
+    rows: list[CompareRowOut]
+    timings_ms: dict[str, float]
+
+
+class GoalOut(BaseModel):
+    number: int
+    title: str = Field(description="The goal as the plans list it.")
+    sources: list[CitationOut] = Field(description="Where the plans list this goal (the goal is derived from them).")
+
+
+class MinistermaalCell(BaseModel):
+    municipality: str
+    doc_id: str
+    stated: bool
+    summary: str
+    citations: list[CitationOut]
+    targets: list[TargetOut]
+
+
+class MinistermaalRow(BaseModel):
+    goal: GoalOut
+    cells: list[MinistermaalCell] = Field(description="One per column, in the order of 'columns'.")
+
+
+class MinistermaalColumn(BaseModel):
+    municipality: str
+    doc_id: str
+    year: int
+    title: str
+
+
+class MinistermaalResponse(BaseModel):
+    year: int
+    columns: list[MinistermaalColumn] = Field(description="The plans covering the year.")
+    rows: list[MinistermaalRow] = Field(description="The year's ministermål, as listed in the plans.")
 
 
 class DocumentOut(BaseModel):

@@ -103,7 +103,9 @@ _PERIOD_ANY = re.compile(
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _BASELINE_BEFORE = re.compile(rf"\bfra\s+({_NUM})(?:\s*\S+){{0,2}}?\s+til\s*$", re.IGNORECASE)
 _DVS = re.compile(r"\s*[–-]\s*dvs\..*?[–-]\s*|\s*\([^)]*\)\s*")
-_SUBJECT_START = re.compile(r"(?:^|[,:]\s*at\s|\bom,?\s+at\s|\ber,?\s+at\s|:\s*|\bat\s)", re.IGNORECASE)
+_SUBJECT_START = re.compile(
+    r"(?:^|[,:]\s*at\s|\bom,?\s+at\s|\ber,?\s+at\s|:\s*|\bat\s|,\s*og\s)", re.IGNORECASE
+)
 _SUBJECT_VERB = re.compile(r"\s+(?:skal|skulle|er|bliver|udgør|forventes)\b", re.IGNORECASE)
 _TIME_PHRASE = re.compile(rf"\s*\b(?:i|ved udgangen af|inden udgangen af|i løbet af|frem mod)\s+{_PERIOD}", re.IGNORECASE)
 _LIST_GAP = re.compile(r"^\s*(?:,|og|samt|,\s*og)\s*$")
@@ -255,10 +257,13 @@ def _year_of(period: Optional[str]) -> Optional[int]:
     return int(years[-1]) if years else None
 
 
-_PRONOUN_SUBJECTS = {"der", "det", "heraf", "vi", "de", "den", "dette", "disse", "hvilket"}
+# Subjects that say nothing about what is measured ("ambitionen er top 20"): look further.
+_PRONOUN_SUBJECTS = {
+    "der", "det", "heraf", "vi", "de", "den", "dette", "disse", "hvilket", "ambitionen", "målet", "målsætningen",
+}
 _OF_PHRASE = re.compile(
-    r"\b((?:antallet|andelen|andel|tilgangen|niveauet|udgifterne|ledigheden|varigheden)\s+(?:af|til|for|blandt)\s+"
-    r"[\wæøå-]+(?:\s+(?:og|med|uden|i|på)\s+[\wæøå-]+)*)",
+    r"\b((?:antallet|andelen|andel|tilgangen|niveauet|udgifterne|ledigheden|varigheden)\s+(?:(?:af|til|for|blandt)\s+)?"
+    r"[\wæøå-]+(?:\s+(?!skal\b|er\b|bliver\b|der\b|som\b|at\b|ved\b|i\b|gennemsnitligt\b|forventes\b)[\wæøå-]+){0,7})",
     re.IGNORECASE,
 )
 _SAVINGS = re.compile(

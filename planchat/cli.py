@@ -1,4 +1,4 @@
-"""The ``planchat`` command line: ingest, ask, serve, eval, documents.
+"""The ``planchat`` command line: ingest, ask, compare, targets, serve, eval, eval-targets, documents.
 
 Domain errors are printed as one line ("error: <message>") with exit code 2;
 nothing else is caught, so a traceback always means a bug.
@@ -113,6 +113,60 @@ def cmd_ask(args, settings: Settings) -> int:
     return 0
 
 
+def _ready_index(settings: Settings):
+    index = _index(settings)
+    if index.is_empty():
+        ensure_corpus(settings, index, stream=sys.stderr)  # stdout carries only the result
+    return index
+
+
+def cmd_compare(args, settings: Settings) -> int:
+    import shutil
+
+    from retrieval import formatting
+    from retrieval.compare import CompareService
+    from retrieval.service import AskService
+
+    index = _ready_index(settings)
+    comparison = CompareService(AskService(index, settings)).compare(args.topic, args.municipality, args.year)
+    if args.format == "json":
+        print(formatting.comparison_json(comparison))
+    elif args.format == "csv":
+        sys.stdout.write(formatting.comparison_csv(comparison))
+    elif args.format == "markdown":
+        sys.stdout.write(formatting.comparison_markdown(comparison))
+    else:
+        width = args.width or shutil.get_terminal_size((100, 24)).columns
+        sys.stdout.write(formatting.comparison_table(comparison, width))
+    return 0
+
+
+def cmd_targets(args, settings: Settings) -> int:
+    import shutil
+
+    from retrieval import formatting
+    from retrieval.service import AskService
+    from retrieval.targets import distinct_targets, select_targets, targets_csv
+
+    index = _ready_index(settings)
+    analyzer = AskService(index, settings).analyzer
+    munis = {analyzer.resolve_municipality(m) for m in args.municipality} if args.municipality else None
+    terms = analyzer.analyze(args.q).terms if args.q else []
+    found = select_targets(
+        index.targets(), municipalities=munis, years=set(args.year) if args.year else None, terms=terms,
+        idf=index.bm25.idf,
+    )
+    if args.distinct:
+        found = distinct_targets(found)
+    if args.format == "json":
+        print(json.dumps({"targets": [asdict(t) for t in found]}, ensure_ascii=False, indent=2))
+    elif args.format == "csv":
+        sys.stdout.write(targets_csv(found))
+    else:
+        sys.stdout.write(formatting.targets_table(found, shutil.get_terminal_size((100, 24)).columns))
+    return 0
+
+
 def cmd_serve(args, settings: Settings) -> int:
     import uvicorn
 
@@ -169,6 +223,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=["hybrid", "bm25", "dense"], default=None, help="retrieval mode")
     p.add_argument("--json", action="store_true", help="print the full answer record as JSON")
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("compare", help="compare the plans on a topic: one row per plan, cited, or 'not stated'")
+    p.add_argument("topic", help="what to compare, e.g. 'langtidsledighed'")
+    p.add_argument("--municipality", action="append", help="only this municipality (repeatable)")
+    p.add_argument("--year", type=int, action="append", help="only plans covering this year (repeatable)")
+    p.add_argument("--format", choices=["table", "csv", "json", "markdown"], default="table")
+    p.add_argument("--width", type=int, help="table width (default: the terminal's)")
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("targets", help="list the quantitative targets extracted from the plans")
+    p.add_argument("--municipality", action="append", help="only this municipality (repeatable)")
+    p.add_argument("--year", type=int, action="append", help="plan year or target year (repeatable)")
+    p.add_argument("--q", help="words the indicator or quote must match")
+    p.add_argument("--distinct", action="store_true", help="one of each target a plan states more than once")
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    p.set_defaults(func=cmd_targets)
 
     p = sub.add_parser("serve", help="ingest corpus/ if needed, then serve the API and demo page")
     p.add_argument("--host", default="127.0.0.1")

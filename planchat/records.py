@@ -131,6 +131,7 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     municipalities: list[str] = field(default_factory=list)  # the filter that was applied
     years: list[int] = field(default_factory=list)
+    targets: list["Target"] = field(default_factory=list)  # extracted targets behind it, for target questions
 
 
 @dataclass(frozen=True)

@@ -89,7 +89,7 @@ class ExtractiveAnswerer:
         self.policy = policy or AnswerPolicy()
 
     # -- scoring ------------------------------------------------------------
-    def candidates(self, query: Query, passages: list[Passage]) -> list[Candidate]:
+    def candidates(self, query: Query, passages: list[Passage], exclude=()) -> list[Candidate]:
         q_terms = content_terms(query)
         weights = self.term_weights(q_terms)
         total = sum(weights.values()) or 1.0
@@ -102,6 +102,8 @@ class ExtractiveAnswerer:
             for span in sentence_spans(text):
                 sentence = text[span.start : span.end]
                 if len(sentence) > MAX_QUOTE_CHARS:
+                    continue
+                if exclude and _excluded(passage, span.start, span.end, exclude):
                     continue
                 s_terms = set(analyze(sentence))
                 matched = {t for t in q_terms if t in s_terms}
@@ -126,11 +128,13 @@ class ExtractiveAnswerer:
         return out
 
     # -- composing ----------------------------------------------------------
-    def answer(self, query: Query, passages: list[Passage], *, dense_top: float | None = None) -> Answer:
+    def answer(
+        self, query: Query, passages: list[Passage], *, dense_top: float | None = None, exclude=()
+    ) -> Answer:
         policy = self.policy
         if query.unknown_municipalities and not query.municipalities:
             return self._abstain(query, passages, reason="unknown")
-        ranked = self.candidates(query, passages)
+        ranked = self.candidates(query, passages, exclude)
         if not ranked or self._weak(query, passages, ranked, dense_top):
             return self._abstain(query, passages)
 
@@ -288,6 +292,12 @@ def extend_quote(text: str, start: int, end: int, wants_number: bool, limit: int
         ):
             return start, nxt.end
     return start, end
+
+
+def _excluded(passage: Passage, start: int, end: int, exclude) -> bool:
+    chunk = passage.chunk
+    a, b = chunk.start + start, chunk.start + end
+    return any(doc == chunk.doc_id and a < e and s < b for doc, s, e in exclude)
 
 
 def _overlaps(a: Candidate, b: Candidate) -> bool:

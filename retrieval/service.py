@@ -9,16 +9,17 @@ others), and hands the passages to the extractive answerer.
 from __future__ import annotations
 
 import time
-from typing import Optional
+from typing import Optional, Sequence
 
 from ingest.index import PlanIndex
 from planchat.config import Settings
 from planchat.errors import InvalidRequest
-from planchat.records import Answer, Passage
+from planchat.records import Answer, Passage, Target
 
-from .answer import ExtractiveAnswerer
+from .answer import ExtractiveAnswerer, content_terms
 from .query import Query, QueryAnalyzer
 from .retrievers import RETRIEVERS, Retriever
+from .targets import asks_for_target, distinct_targets, select_targets, targets_in_citations
 
 
 class AskService:
@@ -86,14 +87,25 @@ class AskService:
         t0 = time.perf_counter()
         k = self.validate(question, municipalities, years, top_k)
         query = self.analyzer.analyze(question, municipalities, years)
+        return self.answer_query(query, k, started=t0)
+
+    def answer_query(
+        self, query: Query, k: int, *, exclude: Sequence[tuple[str, int, int]] = (), started: Optional[float] = None
+    ) -> tuple[Answer, list[Passage]]:
+        """Retrieve and answer an analysed query. ``exclude`` holds (doc_id,
+        start, end) spans of clean text no quote may come from (e.g. the
+        ministermål list itself, when the question is one of its goals)."""
+        t0 = started if started is not None else time.perf_counter()
         t1 = time.perf_counter()
         passages = self.retrieve(query, k)
         t2 = time.perf_counter()
         dense = [p.dense_similarity for p in passages if p.dense_similarity is not None]
-        answer = self.answerer.answer(query, passages, dense_top=max(dense) if dense else None)
+        answer = self.answerer.answer(query, passages, dense_top=max(dense) if dense else None, exclude=exclude)
         t3 = time.perf_counter()
         answer.municipalities = query.municipalities
         answer.years = query.years
+        if not answer.abstained and asks_for_target(query.text):
+            answer.targets = self.targets_for(query, answer)
         answer.timings_ms = {
             "analyze": round((t1 - t0) * 1000, 2),
             "retrieve": round((t2 - t1) * 1000, 2),
@@ -101,6 +113,17 @@ class AskService:
             "total": round((t3 - t0) * 1000, 2),
         }
         return answer, passages
+
+    def targets_for(self, query: Query, answer: Answer, limit: int = 6) -> list[Target]:
+        """The extracted targets an answer quotes, then those of the same
+        plans that match the question's terms."""
+        docs = {c.doc_id for c in answer.citations if c.role == "evidence"}
+        pool = [t for d in sorted(docs) for t in self.index.targets(d)]
+        if query.years:
+            pool = [t for t in pool if t.target_year in query.years or t.plan_year in query.years] or pool
+        cited = targets_in_citations(pool, answer.citations)
+        topical = select_targets(pool, terms=content_terms(query), idf=self.index.bm25.idf)
+        return distinct_targets(cited + [t for t in topical if t not in cited])[:limit]
 
     def retrieve(self, query: Query, k: int) -> list[Passage]:
         if query.doc_ids is not None and not query.doc_ids:

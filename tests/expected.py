@@ -15,7 +15,15 @@ AARHUS_ANSWER = (
     f"Planerne dækker {KNOWN_MUNICIPALITIES}."
 )
 
-ANSWER_KEYS = {"answer", "abstained", "citations", "timings_ms", "municipalities", "years"}
+ANSWER_KEYS = {"answer", "abstained", "citations", "targets", "timings_ms", "municipalities", "years"}
+# Quantitative targets extracted per corpus document (ingest/targets.py; 46 hand-labelled in evals/targets.jsonl).
+TARGET_COUNTS = {
+    "fredericia-2023": 10,
+    "jammerbugt-2014": 28,
+    "rebild-2022": 2,
+    "region-hovedstaden-sjaelland-2010": 0,
+    "vejle-2020-23": 3,
+}
 CITATION_KEYS = {
     "n", "doc_id", "title", "municipality", "year", "section", "page",
     "quote", "score", "role", "chunk_id", "start", "end",

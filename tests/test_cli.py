@@ -24,6 +24,7 @@ from expected import (
     JAMMERBUGT_228,
     JAMMERBUGT_Q,
     KNOWN_MUNICIPALITIES,
+    TARGET_COUNTS,
 )
 
 MANIFEST = json.loads((REPO_ROOT / "corpus" / "manifest.json").read_text(encoding="utf-8"))["documents"]
@@ -92,9 +93,13 @@ def test_ingest_adds_the_corpus_then_finds_it_unchanged(fresh_planchat, hash_ind
     code, out, err = fresh_planchat("ingest")
     assert (code, err) == (0, "")
     *reports, summary = out.splitlines()
-    added = [re.fullmatch(r"added     ([\w.-]+): (\d+) chunks \((\d+) embedded\)", line) for line in reports]
+    added = [
+        re.fullmatch(r"added     ([\w.-]+): (\d+) chunks \((\d+) embedded\), (\d+) targets", line) for line in reports
+    ]
     assert all(added), reports
-    assert [(m[1], int(m[2])) for m in added] == [(doc_id, counts[doc_id]) for doc_id in CORPUS_IDS]
+    assert [(m[1], int(m[2]), int(m[4])) for m in added] == [
+        (doc_id, counts[doc_id], TARGET_COUNTS[doc_id]) for doc_id in CORPUS_IDS
+    ]
     # A fresh data directory has an empty embedding cache: every document needs the model.
     assert all(int(m[3]) >= int(m[2]) for m in added)
     assert _CORPUS_LINE.fullmatch(summary).groups() == ("5", str(total))
@@ -102,7 +107,9 @@ def test_ingest_adds_the_corpus_then_finds_it_unchanged(fresh_planchat, hash_ind
     code, out, err = fresh_planchat("ingest")
     assert (code, err) == (0, "")
     *reports, summary = out.splitlines()
-    assert reports == [f"unchanged {doc_id}: {counts[doc_id]} chunks" for doc_id in CORPUS_IDS]
+    assert reports == [
+        f"unchanged {doc_id}: {counts[doc_id]} chunks, {TARGET_COUNTS[doc_id]} targets" for doc_id in CORPUS_IDS
+    ]
     assert _CORPUS_LINE.fullmatch(summary).groups() == ("0", str(total))
 
 

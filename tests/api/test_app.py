@@ -154,7 +154,15 @@ def test_demo_page_is_danish_html(client):
 
 def test_openapi_documents_the_endpoints(client):
     schema = client.get("/openapi.json").json()
-    assert set(schema["paths"]) == {"/healthz", "/v1/ask", "/v1/documents", "/v1/documents/{doc_id}/text"}
+    assert set(schema["paths"]) == {
+        "/healthz",
+        "/v1/ask",
+        "/v1/documents",
+        "/v1/documents/{doc_id}/text",
+        "/v1/compare",
+        "/v1/targets",
+        "/v1/ministermaal",
+    }
     assert set(schema["components"]["schemas"]["CitationOut"]["properties"]) == CITATION_KEYS
 
 

@@ -79,7 +79,7 @@ def test_ask_over_http_returns_the_cited_jammerbugt_target(http):
     response = http.post("/v1/ask", json={"question": JAMMERBUGT_Q})
     assert response.status_code == 200, response.text
     payload = response.json()
-    assert set(payload) == {"answer", "abstained", "citations", "timings_ms", "municipalities", "years"}
+    assert set(payload) == {"answer", "abstained", "citations", "targets", "timings_ms", "municipalities", "years"}
     assert payload["abstained"] is False
     assert (payload["municipalities"], payload["years"]) == (["Jammerbugt"], [2014])
     first = payload["citations"][0]

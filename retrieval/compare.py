@@ -1,0 +1,150 @@
+"""Side-by-side comparison: a topic -> one row per plan, each row answered
+from that plan alone.
+
+A shared pool lets the loudest plan win; here every plan in scope gets its
+own retrieval and its own yardstick, and a plan with nothing on the topic
+gets ``stated: False`` with no summary of its own invention (the row says
+"Ikke nævnt i planen" and cites nothing). A stated row's summary is its
+quotes, verbatim, each followed by its citation number: the same truth
+rules as /v1/ask (``verify``) hold for every row.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Optional, Sequence
+
+from planchat.danish import analyze
+from planchat.errors import InvalidRequest
+from planchat.records import Citation, DocumentMeta, Target
+from prompts import render
+
+from .query import Query
+from .service import AskService
+from .targets import distinct_targets, select_targets, targets_in_citations
+
+MAX_TOPIC_CHARS = 300
+
+
+@dataclass
+class CompareRow:
+    municipality: str
+    year: int
+    title: str
+    doc_id: str
+    stated: bool
+    summary: str
+    citations: list[Citation]
+    targets: list[Target] = field(default_factory=list)
+
+
+@dataclass
+class Comparison:
+    topic: str
+    rows: list[CompareRow]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+def row_summary(answer_text: str, municipality: str) -> str:
+    """The answer line without its "Municipality: " lead (the row names it)."""
+    lead = f"{municipality}: "
+    lines = [line[len(lead):] if line.startswith(lead) else line for line in answer_text.splitlines()]
+    return " ".join(lines)
+
+
+class CompareService:
+    def __init__(self, ask: AskService):
+        self.ask = ask
+        self.index = ask.index
+
+    def plans_in_scope(self, municipalities: Optional[list[str]], years: Optional[list[int]]) -> list[DocumentMeta]:
+        analyzer = self.ask.analyzer
+        wanted = {analyzer.resolve_municipality(m) for m in municipalities} if municipalities else None
+        if years:
+            covered = {y for meta in self.index.documents.values() for y in meta.covered_years}
+            missing = [y for y in years if y not in covered]
+            if missing:
+                analyzer.analyze("x", None, years)  # raises the same UnknownFilter /v1/ask does
+        plans = [
+            meta
+            for meta in self.index.documents.values()
+            if (wanted is None or meta.municipality in wanted)
+            and (not years or set(years) & set(meta.covered_years))
+        ]
+        return sorted(plans, key=lambda m: (m.municipality, m.year, m.doc_id))
+
+    def validate(self, topic: str, municipalities, years) -> None:
+        if topic is None or not topic.strip():
+            raise InvalidRequest("topic: must not be empty. Name what to compare, e.g. 'langtidsledighed'.")
+        if len(topic) > MAX_TOPIC_CHARS:
+            raise InvalidRequest(f"topic: is {len(topic)} characters; the limit is {MAX_TOPIC_CHARS}. Name a topic, not a text.")
+        limit = self.ask.settings.max_filter_values
+        for name, values in (("municipalities", municipalities), ("years", years)):
+            if values is not None and len(values) > limit:
+                raise InvalidRequest(f"{name}: at most {limit} values; got {len(values)}.")
+
+    def compare(
+        self,
+        topic: str,
+        municipalities: Optional[list[str]] = None,
+        years: Optional[list[int]] = None,
+        *,
+        exclude: Sequence[tuple[str, int, int]] = (),
+        top_k: Optional[int] = None,
+    ) -> Comparison:
+        started = time.perf_counter()
+        self.validate(topic, municipalities, years)
+        plans = self.plans_in_scope(municipalities, years)
+        base = self.ask.analyzer.analyze(topic.strip())
+        k = top_k or self.ask.settings.top_k
+        rows = [self.row(base, meta, k, exclude) for meta in plans]
+        return Comparison(topic=topic.strip(), rows=rows, timings_ms={"total": round((time.perf_counter() - started) * 1000, 2)})
+
+    def evidence_coverage(self, query: Query, citations: list[Citation]) -> float:
+        """Share of the query's idf mass the cited quotes and their section headings contain."""
+        terms = [t for t in dict.fromkeys(query.terms) if self.index.bm25.knows(t)]
+        if not terms:
+            return 0.0
+        found = set()
+        for c in citations:
+            if c.role == "evidence":
+                found |= set(analyze(c.quote)) | set(analyze(c.section))
+        weights = {t: self.index.bm25.idf(t) for t in terms}
+        return sum(w for t, w in weights.items() if t in found) / (sum(weights.values()) or 1.0)
+
+    def row(
+        self, base: Query, meta: DocumentMeta, k: int, exclude=(), min_evidence_coverage: float = 0.0
+    ) -> CompareRow:
+        query = Query(
+            **{
+                **base.__dict__,
+                "municipalities": [meta.municipality],
+                "doc_ids": [meta.doc_id],
+                "unknown_municipalities": [],
+                "spanning": False,
+                "vector": base.vector,
+            }
+        )
+        answer, _ = self.ask.answer_query(query, k, exclude=exclude)
+        base.vector = query.vector  # embed the topic once for all rows
+        doc_targets = self.index.targets(meta.doc_id)
+        if answer.abstained or (
+            min_evidence_coverage and self.evidence_coverage(query, answer.citations) < min_evidence_coverage
+        ):
+            return CompareRow(
+                meta.municipality, meta.year, meta.title, meta.doc_id, False, render("not_stated", query.lang), []
+            )
+        cited = targets_in_citations(doc_targets, answer.citations)
+        topical = select_targets(doc_targets, terms=query.terms, idf=self.index.bm25.idf)
+        targets = distinct_targets(cited + [t for t in topical if t not in cited])
+        return CompareRow(
+            meta.municipality,
+            meta.year,
+            meta.title,
+            meta.doc_id,
+            True,
+            row_summary(answer.answer, meta.municipality),
+            answer.citations,
+            targets,
+        )
