@@ -288,3 +288,35 @@ def test_eval_with_a_missing_baseline_exits_2(planchat, tmp_path):
     missing = tmp_path / "nope.json"
     code, out, err = planchat("eval", str(CORE_SET), "--config", "bm25", "--baseline", str(missing), "--quiet")
     assert (code, err) == (2, f"error: {missing}: no such baseline. Create it with --update-baseline.\n")
+
+
+def test_compare_prints_one_row_per_plan_in_every_format(planchat):
+    code, out, err = planchat("compare", "ledighed", "--year", "2022", "--format", "json")
+    assert (code, err) == (0, "")
+    payload = json.loads(out)
+    assert payload["topic"] == "ledighed"
+    assert [(r["municipality"], r["doc_id"]) for r in payload["rows"]] == [
+        ("Rebild", "rebild-2022"), ("Vejle", "vejle-2020-23"),
+    ]  # fmt: skip
+    code, out, _ = planchat("compare", "ledighed", "--year", "2022", "--format", "csv")
+    assert out.splitlines()[0] == "municipality,year,doc_id,stated,summary,targets,citations"
+    assert [line.split(",")[0] for line in out.splitlines()[1:]][:1] == ["Rebild"]
+    code, out, _ = planchat("compare", "ledighed", "--year", "2022", "--width", "72")
+    assert code == 0 and {len(line) for line in out.splitlines()[1:]} == {72}
+    code, out, err = planchat("compare", "ledighed", "--municipality", "Odense")
+    assert (code, out) == (2, "")
+    assert err.startswith("error: municipalities: 'Odense' is not in the corpus.")
+
+
+def test_targets_and_their_evaluation(planchat):
+    code, out, err = planchat("targets", "--municipality", "Rebild", "--format", "csv")
+    assert (code, err) == (0, "")
+    assert [line.split(",")[5] for line in out.splitlines()] == [
+        "indicator", "ledigheden for fleksjobbere", "andelen af beskæftigede flygtninge og familiesammenførte",
+    ]  # fmt: skip
+    code, out, err = planchat("eval-targets")
+    assert (code, err) == (0, "")
+    assert out.splitlines()[:2] == [
+        "labels 46  extracted 43  matched 41",
+        "precision 0.953  recall 0.891  F1 0.921",
+    ]
