@@ -171,6 +171,34 @@ def bench_in_process(app, questions) -> tuple[dict, list[tuple]]:
     return {**latency_summary(wall), "service_p50_ms": round(percentile(service, 50), 1), "errors": errors}, answers
 
 
+PLANNER_TOPICS = [
+    "langtidsledighed", "flygtninge og familiesammenførte", "besparelser", "fleksjob", "unge uden uddannelse",
+    "sygedagpenge", "virksomhedskontakt", "opkvalificering", "værdig sagsbehandling", "handicap",
+]  # fmt: skip
+
+
+def bench_planner(app) -> dict:
+    """Warm /v1/compare (every plan in the corpus), /v1/ministermaal and /v1/targets, in-process."""
+    from fastapi.testclient import TestClient
+
+    client = TestClient(app, raise_server_exceptions=False)
+    client.post("/v1/compare", json={"topic": "opvarmning"})
+    out = {}
+    for name, calls in (
+        ("compare", [("post", "/v1/compare", {"json": {"topic": t}}) for t in PLANNER_TOPICS] * 3),
+        ("ministermaal", [("get", "/v1/ministermaal", {"params": {"year": y}}) for y in (2014, 2022, 2023)] * 3),
+        ("targets", [("get", "/v1/targets", {"params": {"q": t}}) for t in PLANNER_TOPICS] * 3),
+    ):
+        ms, errors = [], 0
+        for method, path, kwargs in calls:
+            started = time.perf_counter()
+            response = getattr(client, method)(path, **kwargs)
+            ms.append((time.perf_counter() - started) * 1000)
+            errors += response.status_code != 200
+        out[name] = {**latency_summary(ms), "errors": errors}
+    return out
+
+
 def bench_http(settings: Settings, workdir: Path, questions) -> tuple[dict, list[tuple]]:
     data = workdir / "server-data"
     shutil.copytree(settings.data_dir, data)  # the embedding cache lives inside it, so it comes along
@@ -249,6 +277,15 @@ def render(r: dict) -> str:
     lines += [
         f"  answers identical in-process vs HTTP: {lat['identical_answers']}/{lat['in_process']['requests']}",
         "",
+        "planner endpoints, warm, in-process (compare: every plan of the corpus per topic)",
+    ]
+    for name, x in r["planner"].items():
+        lines.append(
+            f"  {name:12} {x['requests']:>4} {x['p50_ms']:>8.1f} {x['p95_ms']:>8.1f} {x['p99_ms']:>8.1f} "
+            f"{x['max_ms']:>8.1f} {'':>8} {x['errors']:>7}"
+        )
+    lines += [
+        "",
         "memory (peak RSS)",
         f"  bench process after cold ingest   {fmt(mem['after_ingest_mb'], '8.1f')} MB",
         f"  server ready / peak (VmHWM)       {fmt(mem['server_ready_mb'], '8.1f')} MB / {fmt(mem['server_peak_mb'], '.1f')} MB",
@@ -308,6 +345,7 @@ def main(argv: list[str] | None = None) -> int:
         print("start-up and in-process latency ...", file=sys.stderr, flush=True)
         startup, app = bench_startup(settings)
         in_process, local_answers = bench_in_process(app, questions)
+        planner = bench_planner(app)
         print("HTTP latency against planchat serve ...", file=sys.stderr, flush=True)
         http, remote_answers = bench_http(settings, workdir, questions)
         print("quality per retrieval mode ...", file=sys.stderr, flush=True)
@@ -343,6 +381,7 @@ def main(argv: list[str] | None = None) -> int:
             "bench_process_end_mb": own_peak_rss_mb(),
         },
         "quality": quality,
+        "planner": planner,
     }
     print(render(results))
     args.out.parent.mkdir(parents=True, exist_ok=True)
