@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
 from planchat.danish import analyze
-from planchat.errors import InvalidRequest
+from planchat.errors import InvalidRequest, UnknownFilter
 from planchat.records import Citation, DocumentMeta, Target
 from prompts import render
 
@@ -96,6 +96,12 @@ class CompareService:
         started = time.perf_counter()
         self.validate(topic, municipalities, years)
         plans = self.plans_in_scope(municipalities, years)
+        if not plans:
+            names = ", ".join(municipalities or []) or "any municipality"
+            raise UnknownFilter(
+                f"years: no plan of {names} covers {', '.join(map(str, years or []))}. "
+                "Drop the year filter or pick another municipality (GET /v1/documents lists the plans)."
+            )
         base = self.ask.analyzer.analyze(topic.strip())
         k = top_k or self.ask.settings.top_k
         rows = [self.row(base, meta, k, exclude) for meta in plans]
