@@ -132,6 +132,8 @@ class Answer:
     municipalities: list[str] = field(default_factory=list)  # the filter that was applied
     years: list[int] = field(default_factory=list)
     targets: list["Target"] = field(default_factory=list)  # extracted targets behind it, for target questions
+    generator: str = "extractive"  # "extractive", or "llm:<model>" when an LLM wrote the text and it verified
+    fallback_reason: Optional[str] = None  # why an LLM answer was replaced by the extractive one (None: no fallback)
 
 
 @dataclass(frozen=True)
