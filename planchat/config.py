@@ -70,6 +70,41 @@ class Settings(BaseSettings):
         "tokenizer at ingest; chunks over its limit (512 for e5) are reported as warnings.",
     )
 
+    # Conversations (server-side history; see retrieval/conversation.py).
+    conversations_path: Optional[Path] = Field(
+        default=None, description="SQLite file of server-side conversations. Empty: data_dir/conversations.sqlite3."
+    )
+    conversation_max_age_hours: float = Field(
+        default=24.0 * 7, gt=0, description="Conversations idle longer than this are deleted."
+    )
+    max_conversations: int = Field(default=10_000, ge=1, description="Most conversations kept; the oldest idle go first.")
+    conversation_max_turns: int = Field(default=50, ge=1, description="Turns kept per conversation (oldest dropped).")
+    max_history_messages: int = Field(default=50, ge=1, description="Most history/messages entries one request may send.")
+
+    # Optional LLM generation over an OpenAI-compatible server (retrieval/generate.py).
+    llm_base_url: str = Field(
+        default="", description="Empty: extractive answers only. Otherwise e.g. http://127.0.0.1:11434/v1 (Ollama)."
+    )
+    llm_model: str = Field(default="", description="The model name the LLM server knows, e.g. llama3.1:8b.")
+    llm_api_key: str = Field(default="", description="Bearer key for the LLM server, if it needs one.")
+    llm_timeout_s: float = Field(default=30.0, gt=0, le=600, description="Per LLM call; on time-out the extractive answer is used.")
+    llm_max_tokens: int = Field(default=600, ge=16, le=8192, description="Longest LLM answer.")
+
+    # Which web sites may call the API from a browser (the widget's embedding sites).
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description='Origins allowed by CORS, e.g. ["https://jobcenter.example.dk"] (JSON list in the env variable). '
+        "Empty: same-origin only.",
+    )
+
+    @property
+    def conversations_file(self) -> Path:
+        return self.conversations_path or self.data_dir / "conversations.sqlite3"
+
+    @property
+    def llm_enabled(self) -> bool:
+        return bool(self.llm_base_url and self.llm_model)
+
     @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"

@@ -1,0 +1,147 @@
+"""The chat service: a question with its history -> a cited answer.
+
+Shared by /v1/ask, /v1/ask/stream and /v1/chat/completions. In two steps,
+so a streaming endpoint can refuse bad input with a plain 4xx before the
+stream starts, and report anything later as an error event:
+
+1. ``prepare``: validate, load the history (request ``history``/``messages``
+   or a server-side ``conversation_id``, see ``retrieval/conversation.py``),
+   condense the follow-up with the LLM when one is configured, carry
+   municipality/year/topic by rule, analyse;
+2. ``answer``: retrieve, answer extractively, and when an LLM is configured
+   let it write the answer from the same passages, verified, falling back to
+   the extractive answer (``fallback_reason`` says why).
+
+LLM answers are generated whole and verified before a single word is
+streamed: a user never sees text that later turns out to be unsupported.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Optional, Sequence
+
+from planchat.config import Settings
+from planchat.errors import InvalidRequest
+from planchat.records import Answer, Passage
+
+from .query import detect_language
+from .conversation import ConversationStore, FollowUpResolver, Resolved, Turn
+from .service import AskService
+
+ROLES = ("user", "assistant", "system")
+MAX_HISTORY_CONTENT_CHARS = 20_000
+
+
+@dataclass
+class Prepared:
+    service: AskService
+    question: str
+    resolved: Resolved
+    k: int
+    history: list[Turn]
+    messages: list[dict]  # the history as role/content, for the LLM condense prompt
+    conversation_id: Optional[str] = None  # None: stateless (history came in the request)
+    started: float = field(default_factory=time.perf_counter)
+
+
+class ChatService:
+    def __init__(self, settings: Settings, store: Optional[ConversationStore], generator=None):
+        self.settings = settings
+        self.store = store
+        self.generator = generator
+
+    def validate_history(self, messages: Sequence[dict], field_name: str = "history") -> list[dict]:
+        s = self.settings
+        if len(messages) > s.max_history_messages:
+            raise InvalidRequest(
+                f"{field_name}: at most {s.max_history_messages} messages; got {len(messages)}. "
+                "Send only the recent part of the conversation."
+            )
+        out = []
+        for i, message in enumerate(messages):
+            role, content = message.get("role"), message.get("content")
+            if role not in ROLES:
+                raise InvalidRequest(f"{field_name}[{i}].role: must be one of {', '.join(ROLES)}; got {role!r}.")
+            if not isinstance(content, str):
+                raise InvalidRequest(f"{field_name}[{i}].content: must be text.")
+            if len(content) > MAX_HISTORY_CONTENT_CHARS:
+                raise InvalidRequest(
+                    f"{field_name}[{i}].content: is {len(content)} characters; the limit is "
+                    f"{MAX_HISTORY_CONTENT_CHARS}."
+                )
+            out.append({"role": role, "content": content})
+        return out
+
+    def prepare(
+        self,
+        service: AskService,
+        question: str,
+        municipalities: Optional[list[str]] = None,
+        years: Optional[list[int]] = None,
+        top_k: Optional[int] = None,
+        history: Optional[Sequence[dict]] = None,
+        conversation_id: Optional[str] = None,
+        remember: bool = True,
+        history_field: str = "history",
+    ) -> Prepared:
+        started = time.perf_counter()
+        k = service.validate(question, municipalities, years, top_k)
+        if history and conversation_id:
+            raise InvalidRequest(
+                f"{history_field} and conversation_id: send one of them. history keeps the conversation in the "
+                "client; conversation_id keeps it on the server."
+            )
+        resolver = FollowUpResolver(service.analyzer)
+        messages: list[dict] = []
+        if conversation_id:
+            if self.store is None:
+                raise InvalidRequest("conversation_id: this server keeps no conversations; send history instead.")
+            turns = self.store.turns(conversation_id)
+            for t in turns:
+                messages.append({"role": "user", "content": t.question})
+                if t.answer:
+                    messages.append({"role": "assistant", "content": t.answer.get("answer", "")})
+        else:
+            messages = self.validate_history(history or [], history_field)
+            turns = resolver.turns_from_messages(messages)
+            if remember and not history and self.store is not None:
+                conversation_id = self.store.create()
+
+        standalone = question
+        if self.generator is not None and turns:
+            from .generate import condense
+
+            standalone = condense(self.generator, messages, question)
+        resolved = resolver.resolve(standalone, turns, municipalities, years)
+        resolved.turn.question = question.strip()
+        resolved.query.lang = detect_language(question)  # the condense prompt always writes Danish
+        return Prepared(service, question, resolved, k, turns, messages, conversation_id, started)
+
+    def answer(self, prepared: Prepared) -> tuple[Answer, list[Passage]]:
+        answer, passages = prepared.service.answer_query(prepared.resolved.query, prepared.k, started=prepared.started)
+        if self.generator is not None and passages:
+            from .generate import generate_answer
+
+            t0 = time.perf_counter()
+            generated = generate_answer(self.generator, prepared.resolved.query, passages, answer)
+            generated.timings_ms = {**answer.timings_ms, **generated.timings_ms}
+            generated.timings_ms["total"] = round((time.perf_counter() - prepared.started) * 1000, 2)
+            generated.timings_ms.setdefault("generate", round((time.perf_counter() - t0) * 1000, 2))
+            answer = generated
+        return answer, passages
+
+    def notice(self, answer: Answer, lang: str) -> Optional[str]:
+        if not answer.fallback_reason:
+            return None
+        from .generate import fallback_notice
+
+        return fallback_notice(lang)
+
+    def remember(self, prepared: Prepared, response: dict) -> None:
+        if self.store is None or prepared.conversation_id is None:
+            return
+        turn = prepared.resolved.turn
+        turn.answer = response
+        self.store.append(prepared.conversation_id, turn)
