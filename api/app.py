@@ -1,40 +1,54 @@
 """The HTTP API: ``create_app(settings)`` builds it; nothing global.
 
 GET  /healthz        liveness + what is loaded
-POST /v1/ask         question -> cited answer
+POST /v1/ask         question (+ history or conversation_id) -> cited answer
+POST /v1/ask/stream  the same as Server-Sent Events (meta, delta..., done | error; see api/streaming.py)
+GET/DELETE /v1/conversations/{id}   a server-side conversation, with every answer's citations
+POST /v1/chat/completions, GET /v1/models   OpenAI-compatible (plain and stream: true)
 GET  /v1/documents   the documents in the index
 GET  /v1/documents/{doc_id}/text   a document's stored clean text (citations index into it)
 POST /v1/compare     a topic -> one row per plan, each with citations, or stated: false
 GET  /v1/targets     the extracted quantitative targets (JSON or ?format=csv)
 GET  /v1/ministermaal?year=   the year's ministermål (from the plans) × the plans covering that year
-GET  /               a small Danish demo page that talks to /v1/ask
+GET  /               the Danish demo page: the chat widget, open
+GET  /widget.js      the embeddable chat widget (one <script> tag)
 """
 
 from __future__ import annotations
 
+import logging
+import time
+import uuid
 from importlib import resources
-from typing import Optional
+from typing import Iterator, Optional
 
 from fastapi import FastAPI, Query
-from fastapi.responses import HTMLResponse, Response
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 
 from ingest.index import PlanIndex
 from planchat.config import Settings
-from planchat.errors import InvalidRequest, NotFound, UnknownFilter
+from planchat.errors import InvalidRequest, NotFound, PlanchatError, UnknownFilter
+from planchat.records import Answer
+from retrieval.chat import ChatService, Prepared
 from retrieval.compare import CompareRow, CompareService
+from retrieval.conversation import ConversationStore
 from retrieval.ministermaal import MinistermaalService
 from retrieval.service import AskService
 from retrieval.targets import distinct_targets, select_targets, targets_csv
 
-from . import errors
-from .deps import IndexDep, ServiceDep, SettingsDep
+from . import errors, streaming
+from .deps import IndexDep, SettingsDep
 from .schemas import (
     AskRequest,
     AskResponse,
+    ChatCompletionRequest,
     CitationOut,
     CompareRequest,
     CompareResponse,
     CompareRowOut,
+    Conversation,
+    ConversationTurn,
     DocumentList,
     DocumentOut,
     DocumentText,
@@ -47,6 +61,9 @@ from .schemas import (
     TargetList,
     TargetOut,
 )
+
+
+log = logging.getLogger(__name__)
 
 
 def citation_out(c) -> CitationOut:
@@ -72,6 +89,40 @@ def row_out(row: CompareRow) -> CompareRowOut:
 ERROR_RESPONSES = {400: {"model": ErrorResponse}, 422: {"model": ErrorResponse}, 500: {"model": ErrorResponse}}
 
 
+def ask_response(prepared: Prepared, answer: Answer, notice: Optional[str]) -> AskResponse:
+    return AskResponse(
+        answer=answer.answer,
+        abstained=answer.abstained,
+        citations=[citation_out(c) for c in answer.citations],
+        targets=[target_out(t) for t in answer.targets],
+        timings_ms=answer.timings_ms,
+        municipalities=answer.municipalities,
+        years=answer.years,
+        question=prepared.resolved.question,
+        carried=prepared.resolved.carried,
+        conversation_id=prepared.conversation_id,
+        generator=answer.generator,
+        fallback_reason=answer.fallback_reason,
+        notice=notice,
+    )
+
+
+def message_text(message: dict, i: int) -> str:
+    """An OpenAI message's text (a string, or a list of text parts)."""
+    content = message.get("content")
+    if content is None or isinstance(content, str):
+        return content or ""
+    if isinstance(content, list):
+        parts = []
+        for part in content:
+            if isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str):
+                parts.append(part["text"])
+            else:
+                raise InvalidRequest(f"messages[{i}].content: only text parts are supported (no images or files).")
+        return "\n".join(parts)
+    raise InvalidRequest(f"messages[{i}].content: must be text or a list of text parts.")
+
+
 def create_app(settings: Optional[Settings] = None, index: Optional[PlanIndex] = None) -> FastAPI:
     settings = settings or Settings()
     if index is None:
@@ -88,7 +139,44 @@ def create_app(settings: Optional[Settings] = None, index: Optional[PlanIndex] =
     app.state.services = {settings.retrieval_mode: app.state.service}  # per retrieval mode, made on first use
     app.state.compare = CompareService(app.state.service)
     app.state.ministermaal = MinistermaalService(app.state.compare)
+    app.state.conversations = ConversationStore(
+        settings.conversations_file, settings.conversation_max_age_hours, settings.max_conversations,
+        settings.conversation_max_turns,
+    )
+    from retrieval.generate import generator_from_settings
+
+    app.state.chat = ChatService(settings, app.state.conversations, generator_from_settings(settings))
     errors.install(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+            allow_headers=["Content-Type", "Authorization", "X-API-Key"],
+            max_age=600,
+        )
+
+    def service_for(mode: Optional[str]) -> AskService:
+        service: AskService = app.state.service
+        if mode and mode != service.mode:
+            service = app.state.services.get(mode) or app.state.services.setdefault(
+                mode, AskService(app.state.index, settings, mode=mode)
+            )
+        return service
+
+    def prepare(body: AskRequest) -> Prepared:
+        return app.state.chat.prepare(
+            service_for(body.mode), body.question, body.municipalities, body.years, body.top_k,
+            history=[m.model_dump() for m in body.history] if body.history else None,
+            conversation_id=body.conversation_id,
+        )  # fmt: skip
+
+    def respond(prepared: Prepared) -> AskResponse:
+        chat: ChatService = app.state.chat
+        answer, _ = chat.answer(prepared)
+        response = ask_response(prepared, answer, chat.notice(answer, prepared.resolved.query.lang))
+        chat.remember(prepared, response.model_dump())
+        return response
 
     @app.get("/healthz")
     def healthz(index: IndexDep, settings: SettingsDep) -> dict:
@@ -102,21 +190,130 @@ def create_app(settings: Optional[Settings] = None, index: Optional[PlanIndex] =
         }
 
     @app.post("/v1/ask", response_model=AskResponse, responses=ERROR_RESPONSES)
-    def ask(body: AskRequest, service: ServiceDep, index: IndexDep, settings: SettingsDep) -> AskResponse:
-        if body.mode and body.mode != service.mode:
-            service = app.state.services.get(body.mode) or app.state.services.setdefault(
-                body.mode, AskService(index, settings, mode=body.mode)
+    def ask(body: AskRequest) -> AskResponse:
+        return respond(prepare(body))
+
+    @app.post(
+        "/v1/ask/stream",
+        responses={**ERROR_RESPONSES, 404: {"model": ErrorResponse}, 200: {"content": {"text/event-stream": {}}}},
+    )
+    def ask_stream(body: AskRequest):
+        """The answer as Server-Sent Events: meta, delta (several), done (the /v1/ask body) or error."""
+        prepared = prepare(body)  # bad input: a plain 4xx, before any event
+
+        def events() -> Iterator[bytes]:
+            yield streaming.sse("meta", {
+                "conversation_id": prepared.conversation_id,
+                "question": prepared.resolved.question,
+                "carried": prepared.resolved.carried,
+                "municipalities": prepared.resolved.query.municipalities,
+                "years": prepared.resolved.query.years,
+            })  # fmt: skip
+            try:
+                response = respond(prepared)
+            except PlanchatError as exc:
+                yield streaming.sse("error", streaming.error_payload(exc.status, exc.code, exc.message))
+                return
+            except Exception:
+                log.exception("unhandled error in /v1/ask/stream")
+                yield streaming.sse("error", streaming.error_payload(
+                    500, "internal_error", "Something went wrong on our side; the error was logged."))
+                return
+            for piece in streaming.pieces(response.answer):
+                yield streaming.sse("delta", {"text": piece})
+            yield streaming.sse("done", response.model_dump())
+
+        return StreamingResponse(
+            events(), media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )  # fmt: skip
+
+    @app.get("/v1/conversations/{conversation_id}", response_model=Conversation,
+             responses={**ERROR_RESPONSES, 404: {"model": ErrorResponse}})  # fmt: skip
+    def conversation(conversation_id: str) -> Conversation:
+        stored = app.state.conversations.get(conversation_id)
+        turns = [
+            ConversationTurn(
+                question=t.question,
+                resolved_question=(t.answer or {}).get("question") or t.text,
+                answer=AskResponse(**t.answer) if t.answer else None,
             )
-        answer = service.ask(body.question, body.municipalities, body.years, body.top_k)
-        return AskResponse(
-            answer=answer.answer,
-            abstained=answer.abstained,
-            citations=[citation_out(c) for c in answer.citations],
-            targets=[target_out(t) for t in answer.targets],
-            timings_ms=answer.timings_ms,
-            municipalities=answer.municipalities,
-            years=answer.years,
-        )
+            for t in stored["turns"]
+        ]
+        return Conversation(conversation_id=conversation_id, created_at=stored["created_at"],
+                            updated_at=stored["updated_at"], turns=turns)  # fmt: skip
+
+    @app.delete("/v1/conversations/{conversation_id}", status_code=204,
+                responses={**ERROR_RESPONSES, 404: {"model": ErrorResponse}})  # fmt: skip
+    def delete_conversation(conversation_id: str) -> Response:
+        app.state.conversations.delete(conversation_id)
+        return Response(status_code=204)
+
+    @app.get("/v1/models")
+    def models() -> dict:
+        """OpenAI-compatible model list: the one model, planchat."""
+        return {"object": "list", "data": [
+            {"id": streaming.MODEL_ID, "object": "model", "created": 1700000000, "owned_by": "planchat"}]}  # fmt: skip
+
+    @app.post(
+        "/v1/chat/completions",
+        responses={**ERROR_RESPONSES, 404: {"model": ErrorResponse}, 200: {"content": {"text/event-stream": {}}}},
+    )
+    def chat_completions(body: ChatCompletionRequest):
+        """OpenAI-compatible: the last user message is the question, the
+        messages before it the history. The answer text carries [n] markers
+        and a sources list; the structured answer is in the extra field
+        ``planchat``."""
+        if body.model != streaming.MODEL_ID:
+            raise NotFound(f"model: '{body.model}' does not exist; use '{streaming.MODEL_ID}' (GET /v1/models).")
+        if not body.messages:
+            raise InvalidRequest("messages: must hold at least one user message.")
+        messages = []
+        for i, m in enumerate(body.messages):
+            if not isinstance(m, dict) or not isinstance(m.get("role"), str):
+                raise InvalidRequest(f"messages[{i}]: must be an object with a role.")
+            role = {"developer": "system"}.get(m["role"], m["role"])
+            if role in ("user", "assistant", "system"):
+                messages.append({"role": role, "content": message_text(m, i)})
+        users = [i for i, m in enumerate(messages) if m["role"] == "user"]
+        if not users:
+            raise InvalidRequest("messages: must hold at least one user message (the question).")
+        question = messages[users[-1]]["content"]
+        history = [m for m in messages[: users[-1]] if m["role"] != "system"]
+        options = body.planchat
+        chat: ChatService = app.state.chat
+        prepared = chat.prepare(
+            service_for(options.mode if options else None), question,
+            options.municipalities if options else None, options.years if options else None,
+            options.top_k if options else None,
+            history=history, remember=False, history_field="messages",
+        )  # fmt: skip
+        lang = prepared.resolved.query.lang
+        if not body.stream:
+            return JSONResponse(streaming.completion(respond(prepared).model_dump(), question, lang))
+
+        def chunks() -> Iterator[bytes]:
+            completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+            yield streaming.chunk(completion_id, created, {"role": "assistant", "content": ""})
+            try:
+                response = respond(prepared).model_dump()
+            except PlanchatError as exc:
+                yield streaming.openai_error_chunk(exc.status, exc.code, exc.message)
+                yield streaming.DONE
+                return
+            except Exception:
+                log.exception("unhandled error in /v1/chat/completions")
+                yield streaming.openai_error_chunk(500, "internal_error", "Something went wrong on our side; the error was logged.")
+                yield streaming.DONE
+                return
+            content = streaming.sources_text(response, lang)
+            for piece in streaming.pieces(content):
+                yield streaming.chunk(completion_id, created, {"content": piece})
+            yield streaming.chunk(completion_id, created, {}, "stop",
+                                  {"planchat": response, "usage": streaming.usage(question, content)})  # fmt: skip
+            yield streaming.DONE
+
+        return StreamingResponse(chunks(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
     @app.get("/v1/documents", response_model=DocumentList)
     def documents(index: IndexDep) -> DocumentList:
@@ -220,5 +417,13 @@ def create_app(settings: Optional[Settings] = None, index: Optional[PlanIndex] =
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def demo_page() -> str:
         return resources.files("api").joinpath("static/index.html").read_text(encoding="utf-8")
+
+    @app.get("/widget.js", include_in_schema=False)
+    def widget_js() -> Response:
+        return Response(
+            resources.files("api").joinpath("static/widget.js").read_text(encoding="utf-8"),
+            media_type="application/javascript; charset=utf-8",
+            headers={"Cache-Control": "no-cache"},
+        )
 
     return app

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["user", "assistant", "system"]
+    content: StrictStr
 
 
 class AskRequest(BaseModel):
@@ -16,7 +23,17 @@ class AskRequest(BaseModel):
     mode: Optional[Literal["hybrid", "bm25", "dense"]] = Field(
         default=None, description="Retrieval mode for this request (default: the server's PLANCHAT_RETRIEVAL_MODE)."
     )
-    top_k: Optional[StrictInt] = Field(default=None, description="How many passages the answer may draw on (default 5).")
+    top_k: Optional[StrictInt] = Field(default=None, description="How many passages the answer may draw on (default 8).")
+    history: Optional[list[ChatMessage]] = Field(
+        default=None,
+        description="Earlier messages of the conversation, oldest first (stateless: nothing is stored). "
+        "A follow-up question is answered with the municipality, year and topic carried from them.",
+    )
+    conversation_id: Optional[StrictStr] = Field(
+        default=None,
+        description="Continue a server-side conversation (the conversation_id of an earlier answer). "
+        "Omit it (and history) to start a new one. Send history or conversation_id, not both.",
+    )
 
 
 class CitationOut(BaseModel):
@@ -73,6 +90,56 @@ class AskResponse(BaseModel):
     timings_ms: dict[str, float]
     municipalities: list[str] = Field(description="The municipality filter applied (given or detected).")
     years: list[int] = Field(description="The year filter applied (given or detected).")
+    question: str = Field(
+        default="", description="The standalone question that was answered (a follow-up with its carried context)."
+    )
+    carried: list[str] = Field(
+        default_factory=list, description="What came from the history: 'municipality', 'year' and/or 'topic'."
+    )
+    conversation_id: Optional[str] = Field(
+        default=None, description="The server-side conversation this turn was stored in; null when history was sent."
+    )
+    generator: str = Field(default="extractive", description="'extractive', or 'llm:<model>' when an LLM wrote the text.")
+    fallback_reason: Optional[str] = Field(
+        default=None, description="Why the LLM's answer was replaced by the extractive one (null: no fallback)."
+    )
+    notice: Optional[str] = Field(default=None, description="A note for the user, e.g. about a fallback.")
+
+
+class ConversationTurn(BaseModel):
+    question: str = Field(description="As the user asked it.")
+    resolved_question: str = Field(description="The standalone text it was answered as.")
+    answer: Optional[AskResponse]
+
+
+class Conversation(BaseModel):
+    conversation_id: str
+    created_at: float
+    updated_at: float
+    turns: list[ConversationTurn]
+
+
+class PlanchatOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    municipalities: Optional[list[StrictStr]] = None
+    years: Optional[list[StrictInt]] = None
+    top_k: Optional[StrictInt] = None
+    mode: Optional[Literal["hybrid", "bm25", "dense"]] = None
+
+
+class ChatCompletionRequest(BaseModel):
+    """The OpenAI chat completions request. Unknown OpenAI parameters
+    (temperature, top_p, user, ...) are accepted and ignored."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: StrictStr = Field(description="'planchat' (see GET /v1/models).")
+    messages: list[Any] = Field(description="OpenAI messages; the last user message is the question.")
+    stream: bool = False
+    planchat: Optional[PlanchatOptions] = Field(
+        default=None, description="planchat's own filters (send with the openai client's extra_body)."
+    )
 
 
 class CompareRequest(BaseModel):

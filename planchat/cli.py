@@ -94,12 +94,23 @@ def cmd_ask(args, settings: Settings) -> int:
     if index.is_empty():
         # Progress goes to stderr: stdout carries only the answer (or its JSON).
         ensure_corpus(settings, index, stream=sys.stderr)
+    from retrieval.chat import ChatService
+    from retrieval.generate import generator_from_settings
+
     service = AskService(index, settings, mode=args.mode)
-    answer = service.ask(args.question, args.municipality or None, args.year or None, args.top_k)
+    chat = ChatService(settings, store=None, generator=generator_from_settings(settings))
+    prepared = chat.prepare(service, args.question, args.municipality or None, args.year or None, args.top_k,
+                            remember=False)  # fmt: skip
+    answer, _ = chat.answer(prepared)
+    notice = chat.notice(answer, prepared.resolved.query.lang)
     if args.json:
-        payload = asdict(answer)
+        # The same record as POST /v1/ask returns.
+        payload = {**asdict(answer), "question": prepared.resolved.question, "carried": prepared.resolved.carried,
+                   "conversation_id": None, "notice": notice}  # fmt: skip
         print(json.dumps(payload, ensure_ascii=False, indent=2))
         return 0
+    if notice:
+        print(notice)
     print(answer.answer)
     if answer.citations:
         print()

@@ -15,7 +15,15 @@ AARHUS_ANSWER = (
     f"Planerne dækker {KNOWN_MUNICIPALITIES}."
 )
 
-ANSWER_KEYS = {"answer", "abstained", "citations", "targets", "timings_ms", "municipalities", "years"}
+ANSWER_KEYS = {
+    "answer", "abstained", "citations", "targets", "timings_ms", "municipalities", "years",
+    "question", "carried", "conversation_id", "generator", "fallback_reason", "notice",
+}  # fmt: skip
+# The follow-up pair of issue 5: the second question names no municipality or year.
+FOLLOWUP_FIRST_Q = "Hvor mange langtidsledige må der højst være i Jammerbugt i 2014?"
+FOLLOWUP_Q = "Og hvor mange må tilgangen til førtidspension højst være samme sted?"
+FOLLOWUP_RESOLVED = f"{FOLLOWUP_Q} (Jammerbugt, 2014)"
+JAMMERBUGT_36 = "Tilgangen til førtidspension skal begrænses til 36 personer i december 2014"
 # Quantitative targets extracted per corpus document (ingest/targets.py; 46 hand-labelled in evals/targets.jsonl).
 TARGET_COUNTS = {
     "fredericia-2023": 10,

@@ -149,7 +149,7 @@ def test_demo_page_is_danish_html(client):
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     assert '<html lang="da">' in response.text
-    assert "/v1/ask" in response.text
+    assert '<script src="/widget.js" data-open="true"></script>' in response.text
 
 
 def test_openapi_documents_the_endpoints(client):
@@ -162,6 +162,10 @@ def test_openapi_documents_the_endpoints(client):
         "/v1/compare",
         "/v1/targets",
         "/v1/ministermaal",
+        "/v1/ask/stream",
+        "/v1/conversations/{conversation_id}",
+        "/v1/chat/completions",
+        "/v1/models",
     }
     assert set(schema["components"]["schemas"]["CitationOut"]["properties"]) == CITATION_KEYS
 

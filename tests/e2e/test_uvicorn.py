@@ -16,7 +16,7 @@ import pytest
 
 from planchat.config import REPO_ROOT
 from planchat.processes import ServerDidNotStart, free_port, start_server
-from expected import JAMMERBUGT_Q, JAMMERBUGT_228
+from expected import ANSWER_KEYS, FOLLOWUP_FIRST_Q, FOLLOWUP_Q, FOLLOWUP_RESOLVED, JAMMERBUGT_36, JAMMERBUGT_Q, JAMMERBUGT_228
 
 pytestmark = pytest.mark.e2e
 
@@ -79,7 +79,7 @@ def test_ask_over_http_returns_the_cited_jammerbugt_target(http):
     response = http.post("/v1/ask", json={"question": JAMMERBUGT_Q})
     assert response.status_code == 200, response.text
     payload = response.json()
-    assert set(payload) == {"answer", "abstained", "citations", "targets", "timings_ms", "municipalities", "years"}
+    assert set(payload) == ANSWER_KEYS
     assert payload["abstained"] is False
     assert (payload["municipalities"], payload["years"]) == (["Jammerbugt"], [2014])
     first = payload["citations"][0]
@@ -124,3 +124,54 @@ def test_eval_against_the_running_server_scores_like_in_process(server, real_ind
     for key in ("fact_accuracy", "citation_support", "municipality_at5", "abstention_recall"):
         assert remote["summary"][key] == local["summary"][key], key
     assert remote["summary"]["verbatim_quote_rate"] == 1.0
+
+
+def test_the_official_openai_client_works_unchanged(server):
+    """The `openai` package pointed at base_url=http://host:port/v1, as an
+    existing chat UI would use it: models, a plain and a streamed completion,
+    a follow-up through the messages, and an error it can read."""
+    import openai
+
+    client = openai.OpenAI(base_url=f"{server.base_url}/v1", api_key="unused", max_retries=0, timeout=60)
+    assert [m.id for m in client.models.list()] == ["planchat"]
+
+    plain = client.chat.completions.create(model="planchat", messages=[{"role": "user", "content": JAMMERBUGT_Q}])
+    content = plain.choices[0].message.content
+    assert content.startswith(f"Jammerbugt: «{JAMMERBUGT_228}» [1]")
+    assert f"\n\nKilder:\n[1] Jammerbugt 2014" in content
+    structured = plain.model_extra["planchat"]  # the documented extra field
+    assert structured["citations"][0]["quote"] == JAMMERBUGT_228
+    assert plain.usage.total_tokens == plain.usage.prompt_tokens + plain.usage.completion_tokens
+
+    stream = client.chat.completions.create(
+        model="planchat", stream=True, messages=[{"role": "user", "content": JAMMERBUGT_Q}]
+    )
+    chunks = list(stream)
+    streamed = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert streamed == content
+    assert len(chunks) > 3 and chunks[-1].choices[0].finish_reason == "stop"
+    assert chunks[-1].model_extra["planchat"]["citations"] == structured["citations"]
+
+    follow = client.chat.completions.create(model="planchat", messages=[
+        {"role": "user", "content": FOLLOWUP_FIRST_Q},
+        {"role": "assistant", "content": "…"},
+        {"role": "user", "content": FOLLOWUP_Q},
+    ])  # fmt: skip
+    assert follow.model_extra["planchat"]["question"] == FOLLOWUP_RESOLVED
+    assert f"«{JAMMERBUGT_36}" in follow.choices[0].message.content
+
+    with pytest.raises(openai.NotFoundError) as exc:
+        client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "Hej"}])
+    assert exc.value.status_code == 404
+    assert exc.value.message == "Error code: 404 - model: 'gpt-4o' does not exist; use 'planchat' (GET /v1/models)."
+
+
+def test_stream_over_http_arrives_as_server_sent_events(http):
+    with http.stream("POST", "/v1/ask/stream", json={"question": JAMMERBUGT_Q}) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "text/event-stream; charset=utf-8"
+        body = "".join(response.iter_text())
+    names = [line[7:] for line in body.splitlines() if line.startswith("event: ")]
+    assert names[0] == "meta" and names[-1] == "done" and names.count("delta") > 1
+    done = json.loads(body.rstrip().rsplit("data: ", 1)[1])
+    assert done["citations"][0]["quote"] == JAMMERBUGT_228

@@ -1,0 +1,106 @@
+"""Server-Sent Events for /v1/ask/stream, and the OpenAI wire format for
+/v1/chat/completions (plain and streamed).
+
+/v1/ask/stream events, in order:
+  event: meta    {"conversation_id", "question", "carried", "municipalities", "years"}
+  event: delta   {"text"}                       (several; concatenated they are the answer)
+  event: done    the /v1/ask response body      (citations, targets, timings_ms, ...)
+or, when something fails after the stream started:
+  event: error   {"error": {"code", "message"}, "status"}
+Bad input is refused before the stream starts, as a plain JSON 4xx.
+
+OpenAI: the answer text carries the [n] markers followed by a "Kilder:"
+list; the structured answer (citations with offsets, targets, abstained,
+...) travels in the extra top-level field ``planchat`` of the completion,
+and of the last chunk when streaming.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from typing import Iterator
+
+from ingest.tokens import count_tokens
+
+WORDS_PER_DELTA = 4
+_WORD = re.compile(r"\S+\s*|\s+")
+
+
+def sse(event: str, data: object) -> bytes:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode("utf-8")
+
+
+def pieces(text: str, words: int = WORDS_PER_DELTA) -> Iterator[str]:
+    """The text in small pieces of a few words; joined they are the text."""
+    tokens = _WORD.findall(text)
+    for i in range(0, len(tokens), words):
+        yield "".join(tokens[i : i + words])
+
+
+def error_payload(status: int, code: str, message: str) -> dict:
+    return {"error": {"code": code, "message": message}, "status": status}
+
+
+# ---- OpenAI -----------------------------------------------------------------
+
+MODEL_ID = "planchat"
+
+
+def sources_text(body: dict, lang: str = "da") -> str:
+    """The answer plus a numbered sources list, for chat UIs that only show text."""
+    citations = body.get("citations") or []
+    if not citations:
+        return body["answer"]
+    heading = "Kilder:" if lang == "da" else "Sources:"
+    page_word = "s." if lang == "da" else "p."
+    lines = []
+    for c in citations:
+        where = f"{c['municipality']} {c['year']}" + (f", {page_word} {c['page']}" if c.get("page") else "")
+        section = f" – {c['section']}" if c.get("section") else ""
+        lines.append(f"[{c['n']}] {where}{section}: «{c['quote']}»")
+    return f"{body['answer']}\n\n{heading}\n" + "\n".join(lines)
+
+
+def usage(prompt: str, completion: str) -> dict:
+    p, c = count_tokens(prompt), count_tokens(completion)
+    return {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c}
+
+
+def completion(body: dict, prompt: str, lang: str) -> dict:
+    content = sources_text(body, lang)
+    return {
+        "id": f"chatcmpl-{uuid.uuid4().hex}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": MODEL_ID,
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop", "logprobs": None}
+        ],
+        "usage": usage(prompt, content),
+        "planchat": body,
+    }
+
+
+def chunk(completion_id: str, created: int, delta: dict, finish_reason=None, extra: dict | None = None) -> bytes:
+    payload = {
+        "id": completion_id,
+        "object": "chat.completion.chunk",
+        "created": created,
+        "model": MODEL_ID,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason, "logprobs": None}],
+    }
+    if extra:
+        payload.update(extra)
+    return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n".encode("utf-8")
+
+
+DONE = b"data: [DONE]\n\n"
+
+
+def openai_error_chunk(status: int, code: str, message: str) -> bytes:
+    payload = {"error": {"message": message, "type": "invalid_request_error" if status < 500 else "server_error",
+                         "code": code, "status": status}}
+    return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n".encode("utf-8")
