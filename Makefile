@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run test test-fast ingest eval gate bench clean
+.PHONY: setup browser run test test-fast ingest eval gate bench clean
 
 setup: $(STAMP)
 
@@ -14,6 +14,15 @@ $(STAMP): pyproject.toml
 	$(PIP) install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 
+# Debian's Chromium for the widget's end-to-end test (Playwright's own browser
+# download does not work offline). A no-op where /usr/bin/chromium exists.
+browser:
+	@test -x /usr/bin/chromium || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get install -y --no-install-recommends chromium >/dev/null || \
+	  { $$SUDO apt-get update >/dev/null && $$SUDO apt-get install -y --no-install-recommends chromium >/dev/null; }; }
+	@dpkg-query -W -f='chromium $${Version}\n' chromium 2>/dev/null || ls -l /usr/bin/chromium
+
 run: setup
 	$(VENV)/bin/planchat serve --host 127.0.0.1 --port 8000
 
@@ -21,7 +30,7 @@ ingest: setup
 	$(VENV)/bin/planchat ingest
 
 # pytest exit code 5 means "no tests ran": that is a failure here, never a pass.
-test: setup
+test: setup browser
 	@$(PY) -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; \
 	exit $$rc

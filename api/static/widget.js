@@ -1,0 +1,626 @@
+/* planchat widget: one <script src="https://<server>/widget.js"></script>
+ * adds a launcher button ("Spørg planerne") and a chat panel that asks
+ * POST /v1/ask/stream and shows the answer with its verbatim citations.
+ *
+ * Attributes on the script tag (all optional):
+ *   data-open="true"      open the panel at load and focus the question box
+ *   data-api-base="URL"   the planchat server (default: the origin of this script)
+ *   data-api-key="KEY"    sent as "Authorization: Bearer KEY"
+ *
+ * Guarantees: server text (answers, quotes, titles, errors) is only ever put
+ * in the page with textContent / text nodes, never parsed as HTML; the
+ * widget lives in an open Shadow DOM so the host page's CSS cannot break it
+ * and its CSS cannot leak out; no external resources are loaded.
+ *
+ * Events, dispatched on the host element (bubbling, composed), for embedders
+ * and tests: planchat:meta, planchat:delta, planchat:done, planchat:error;
+ * the SSE event's data is in event.detail.
+ */
+(() => {
+  "use strict";
+
+  const script = document.currentScript || document.querySelector('script[src*="widget.js"]');
+  const options = (script && script.dataset) || {};
+  const API_BASE = (
+    options.apiBase || (script && script.src ? new URL(script.src, location.href).origin : location.origin)
+  ).replace(/\/+$/, "");
+  const API_KEY = options.apiKey || "";
+  const START_OPEN = options.open === "true";
+  const STORAGE_KEY = "planchat:conversation:" + API_BASE;
+
+  const TEXT = {
+    launcher: "Spørg planerne",
+    dialog: "planchat – spørg beskæftigelsesplanerne",
+    title: "Spørg planerne",
+    close: "Luk",
+    closeLabel: "Luk panelet",
+    newConversation: "Ny samtale",
+    newConversationDone: "Ny samtale startet.",
+    filter: "Kommune",
+    allMunicipalities: "Alle kommuner",
+    log: "Samtale",
+    question: "Dit spørgsmål",
+    placeholder: "Skriv dit spørgsmål …",
+    send: "Send",
+    hint: "Enter sender, Shift+Enter giver ny linje.",
+    empty:
+      "Stil et spørgsmål om kommunernes beskæftigelsesplaner. Svarene er ordrette citater fra planerne med kildehenvisning.",
+    you: "Du",
+    bot: "planchat",
+    searching: "Søger i planerne …",
+    understoodAs: "Forstået som: ",
+    sources: "Kilder",
+    seeAlso: "Se også",
+    page: "s.",
+    section: "Afsnit: ",
+    source: "Kilde ",
+    copy: "Kopiér svar",
+    copied: "Kopieret",
+    copyFailed: "Kunne ikke kopiere",
+    errorLead: "Spørgsmålet kunne ikke besvares. ",
+    errorStatus: (status) => `Serveren svarede med fejl ${status}.`,
+    errorNetwork: "Kunne ikke få forbindelse til planchat-serveren. Prøv igen om lidt.",
+    errorCut: "Forbindelsen blev afbrudt, før svaret var færdigt. Prøv igen.",
+    errorUnexpected: "Serveren sendte et svar, widgetten ikke forstår.",
+  };
+
+  const CSS = `
+:host { all: initial; }
+* { box-sizing: border-box; }
+[hidden] { display: none !important; }
+.planchat-root {
+  font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, "Noto Sans", sans-serif;
+  font-size: 16px; line-height: 1.45; color: #1b1b1b;
+}
+button, select, textarea { font: inherit; color: inherit; }
+:focus-visible { outline: 3px solid #f2a900; outline-offset: 2px; }
+.planchat-sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+.planchat-launcher {
+  position: fixed; right: 20px; bottom: 20px; z-index: 2147483000;
+  border: 0; border-radius: 999px; padding: 12px 20px; cursor: pointer;
+  background: #1d4f91; color: #fff; font-weight: 600; box-shadow: 0 4px 14px rgba(0,0,0,.25);
+}
+.planchat-launcher:hover { background: #163d71; }
+.planchat-panel {
+  position: fixed; right: 20px; bottom: 80px; z-index: 2147483001;
+  width: 420px; max-width: calc(100vw - 40px); height: 640px; max-height: calc(100vh - 100px);
+  display: flex; flex-direction: column; background: #fff;
+  border: 1px solid #c9d1d9; border-radius: 12px; box-shadow: 0 8px 30px rgba(0,0,0,.25); overflow: hidden;
+}
+.planchat-header {
+  display: flex; align-items: center; gap: 8px; padding: 10px 12px;
+  background: #1d4f91; color: #fff;
+}
+.planchat-title { flex: 1; min-width: 0; margin: 0; font-size: 17px; font-weight: 600; overflow-wrap: anywhere; }
+.planchat-header button {
+  background: transparent; color: #fff; border: 1px solid rgba(255,255,255,.7); border-radius: 6px;
+  padding: 4px 10px; cursor: pointer; font-size: 14px; white-space: nowrap;
+}
+.planchat-header button:hover { background: rgba(255,255,255,.15); }
+.planchat-filter { display: flex; align-items: center; gap: 8px; padding: 8px 12px; border-bottom: 1px solid #e1e4e8; font-size: 14px; }
+.planchat-filter select { flex: 1; min-width: 0; width: 100%; padding: 5px 6px; border: 1px solid #8c959f; border-radius: 6px; background: #fff; }
+.planchat-log { flex: 1; overflow-y: auto; padding: 12px; display: flex; flex-direction: column; gap: 12px; }
+.planchat-empty { color: #555; margin: 0; }
+.planchat-msg { border-radius: 10px; padding: 10px 12px; max-width: 100%; overflow-wrap: anywhere; }
+.planchat-msg p { margin: 0; }
+.planchat-user { align-self: flex-end; background: #e6eef9; max-width: 85%; white-space: pre-wrap; }
+.planchat-bot { align-self: stretch; background: #f5f6f7; border: 1px solid #e1e4e8; }
+.planchat-understood { font-size: 13px; color: #555; margin-bottom: 6px !important; }
+.planchat-answer { white-space: pre-wrap; }
+.planchat-searching { color: #555; font-style: italic; }
+.planchat-abstained .planchat-answer { color: #333; }
+.planchat-marker {
+  border: 0; background: #dbe6f5; color: #123a6b; border-radius: 4px; padding: 0 4px; margin: 0 1px;
+  font-size: .85em; font-weight: 600; cursor: pointer; vertical-align: baseline;
+}
+.planchat-marker:hover { background: #c3d5ee; }
+.planchat-notice { margin-top: 8px !important; padding: 6px 8px; border-left: 3px solid #b7791f; background: #fff8e6; font-size: 14px; }
+.planchat-sources { margin-top: 10px; }
+.planchat-sources h3 { margin: 0 0 4px; font-size: 14px; font-weight: 600; color: #333; }
+.planchat-sources ol { list-style: none; margin: 0; padding: 0; }
+.planchat-citation { margin: 2px 0; }
+.planchat-cite-toggle {
+  display: block; width: 100%; text-align: left; background: transparent; border: 0; border-radius: 4px;
+  padding: 3px 4px; cursor: pointer; color: #123a6b; font-size: 14px; text-decoration: underline;
+}
+.planchat-cite-toggle::before { content: "▸ "; display: inline-block; width: 1em; text-decoration: none; }
+.planchat-cite-toggle[aria-expanded="true"]::before { content: "▾ "; }
+.planchat-cite-toggle:hover { background: #e8edf3; }
+.planchat-cite-body { padding: 4px 6px 6px 22px; font-size: 14px; }
+.planchat-cite-source { color: #555; margin-bottom: 4px !important; }
+.planchat-quote { margin: 0; padding: 4px 0 4px 10px; border-left: 3px solid #1d4f91; white-space: pre-wrap; background: #fff; }
+.planchat-actions { margin-top: 8px; display: flex; gap: 8px; }
+.planchat-actions button {
+  background: #fff; border: 1px solid #8c959f; border-radius: 6px; padding: 3px 10px; cursor: pointer; font-size: 14px;
+}
+.planchat-actions button:hover { background: #eef1f4; }
+.planchat-error { background: #fdecee; border: 1px solid #e3a0a8; color: #7a0010; }
+.planchat-form { display: flex; gap: 8px; padding: 10px 12px 4px; border-top: 1px solid #e1e4e8; }
+.planchat-form textarea {
+  flex: 1; resize: none; min-height: 44px; max-height: 140px; padding: 8px;
+  border: 1px solid #8c959f; border-radius: 8px; background: #fff;
+}
+.planchat-send {
+  align-self: flex-end; border: 0; border-radius: 8px; padding: 10px 16px; cursor: pointer;
+  background: #1d4f91; color: #fff; font-weight: 600;
+}
+.planchat-send:disabled { background: #8c959f; cursor: not-allowed; }
+.planchat-hint { margin: 0; padding: 0 12px 8px; font-size: 12px; color: #555; }
+@media (max-width: 480px) {
+  .planchat-panel {
+    inset: 0; width: auto; max-width: none; height: auto; max-height: none;
+    border: 0; border-radius: 0; box-shadow: none;
+  }
+}
+@media (prefers-reduced-motion: no-preference) {
+  .planchat-launcher, .planchat-send { transition: background-color .15s; }
+}
+`;
+
+  /** Build an element: attributes (text -> textContent, on* -> listener), then children (strings become text nodes). */
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (key === "class") node.className = value;
+      else if (key === "text") node.textContent = value;
+      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+      else node.setAttribute(key, value === true ? "" : String(value));
+    }
+    for (const child of children) if (child !== null && child !== undefined) node.append(child);
+    return node;
+  }
+
+  const storage = {
+    get() {
+      try { return sessionStorage.getItem(STORAGE_KEY); } catch (e) { return null; }
+    },
+    set(id) {
+      try { sessionStorage.setItem(STORAGE_KEY, id); } catch (e) { /* storage off: the id lives in memory only */ }
+    },
+    clear() {
+      try { sessionStorage.removeItem(STORAGE_KEY); } catch (e) { /* nothing stored */ }
+    },
+  };
+
+  function headers(extra) {
+    const out = Object.assign({ Accept: "application/json" }, extra || {});
+    if (API_KEY) out.Authorization = "Bearer " + API_KEY;
+    return out;
+  }
+
+  async function errorMessage(response) {
+    try {
+      const data = await response.json();
+      if (data && data.error && data.error.message) return String(data.error.message);
+    } catch (e) { /* not JSON */ }
+    return TEXT.errorStatus(response.status);
+  }
+
+  /** Parse one SSE block ("event: x\ndata: {...}") into {event, data}. */
+  function parseBlock(block) {
+    let event = "message";
+    const data = [];
+    for (const line of block.split("\n")) {
+      if (!line || line.startsWith(":")) continue;
+      const colon = line.indexOf(":");
+      const field = colon < 0 ? line : line.slice(0, colon);
+      let value = colon < 0 ? "" : line.slice(colon + 1);
+      if (value.startsWith(" ")) value = value.slice(1);
+      if (field === "event") event = value;
+      else if (field === "data") data.push(value);
+    }
+    return data.length ? { event, data: data.join("\n") } : null;
+  }
+
+  /** Yield the SSE events of a fetch() response as they arrive (EventSource cannot POST). */
+  async function* sseEvents(response) {
+    const decoder = new TextDecoder();
+    let buffer = "";
+    const reader = response.body ? response.body.getReader() : null;
+    for (;;) {
+      let done = true;
+      let chunk = "";
+      if (reader) {
+        const read = await reader.read();
+        done = read.done;
+        chunk = done ? decoder.decode() : decoder.decode(read.value, { stream: true });
+      } else {
+        chunk = await response.text();
+      }
+      let pending = buffer + chunk;
+      // A CR at the end of a read may be half of a CRLF: keep it for the next read.
+      let held = "";
+      if (!done && pending.endsWith("\r")) { held = "\r"; pending = pending.slice(0, -1); }
+      pending = pending.replace(/\r\n?/g, "\n");
+      let cut;
+      while ((cut = pending.indexOf("\n\n")) >= 0) {
+        const event = parseBlock(pending.slice(0, cut));
+        pending = pending.slice(cut + 2);
+        if (event) yield event;
+      }
+      buffer = pending + held;
+      if (done) {
+        const last = parseBlock(buffer);
+        if (last) yield last;
+        return;
+      }
+    }
+  }
+
+  function citationLabel(c) {
+    const parts = [c.municipality, c.year];
+    if (c.page !== null && c.page !== undefined) parts.push(`${TEXT.page} ${c.page}`);
+    return `[${c.n}] ${parts.join(", ")}`;
+  }
+
+  function answerAsText(answer) {
+    const lines = [answer.answer || ""];
+    const citations = answer.citations || [];
+    if (citations.length) {
+      lines.push("", TEXT.sources + ":");
+      for (const c of citations) {
+        lines.push(`${citationLabel(c)}${c.role === "see_also" ? ` (${TEXT.seeAlso.toLowerCase()})` : ""}: «${c.quote}»`);
+      }
+    }
+    return lines.join("\n");
+  }
+
+  async function copyText(text, focusBack) {
+    if (navigator.clipboard && window.isSecureContext) {
+      try {
+        await navigator.clipboard.writeText(text);
+        return true;
+      } catch (e) { /* permission denied: fall back below */ }
+    }
+    const area = el("textarea", { class: "planchat-sr", readonly: true, "aria-hidden": "true", tabindex: "-1" });
+    area.value = text;
+    focusBack.getRootNode().append(area);
+    area.select();
+    let ok = false;
+    try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+    area.remove();
+    focusBack.focus();
+    return ok;
+  }
+
+  let sequence = 0;
+
+  function createWidget() {
+    if (document.querySelector("[data-planchat-widget]")) return; // included twice: one widget is enough
+    const host = el("div", { "data-planchat-widget": "", lang: "da" });
+    const root = host.attachShadow({ mode: "open" });
+    const emit = (name, detail) =>
+      host.dispatchEvent(new CustomEvent("planchat:" + name, { detail, bubbles: true, composed: true }));
+
+    const launcher = el("button", {
+      type: "button", id: "planchat-launcher", class: "planchat-launcher", "aria-expanded": "false", "aria-controls": "planchat-panel",
+      text: TEXT.launcher,
+    });
+    const closeButton = el("button", { type: "button", id: "planchat-close", class: "planchat-close", "aria-label": TEXT.closeLabel, text: TEXT.close });
+    const newButton = el("button", { type: "button", id: "planchat-new", class: "planchat-new", text: TEXT.newConversation });
+    const select = el("select", { id: "planchat-municipality", class: "planchat-municipality" },
+      el("option", { value: "", text: TEXT.allMunicipalities }));
+    const empty = el("p", { class: "planchat-empty", text: TEXT.empty });
+    const log = el("div", {
+      id: "planchat-log", class: "planchat-log", role: "log", "aria-live": "polite", "aria-label": TEXT.log, "aria-busy": "false", tabindex: "0",
+    }, empty);
+    const textarea = el("textarea", {
+      id: "planchat-question", class: "planchat-question", rows: "2", placeholder: TEXT.placeholder,
+      "aria-describedby": "planchat-hint",
+    });
+    const send = el("button", { type: "submit", id: "planchat-send", class: "planchat-send", text: TEXT.send });
+    const form = el("form", { class: "planchat-form", "aria-label": TEXT.question },
+      el("label", { for: "planchat-question", class: "planchat-sr", text: TEXT.question }), textarea, send);
+    const status = el("div", { class: "planchat-sr", role: "status" });
+    const panel = el("section", {
+      id: "planchat-panel", class: "planchat-panel", role: "dialog", "aria-label": TEXT.dialog, lang: "da", hidden: true,
+    },
+      el("div", { class: "planchat-header" },
+        el("h2", { class: "planchat-title", text: TEXT.title }), newButton, closeButton),
+      el("div", { class: "planchat-filter" },
+        el("label", { for: "planchat-municipality", text: TEXT.filter }), select),
+      log, form,
+      el("p", { id: "planchat-hint", class: "planchat-hint", text: TEXT.hint }),
+      status);
+    root.append(el("style", { text: CSS }), el("div", { class: "planchat-root" }, launcher, panel));
+
+    let conversationId = storage.get();
+    let controller = null;
+
+    function announce(message) {
+      status.textContent = "";
+      setTimeout(() => { status.textContent = message; }, 50);
+    }
+
+    function open() {
+      panel.hidden = false;
+      launcher.setAttribute("aria-expanded", "true");
+      textarea.focus();
+    }
+
+    function close() {
+      panel.hidden = true;
+      launcher.setAttribute("aria-expanded", "false");
+      launcher.focus();
+    }
+
+    function setBusy(busy) {
+      log.setAttribute("aria-busy", busy ? "true" : "false");
+      send.disabled = busy;
+      panel.classList.toggle("planchat-busy", busy);
+    }
+
+    function scrollToEnd() {
+      log.scrollTop = log.scrollHeight;
+    }
+
+    function addUserMessage(question, before) {
+      const node = el("div", { class: "planchat-msg planchat-user" },
+        el("span", { class: "planchat-sr", text: TEXT.you + ": " }), question);
+      empty.hidden = true;
+      log.insertBefore(node, before || null);
+      return node;
+    }
+
+    /** One answer in the log; streams text in, then renders the full answer object. */
+    function addBotMessage(before) {
+      const id = "planchat-m" + ++sequence;
+      const understood = el("p", { class: "planchat-understood", hidden: true });
+      const answerNode = el("div", { class: "planchat-answer" },
+        el("span", { class: "planchat-searching", text: TEXT.searching }));
+      const article = el("div", { class: "planchat-msg planchat-bot", "data-state": "streaming", id },
+        el("span", { class: "planchat-sr", text: TEXT.bot + ": " }), understood, answerNode);
+      empty.hidden = true;
+      log.insertBefore(article, before || null);
+      const toggles = new Map();
+
+      function openCitation(n) {
+        const toggle = toggles.get(n);
+        if (!toggle) return;
+        setExpanded(toggle, true);
+        toggle.focus();
+        toggle.scrollIntoView({ block: "nearest" });
+      }
+
+      function renderAnswerText(text) {
+        const parts = [];
+        let last = 0;
+        for (const match of text.matchAll(/\[(\d+)\]/g)) {
+          const n = Number(match[1]);
+          if (!toggles.has(n)) continue;
+          parts.push(text.slice(last, match.index));
+          parts.push(el("button", {
+            type: "button", class: "planchat-marker", "data-n": n, "aria-label": TEXT.source + n,
+            onclick: () => openCitation(n),
+          }, match[0]));
+          last = match.index + match[0].length;
+        }
+        parts.push(text.slice(last));
+        answerNode.replaceChildren(...parts.filter((p) => p !== ""));
+      }
+
+      function citationList(heading, citations) {
+        const list = el("ol");
+        for (const c of citations) {
+          const bodyId = `${id}-c${c.n}`;
+          const source = [c.title, c.section ? TEXT.section + c.section : ""].filter(Boolean).join(" · ");
+          const body = el("div", { id: bodyId, class: "planchat-cite-body", hidden: true },
+            el("p", { class: "planchat-cite-source", text: source }),
+            el("blockquote", { class: "planchat-quote", text: c.quote }));
+          const toggle = el("button", {
+            type: "button", class: "planchat-cite-toggle", "aria-expanded": "false", "aria-controls": bodyId,
+            text: citationLabel(c), onclick: () => setExpanded(toggle, toggle.getAttribute("aria-expanded") !== "true"),
+          });
+          toggle.planchatBody = body;
+          if (!toggles.has(c.n)) toggles.set(c.n, toggle);
+          list.append(el("li", { class: "planchat-citation", "data-n": c.n, "data-role": c.role }, toggle, body));
+        }
+        return el("div", { class: "planchat-sources" + (heading === TEXT.seeAlso ? " planchat-see-also" : "") },
+          el("h3", { text: heading }), list);
+      }
+
+      return {
+        node: article,
+        meta(data) {
+          if (data.question && data.question.trim() !== (article.planchatQuestion || "").trim()) {
+            understood.textContent = TEXT.understoodAs + data.question;
+            understood.hidden = false;
+          }
+        },
+        stream(text) {
+          renderAnswerText(text);
+          scrollToEnd();
+        },
+        done(answer) {
+          const citations = answer.citations || [];
+          const evidence = citations.filter((c) => c.role !== "see_also");
+          const seeAlso = citations.filter((c) => c.role === "see_also");
+          const extra = [];
+          if (answer.notice) extra.push(el("p", { class: "planchat-notice", role: "note", text: answer.notice }));
+          if (evidence.length) extra.push(citationList(TEXT.sources, evidence));
+          if (seeAlso.length) extra.push(citationList(TEXT.seeAlso, seeAlso));
+          const copyButton = el("button", { type: "button", class: "planchat-copy", text: TEXT.copy });
+          copyButton.addEventListener("click", async () => {
+            const ok = await copyText(answerAsText(answer), copyButton);
+            copyButton.textContent = ok ? TEXT.copied : TEXT.copyFailed;
+            announce(copyButton.textContent);
+            setTimeout(() => { copyButton.textContent = TEXT.copy; }, 2500);
+          });
+          extra.push(el("div", { class: "planchat-actions" }, copyButton));
+          article.append(...extra);
+          renderAnswerText(answer.answer || "");
+          article.classList.toggle("planchat-abstained", Boolean(answer.abstained));
+          article.setAttribute("data-state", "done");
+          scrollToEnd();
+        },
+        error(message) {
+          article.classList.add("planchat-error");
+          article.setAttribute("data-state", "error");
+          understood.hidden = true;
+          answerNode.replaceChildren(el("p", { class: "planchat-error-message", role: "alert" },
+            el("strong", { text: TEXT.errorLead }), message));
+          scrollToEnd();
+        },
+      };
+    }
+
+    function setExpanded(toggle, expanded) {
+      toggle.setAttribute("aria-expanded", expanded ? "true" : "false");
+      toggle.planchatBody.hidden = !expanded;
+    }
+
+    function rememberConversation(id) {
+      if (!id) return;
+      conversationId = id;
+      storage.set(id);
+    }
+
+    async function ask(question) {
+      if (send.disabled || !question.trim()) return;
+      setBusy(true);
+      addUserMessage(question);
+      const view = addBotMessage();
+      view.node.planchatQuestion = question;
+      scrollToEnd();
+      const body = { question };
+      if (select.value) body.municipalities = [select.value];
+      if (conversationId) body.conversation_id = conversationId;
+      const ownController = (controller = new AbortController());
+      let finished = false;
+      const failed = (message, detail) => {
+        view.error(message);
+        emit("error", detail);
+        finished = true;
+        // Give the question back so it can be corrected and sent again.
+        if (!textarea.value) textarea.value = question;
+      };
+      try {
+        const response = await fetch(API_BASE + "/v1/ask/stream", {
+          method: "POST",
+          headers: headers({ "Content-Type": "application/json", Accept: "text/event-stream" }),
+          body: JSON.stringify(body),
+          signal: ownController.signal,
+        });
+        const type = response.headers.get("content-type") || "";
+        if (!response.ok) {
+          const message = await errorMessage(response);
+          failed(message, { error: { message }, status: response.status });
+          return;
+        }
+        if (!type.includes("text/event-stream")) {
+          failed(TEXT.errorUnexpected, { error: { message: TEXT.errorUnexpected }, status: response.status });
+          return;
+        }
+        let text = "";
+        for await (const event of sseEvents(response)) {
+          let data;
+          try { data = JSON.parse(event.data); } catch (e) { continue; }
+          if (event.event === "meta") {
+            rememberConversation(data.conversation_id);
+            view.meta(data);
+            emit("meta", data);
+          } else if (event.event === "delta") {
+            text += data.text || "";
+            view.stream(text);
+            emit("delta", data);
+          } else if (event.event === "done") {
+            rememberConversation(data.conversation_id);
+            view.done(data);
+            emit("done", data);
+            finished = true;
+          } else if (event.event === "error") {
+            failed((data.error && data.error.message) || TEXT.errorStatus(data.status || ""), data);
+          }
+        }
+        if (!finished) failed(TEXT.errorCut, { error: { message: TEXT.errorCut } });
+      } catch (exc) {
+        if (ownController.signal.aborted) return; // "Ny samtale" removed this message already
+        if (!finished) failed(TEXT.errorNetwork, { error: { message: TEXT.errorNetwork } });
+      } finally {
+        if (controller === ownController) {
+          controller = null;
+          setBusy(false);
+        }
+      }
+    }
+
+    function newConversation() {
+      if (controller) controller.abort();
+      controller = null;
+      setBusy(false);
+      conversationId = null;
+      storage.clear();
+      log.replaceChildren(empty);
+      empty.hidden = false;
+      announce(TEXT.newConversationDone);
+      textarea.focus();
+    }
+
+    async function loadMunicipalities() {
+      try {
+        const response = await fetch(API_BASE + "/v1/documents", { headers: headers() });
+        if (!response.ok) return;
+        const data = await response.json();
+        const names = [...new Set((data.documents || []).map((d) => d.municipality).filter(Boolean))];
+        names.sort((a, b) => a.localeCompare(b, "da"));
+        select.append(...names.map((name) => el("option", { value: name, text: name })));
+      } catch (e) { /* the filter stays at "Alle kommuner" */ }
+    }
+
+    /** Re-render the stored conversation (citations survive reloads); an expired one is dropped silently. */
+    async function restoreConversation() {
+      const id = conversationId;
+      if (!id) return;
+      try {
+        const response = await fetch(API_BASE + "/v1/conversations/" + encodeURIComponent(id), { headers: headers() });
+        if (response.status === 404) {
+          if (conversationId === id) { conversationId = null; storage.clear(); }
+          return;
+        }
+        if (!response.ok || conversationId !== id) return;
+        const data = await response.json();
+        // Insert before anything asked while this request was in flight.
+        const first = log.querySelector(".planchat-msg");
+        for (const turn of data.turns || []) {
+          addUserMessage(turn.question, first);
+          const view = addBotMessage(first);
+          view.node.planchatQuestion = turn.question;
+          view.done(turn.answer || {});
+        }
+        scrollToEnd();
+      } catch (e) { /* offline or no such endpoint: start empty */ }
+    }
+
+    launcher.addEventListener("click", () => (panel.hidden ? open() : close()));
+    closeButton.addEventListener("click", close);
+    newButton.addEventListener("click", newConversation);
+    panel.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") {
+        event.preventDefault();
+        close();
+      }
+    });
+    textarea.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        form.requestSubmit ? form.requestSubmit() : form.dispatchEvent(new Event("submit", { cancelable: true }));
+      }
+    });
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const question = textarea.value;
+      if (send.disabled || !question.trim()) return;
+      textarea.value = "";
+      ask(question);
+    });
+
+    document.body.append(host);
+    loadMunicipalities();
+    restoreConversation();
+    if (START_OPEN) open();
+  }
+
+  if (document.body) createWidget();
+  else document.addEventListener("DOMContentLoaded", createWidget, { once: true });
+})();
