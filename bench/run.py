@@ -177,6 +177,12 @@ PLANNER_TOPICS = [
 ]  # fmt: skip
 
 
+FOLLOWUP = (
+    "Hvor mange langtidsledige må der højst være i Jammerbugt i 2014?",
+    "Og hvor mange må tilgangen til førtidspension højst være samme sted?",
+)
+
+
 def bench_planner(app) -> dict:
     """Warm /v1/compare (every plan in the corpus), /v1/ministermaal and /v1/targets, in-process."""
     from fastapi.testclient import TestClient
@@ -215,6 +221,7 @@ def bench_http(settings: Settings, workdir: Path, questions) -> tuple[dict, list
         rss_idle = proc_status_mb(server.pid, "VmRSS")
         with httpx.Client(base_url=server.base_url, timeout=60) as client:
             wall, service, answers, errors = timed_asks(lambda body: client.post("/v1/ask", json=body), questions)
+            chat = bench_chat(client, questions)
         peak = proc_status_mb(server.pid, "VmHWM")
     finally:
         server.stop()
@@ -225,7 +232,47 @@ def bench_http(settings: Settings, workdir: Path, questions) -> tuple[dict, list
         "spawn_to_ready_s": round(ready_s, 2),
         "server_rss_ready_mb": rss_idle,
         "server_peak_rss_mb": peak,
+        "chat": chat,
     }, answers
+
+
+def bench_chat(client: httpx.Client, questions) -> dict:
+    """Over HTTP: /v1/ask/stream (time to the first delta and to done),
+    /v1/chat/completions, and a follow-up through a server-side conversation."""
+    first_delta, done, errors = [], [], 0
+    for q in questions:
+        started = time.perf_counter()
+        seen_delta, finished = None, False
+        with client.stream("POST", "/v1/ask/stream", json={"question": q.question}) as response:
+            for line in response.iter_lines():
+                if line == "event: delta" and seen_delta is None:
+                    seen_delta = (time.perf_counter() - started) * 1000
+                elif line == "event: done":
+                    finished = True
+        done.append((time.perf_counter() - started) * 1000)
+        if seen_delta is not None:
+            first_delta.append(seen_delta)
+        errors += not finished
+    completions, c_errors = [], 0
+    for q in questions:
+        started = time.perf_counter()
+        response = client.post("/v1/chat/completions",
+                               json={"model": "planchat", "messages": [{"role": "user", "content": q.question}]})
+        completions.append((time.perf_counter() - started) * 1000)
+        c_errors += response.status_code != 200
+    follow, f_errors = [], 0
+    for _ in range(10):
+        cid = client.post("/v1/ask", json={"question": FOLLOWUP[0]}).json()["conversation_id"]
+        started = time.perf_counter()
+        response = client.post("/v1/ask", json={"question": FOLLOWUP[1], "conversation_id": cid})
+        follow.append((time.perf_counter() - started) * 1000)
+        f_errors += response.status_code != 200 or response.json()["municipalities"] != ["Jammerbugt"]
+    return {
+        "stream_first_delta": {**latency_summary(first_delta), "errors": errors},
+        "stream_done": {**latency_summary(done), "errors": errors},
+        "chat_completions": {**latency_summary(completions), "errors": c_errors},
+        "follow_up": {**latency_summary(follow), "errors": f_errors},
+    }
 
 
 def bench_quality(questions, settings: Settings, index) -> dict:
@@ -283,6 +330,12 @@ def render(r: dict) -> str:
         lines.append(
             f"  {name:12} {x['requests']:>4} {x['p50_ms']:>8.1f} {x['p95_ms']:>8.1f} {x['p99_ms']:>8.1f} "
             f"{x['max_ms']:>8.1f} {'':>8} {x['errors']:>7}"
+        )
+    lines += ["", "chat over HTTP (stream: first delta / done; OpenAI completions; follow-up via conversation_id)"]
+    for name, x in lat["http"]["chat"].items():
+        lines.append(
+            f"  {name:18} {x['requests']:>4} {x['p50_ms']:>8.1f} {x['p95_ms']:>8.1f} {x['p99_ms']:>8.1f} "
+            f"{x['max_ms']:>8.1f} {x['errors']:>7}"
         )
     lines += [
         "",

@@ -106,8 +106,6 @@ class ChatService:
         else:
             messages = self.validate_history(history or [], history_field)
             turns = resolver.turns_from_messages(messages)
-            if remember and not history and self.store is not None:
-                conversation_id = self.store.create()
 
         standalone = question
         if self.generator is not None and turns:
@@ -117,6 +115,8 @@ class ChatService:
         resolved = resolver.resolve(standalone, turns, municipalities, years)
         resolved.turn.question = question.strip()
         resolved.query.lang = detect_language(question)  # the condense prompt always writes Danish
+        if conversation_id is None and remember and not history and self.store is not None:
+            conversation_id = self.store.create()  # only once the question is known to be answerable
         return Prepared(service, question, resolved, k, turns, messages, conversation_id, started)
 
     def answer(self, prepared: Prepared) -> tuple[Answer, list[Passage]]:

@@ -371,3 +371,13 @@ def test_the_llm_condenses_a_follow_up_in_danish(llm_client, llm):
     )  # fmt: skip
     condense_prompt = llm.requests[0].body["messages"][-1]["content"]
     assert FOLLOWUP_Q in condense_prompt and "Hvad er Jammerbugts mål for ledigheden?" in condense_prompt
+
+
+def test_a_refused_question_starts_no_conversation(hash_index, tmp_path):
+    app = create_app(make_settings(tmp_path, retrieval_mode="bm25"), index=hash_index)
+    client = TestClient(app, raise_server_exceptions=False)
+    assert client.post("/v1/ask", json={"question": "x", "municipalities": ["Aarhus"]}).status_code == 400
+    assert client.post("/v1/ask/stream", json={"question": ""}).status_code == 400
+    assert app.state.conversations.count() == 0
+    assert client.post("/v1/ask", json={"question": FOLLOWUP_FIRST_Q}).status_code == 200
+    assert app.state.conversations.count() == 1
