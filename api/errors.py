@@ -19,8 +19,10 @@ from planchat.errors import PlanchatError
 log = logging.getLogger(__name__)
 
 
-def error_response(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"error": {"code": code, "message": message}})
+def error_response(status: int, code: str, message: str, headers: dict | None = None) -> JSONResponse:
+    # A message may quote the request ("'\ud800' is not in the corpus"); a lone surrogate has no UTF-8 form.
+    message = message.encode("utf-8", "backslashreplace").decode("utf-8")
+    return JSONResponse(status_code=status, content={"error": {"code": code, "message": message}}, headers=headers)
 
 
 def describe_validation_error(exc: RequestValidationError) -> str:
@@ -51,7 +53,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException):
         codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
-        return error_response(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail))
+        # Keep Starlette's headers (a 405's Allow: the methods the path does take).
+        return error_response(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail),
+                              headers=getattr(exc, "headers", None))  # fmt: skip
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception):

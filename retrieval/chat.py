@@ -28,7 +28,7 @@ from planchat.records import Answer, Passage
 
 from .query import detect_language
 from .conversation import ConversationStore, FollowUpResolver, Resolved, Turn
-from .service import AskService
+from .service import AskService, require_text
 
 ROLES = ("user", "assistant", "system")
 MAX_HISTORY_CONTENT_CHARS = 20_000
@@ -59,20 +59,21 @@ class ChatService:
                 f"{field_name}: at most {s.max_history_messages} messages; got {len(messages)}. "
                 "Send only the recent part of the conversation."
             )
-        out = []
-        for i, message in enumerate(messages):
-            role, content = message.get("role"), message.get("content")
-            if role not in ROLES:
-                raise InvalidRequest(f"{field_name}[{i}].role: must be one of {', '.join(ROLES)}; got {role!r}.")
-            if not isinstance(content, str):
-                raise InvalidRequest(f"{field_name}[{i}].content: must be text.")
-            if len(content) > MAX_HISTORY_CONTENT_CHARS:
-                raise InvalidRequest(
-                    f"{field_name}[{i}].content: is {len(content)} characters; the limit is "
-                    f"{MAX_HISTORY_CONTENT_CHARS}."
-                )
-            out.append({"role": role, "content": content})
-        return out
+        return [self.validate_message(m, f"{field_name}[{i}]") for i, m in enumerate(messages)]
+
+    @staticmethod
+    def validate_message(message: dict, label: str) -> dict:
+        role, content = message.get("role"), message.get("content")
+        if role not in ROLES:
+            raise InvalidRequest(f"{label}.role: must be one of {', '.join(ROLES)}; got {role!r}.")
+        if not isinstance(content, str):
+            raise InvalidRequest(f"{label}.content: must be text.")
+        require_text(f"{label}.content", content)
+        if len(content) > MAX_HISTORY_CONTENT_CHARS:
+            raise InvalidRequest(
+                f"{label}.content: is {len(content)} characters; the limit is {MAX_HISTORY_CONTENT_CHARS}."
+            )
+        return {"role": role, "content": content}
 
     def prepare(
         self,

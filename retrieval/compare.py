@@ -21,7 +21,7 @@ from planchat.records import Citation, DocumentMeta, Target
 from prompts import render
 
 from .query import Query
-from .service import AskService
+from .service import AskService, require_text
 from .targets import distinct_targets, select_targets, targets_in_citations
 
 MAX_TOPIC_CHARS = 300
@@ -77,6 +77,7 @@ class CompareService:
     def validate(self, topic: str, municipalities, years) -> None:
         if topic is None or not topic.strip():
             raise InvalidRequest("topic: must not be empty. Name what to compare, e.g. 'langtidsledighed'.")
+        require_text("topic", topic)
         if len(topic) > MAX_TOPIC_CHARS:
             raise InvalidRequest(f"topic: is {len(topic)} characters; the limit is {MAX_TOPIC_CHARS}. Name a topic, not a text.")
         limit = self.ask.settings.max_filter_values

@@ -22,6 +22,17 @@ from .retrievers import RETRIEVERS, Retriever
 from .targets import asks_for_target, distinct_targets, select_targets, targets_in_citations
 
 
+def require_text(field_name: str, value: str) -> None:
+    """JSON may carry lone surrogates ("\\ud800"); they are not text (no UTF-8
+    encoding exists for them), and a reply that quotes them cannot be sent."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidRequest(
+            f"{field_name}: contains characters that are not valid text (unpaired surrogates). Send UTF-8 text."
+        ) from None
+
+
 class AskService:
     def __init__(self, index: PlanIndex, settings: Settings, mode: Optional[str] = None):
         self.index = index
@@ -49,12 +60,7 @@ class AskService:
         s = self.settings
         if question is None or not question.strip():
             raise InvalidRequest("question: must not be empty. Ask something about the plans.")
-        try:
-            question.encode("utf-8")
-        except UnicodeEncodeError:
-            raise InvalidRequest(
-                "question: contains characters that are not valid text (unpaired surrogates). Send UTF-8 text."
-            ) from None
+        require_text("question", question)
         if len(question) > s.max_question_chars:
             raise InvalidRequest(
                 f"question: is {len(question)} characters; the limit is {s.max_question_chars}. Shorten the question."

@@ -381,3 +381,10 @@ def test_a_refused_question_starts_no_conversation(hash_index, tmp_path):
     assert app.state.conversations.count() == 0
     assert client.post("/v1/ask", json={"question": FOLLOWUP_FIRST_Q}).status_code == 200
     assert app.state.conversations.count() == 1
+
+
+def test_a_bad_chat_message_is_named_by_its_own_position(client):
+    response = client.post("/v1/chat/completions", json={"model": "planchat", "messages": [
+        {"role": "system", "content": "Svar kort."}, {"role": "user", "content": "x" * 20_001},
+        {"role": "user", "content": FOLLOWUP_Q}]})  # fmt: skip
+    assert error(response) == (400, "invalid_request", "messages[1].content: is 20001 characters; the limit is 20000.")
