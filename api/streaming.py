@@ -58,7 +58,8 @@ def sources_text(body: dict, lang: str = "da") -> str:
     page_word = "s." if lang == "da" else "p."
     lines = []
     for c in citations:
-        where = f"{c['municipality']} {c['year']}" + (f", {page_word} {c['page']}" if c.get("page") else "")
+        page = c.get("page_label") or c.get("page")
+        where = f"{c['municipality']} {c['year']}" + (f", {page_word} {page}" if c.get("page") else "")
         section = f" – {c['section']}" if c.get("section") else ""
         lines.append(f"[{c['n']}] {where}{section}: «{c['quote']}»")
     return f"{body['answer']}\n\n{heading}\n" + "\n".join(lines)

@@ -125,6 +125,7 @@ def chunk_document(
                 title=meta.title,
                 section=current_path,
                 page=clean.page_at(start),
+                page_label=clean.label_at(start),
                 start=start,
                 end=end,
                 text=body,

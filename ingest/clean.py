@@ -209,13 +209,13 @@ def clean(loaded: LoadedText) -> CleanText:
             if i < len(lines) - 1:
                 out.append("\n")
                 offset += 1
-        spans.append(PageSpan(start=page_start, end=offset, number=_page_number(page)))
+        spans.append(PageSpan(start=page_start, end=offset, number=_page_number(page), label=page.label))
     numbers = [span.number for span in spans if span.number is not None]
     if len(numbers) != len(set(numbers)):
         # Printed labels that repeat (roman front matter i-iii, then 1-3) would
         # make "page 1" name two pages: use physical page numbers throughout.
         physical = iter(page.number for page, text in cleaned_pages if text)
-        spans = [PageSpan(span.start, span.end, next(physical)) for span in spans]
+        spans = [PageSpan(span.start, span.end, next(physical), span.label) for span in spans]
     return CleanText(text="".join(out), headings=tuple(_relevel(headings)), pages=tuple(spans))
 
 

@@ -2,7 +2,10 @@
 
 Guarantees: a file either loads with some text or raises a DocumentError
 subclass whose message says what is wrong and what to do. PDFs keep their
-page numbers (and printed page labels where the PDF defines them).
+page numbers (and printed page labels where the PDF defines them); a PDF
+page's text is pypdf's plain extraction, with table rows cell-separated by
+tabs and interleaved columns re-read in order where the layout shows them
+(ingest/pdf_layout.py).
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from planchat.errors import (
     UnsupportedFileType,
 )
 from planchat.records import LoadedText, PageText
+
+from .pdf_layout import arrange_page
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +87,8 @@ def load_pdf(data: bytes, name: str) -> LoadedText:
             except Exception as exc:  # one broken page must not lose the rest
                 log.warning("%s: page %d could not be read: %s", name, index + 1, exc)
                 text = ""
+            if text.strip():
+                text = _arranged(page, text, name, index + 1)
             pages.append(PageText(number=index + 1, text=text, label=labels[index] if labels else None))
     except (EncryptedDocument, FileNotDecryptedError):
         raise EncryptedDocument(
@@ -103,6 +110,17 @@ def load_pdf(data: bytes, name: str) -> LoadedText:
             "Run OCR first or upload the text."
         )
     return LoadedText(pages=tuple(pages), media_type="application/pdf")
+
+
+def _arranged(page, plain: str, name: str, number: int) -> str:
+    """Table rows cell-separated and columns in reading order, where pypdf's
+    layout extraction shows them (ingest/pdf_layout.py); else the plain text."""
+    try:
+        layout = page.extract_text(extraction_mode="layout") or ""
+    except Exception as exc:  # layout mode fails on some pages plain mode reads
+        log.info("%s: page %d has no layout text (%s); keeping the plain text", name, number, exc)
+        return plain
+    return arrange_page(plain, layout)
 
 
 def _page_labels(reader) -> list[str] | None:

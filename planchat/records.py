@@ -59,6 +59,7 @@ class PageSpan:
     start: int
     end: int
     number: Optional[int]
+    label: Optional[str] = None  # the printed page label, where the PDF defines labels
 
 
 @dataclass(frozen=True)
@@ -67,11 +68,20 @@ class CleanText:
     headings: tuple[Heading, ...]
     pages: tuple[PageSpan, ...]
 
-    def page_at(self, offset: int) -> Optional[int]:
+    def span_at(self, offset: int) -> Optional[PageSpan]:
+        """The page span holding ``offset`` (past the end: the last page)."""
         for span in self.pages:
             if span.start <= offset < span.end:
-                return span.number
-        return self.pages[-1].number if self.pages else None
+                return span
+        return self.pages[-1] if self.pages else None
+
+    def page_at(self, offset: int) -> Optional[int]:
+        span = self.span_at(offset)
+        return span.number if span else None
+
+    def label_at(self, offset: int) -> Optional[str]:
+        span = self.span_at(offset)
+        return span.label if span else None
 
 
 @dataclass(frozen=True)
@@ -89,6 +99,7 @@ class Chunk:
     ordinal: int = 0
     context: str = ""  # extra text for retrieval only (e.g. a table's header row); never quoted
     years: tuple[int, ...] = ()
+    page_label: Optional[str] = None  # the printed label of ``page`` ("iii", "12"), where the PDF defines labels
 
     @property
     def covered_years(self) -> tuple[int, ...]:
@@ -121,6 +132,7 @@ class Citation:
     start: int  # span of the quote in the document's clean text
     end: int
     role: str = "evidence"  # "evidence" backs the answer; "see_also" accompanies an abstention
+    page_label: Optional[str] = None  # the printed page label, where the PDF defines labels
 
 
 @dataclass

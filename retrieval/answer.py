@@ -327,6 +327,7 @@ def _citation(n: int, passage: Passage, start: int, end: int, role: str) -> Cita
         year=chunk.year,
         section=chunk.section,
         page=chunk.page,
+        page_label=chunk.page_label,
         quote=chunk.text[start:end],
         score=round(float(passage.score), 6),
         chunk_id=chunk.chunk_id,

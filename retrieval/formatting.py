@@ -37,7 +37,7 @@ def target_short(t: Target) -> str:
 
 
 def citation_ref(c: Citation) -> str:
-    where = f"{c.municipality} {c.year}" + (f", s. {c.page}" if c.page else "")
+    where = f"{c.municipality} {c.year}" + (f", s. {c.page_label or c.page}" if c.page else "")
     return f"[{c.n}] {where}" + (f" – {c.section}" if c.section else "")
 
 

@@ -168,7 +168,7 @@ def passage_block(n: int, passage: Passage) -> str:
     chunk = passage.chunk
     header = [f"{chunk.municipality} {chunk.year}"]
     if chunk.page is not None:
-        header.append(f"s. {chunk.page}")
+        header.append(f"s. {chunk.page_label or chunk.page}")
     if chunk.section:
         header.append(chunk.section)
     head = fence(" | ".join(header)).replace("\n", " ")

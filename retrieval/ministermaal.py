@@ -192,6 +192,7 @@ class MinistermaalService:
             year=meta.year,
             section=chunk.section if chunk else "",
             page=chunk.page if chunk else None,
+            page_label=chunk.page_label if chunk else None,
             quote=text[listing.start : listing.end],
             score=1.0,
             chunk_id=chunk.chunk_id if chunk else "",

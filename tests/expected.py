@@ -33,6 +33,58 @@ TARGET_COUNTS = {
     "vejle-2020-23": 3,
 }
 CITATION_KEYS = {
-    "n", "doc_id", "title", "municipality", "year", "section", "page",
+    "n", "doc_id", "title", "municipality", "year", "section", "page", "page_label",
     "quote", "score", "role", "chunk_id", "start", "end",
+}  # fmt: skip
+# Every real-world PDF in ../shared/pdfs (tests/ingest/test_real_pdfs.py; the upload API gives the same).
+# Ingested: status, pages, chunks (220-token budget), pages without text, a phrase one chunk holds verbatim,
+# and where the PDF defines page labels the printed label of the first chunk's page and of the phrase's page.
+# Refused: the HTTP status, error code and exact message (planchat/errors.py).
+_ENCRYPTED = "the PDF is encrypted with a password. Remove the password (or export an unprotected copy) and upload it again."
+_NO_TEXT = "the PDF has no text layer (1 page(s), 0 characters; scanned?). Run OCR first or upload the text."
+REAL_PDF_OUTCOMES = {
+    "pp-empty.pdf": {
+        "status": 422, "code": "empty_document", "message": "pp-empty.pdf: the file is empty (0 bytes). Nothing was ingested.",
+    },
+    "pp-federal-register-2020-17221.pdf": {
+        "status": "added", "pages": 15, "chunks": 68, "empty_pages": 0,
+        # Runs from the first column into the second: the columns read in order.
+        "phrase": "These effects include stall warning activation, airspeed disagree alert, and altitude disagree "
+                  "alert,5 and may affect the flightcrew’s ability to accomplish continued safe flight and landing.",
+    },
+    "pp-issue-848.pdf": {
+        "status": "added", "pages": 8, "chunks": 16, "empty_pages": 0,
+        "phrase": "Desk Sergeant Warren Reed gets Murphy a set of riot armor",  # on all 8 (identical) pages
+    },
+    "pp-nics-background-checks-2015-11.pdf": {
+        "status": "added", "pages": 1, "chunks": 24, "empty_pages": 0,
+        "phrase": "Alabama | 18,870 | 23,022 | 22,650 | 859 | 1,178 | 0 | 14 | 15 | 0 | 2,179 | 2,307 | 11",
+    },
+    "pp-password-example.pdf": {"status": 422, "code": "encrypted_pdf", "message": f"pp-password-example.pdf: {_ENCRYPTED}"},
+    "sf-005-libreoffice-writer-password.pdf": {
+        "status": 422, "code": "encrypted_pdf", "message": f"sf-005-libreoffice-writer-password.pdf: {_ENCRYPTED}",
+    },
+    "sf-007-imagemagick-CCITTFaxDecode.pdf": {
+        "status": 422, "code": "no_text_layer", "message": f"sf-007-imagemagick-CCITTFaxDecode.pdf: {_NO_TEXT}",
+    },
+    "sf-009-GeoTopo-komprimiert.pdf": {
+        "status": "added", "pages": 117, "chunks": 305, "empty_pages": 0,
+        "phrase": "Ein topologischer Raum ist ein Paar (X; T) bestehend aus einer Menge X und",
+        "page_label": "i", "phrase_page_label": "3",  # physical pages 1 and 6
+    },
+    "sf-015-habibi-rotated.pdf": {"status": "added", "pages": 4, "chunks": 1, "empty_pages": 0, "phrase": "حَبيبي habibi حَبيبي"},
+    "sf-015-habibi.pdf": {"status": "added", "pages": 1, "chunks": 1, "empty_pages": 0, "phrase": "حَبيبي habibi حَبيبي"},
+    "sf-017-unreadablemetadata.pdf": {
+        "status": 422, "code": "bad_document",
+        "message": "sf-017-unreadablemetadata.pdf: the PDF is damaged and cannot be read (Invalid object in /Pages). "
+                   "Re-export it and try again.",
+    },
+    "sf-019-grayscale-image.pdf": {
+        "status": 422, "code": "no_text_layer", "message": f"sf-019-grayscale-image.pdf: {_NO_TEXT}",
+    },
+    "sf-026-multicolumn.pdf": {
+        "status": "added", "pages": 3, "chunks": 13, "empty_pages": 0,
+        # The left column's last line ("... Donec nonummy") runs on at the top of the right column.
+        "phrase": "Donec nonummy pellentesque ante. Phasellus adipiscing semper elit.",
+    },
 }  # fmt: skip

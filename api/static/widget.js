@@ -250,7 +250,8 @@ button, select, textarea { font: inherit; color: inherit; }
 
   function citationLabel(c) {
     const parts = [c.municipality, c.year];
-    if (c.page !== null && c.page !== undefined) parts.push(`${TEXT.page} ${c.page}`);
+    // The printed page label where the PDF has one ("iii", "12"), else the page number.
+    if (c.page !== null && c.page !== undefined) parts.push(`${TEXT.page} ${c.page_label || c.page}`);
     return `[${c.n}] ${parts.join(", ")}`;
   }
 

@@ -3,6 +3,8 @@ and numbers, stable ids, and a table's header row carried as context."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from functools import lru_cache
 
@@ -328,6 +330,73 @@ def test_ids_change_only_where_text_changes():
     other = chunk_document(plain(source), DocumentMeta(doc_id="bby-2024", municipality="Bby", year=2024, title="T"))
     assert [c.chunk_id.split(":", 1)[1] for c in other] == [c.chunk_id.split(":", 1)[1] for c in before]
     assert other[0].chunk_id.startswith("bby-2024:0000:")
+
+
+# Pinned before the PDF layout work of issue 6 (ingest/pdf_layout.py, page
+# labels): the seed corpus is plain text, so its clean text and chunks must
+# not move. (count, sha256 of the newline-joined chunk ids, of the clean text)
+CORPUS_PIN = {
+    "rebild-2022": (51, "9d00e43fb2e6e84c", "428d2b5acb5cc4c5"),
+    "fredericia-2023": (50, "c8a697b06d251d02", "b6c7afd4a85043f4"),
+    "region-hovedstaden-sjaelland-2010": (14, "0b8dedea04498352", "12bff330de3e8c32"),
+    "jammerbugt-2014": (108, "0e7eae3afbd32fe1", "b42c12a50baa3e67"),
+    "vejle-2020-23": (93, "1931b9350df360f6", "64815407873a34d9"),
+}
+
+
+def test_the_seed_corpus_chunks_are_unchanged():
+    def digest(text: str) -> str:
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    assert {
+        meta.doc_id: (len(chunks), digest("\n".join(c.chunk_id for c in chunks)), digest(text.text))
+        for meta, text, chunks in corpus_chunks()
+    } == CORPUS_PIN
+    assert {c.page_label for _, _, chunks in corpus_chunks() for c in chunks} == {None}
+
+
+# -- printed page labels -------------------------------------------------------
+
+def test_chunks_carry_the_printed_page_label():
+    text = clean(
+        LoadedText(
+            pages=(
+                PageText(1, "Forord om planen for de kommende år.", label="i"),
+                PageText(2, "Ledigheden faldt i 2023 til 1.200 personer.", label="1"),
+                PageText(3, "Flere unge er i uddannelse end i 2022.", label="2"),
+            ),
+            media_type="application/pdf",
+        )
+    )
+    chunks = chunk_document(text, META, max_tokens=20)
+    # Physical page numbers (labels "i", "1" would otherwise name page 1 twice), printed labels beside them.
+    assert [(c.page, c.page_label) for c in chunks] == [(1, "i"), (2, "1"), (3, "2")]
+
+
+def test_chunks_stored_before_page_labels_still_load():
+    from ingest.stores.docstore import chunk_from_json, chunk_to_json
+
+    (chunk,) = chunk_document(plain("Ledigheden faldt i 2023."), META)
+    old = json.loads(chunk_to_json(chunk))
+    del old["page_label"]  # a record written by pipeline version 8
+    assert chunk_from_json(json.dumps(old)) == chunk
+    labelled = Chunk(**{**old, "years": tuple(old["years"]), "page": 6, "page_label": "3"})
+    assert chunk_from_json(chunk_to_json(labelled)).page_label == "3"
+
+
+# -- a real dense table ----------------------------------------------------------
+
+def test_a_real_tables_rows_are_never_split_and_carry_the_header(shared_pdfs):
+    text = clean(load_path(shared_pdfs / "pp-nics-background-checks-2015-11.pdf"))
+    chunks = chunk_document(text, META)
+    rows = [line for line in text.text.split("\n") if " | " in line]
+    assert len(rows) == 57
+    assert all(any(row in c.text.split("\n") for c in chunks) for row in rows)
+    header = rows[0]
+    assert header.startswith("State / Territory | Permit | Handgun | Long Gun | ")
+    table_chunks = [c for c in chunks if " | " in c.text]
+    assert table_chunks[0].text.startswith(header) and table_chunks[0].context == ""
+    assert {c.context for c in table_chunks[1:]} == {header}
 
 
 # -- the real e5 tokenizer -----------------------------------------------------

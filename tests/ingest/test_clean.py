@@ -231,14 +231,26 @@ def test_a_figure_alone_on_a_line_inside_the_page_is_kept():
 def test_page_labels_give_printed_page_numbers():
     result = pdf("Forord.", "Kapitel et.", "", "Slut.", labels=("i", "7", "8", "9"))
     assert result.text == "Forord.\n\nKapitel et.\n\nSlut."
-    # A roman label falls back to the physical page; an empty page gets no span.
+    # A roman label falls back to the physical page (the label is kept as
+    # printed); an empty page gets no span.
     assert result.pages == (
-        PageSpan(start=0, end=7, number=1),
-        PageSpan(start=9, end=20, number=7),
-        PageSpan(start=22, end=27, number=9),
+        PageSpan(start=0, end=7, number=1, label="i"),
+        PageSpan(start=9, end=20, number=7, label="7"),
+        PageSpan(start=22, end=27, number=9, label="9"),
     )
     assert [result.page_at(o) for o in (0, 6, 9, 19, 22, 26)] == [1, 1, 7, 7, 9, 9]
-    assert result.page_at(10_000) == 9  # past the end: the last page
+    assert [result.label_at(o) for o in (0, 6, 9, 19, 22, 26)] == ["i", "i", "7", "7", "9", "9"]
+    assert (result.page_at(10_000), result.label_at(10_000)) == (9, "9")  # past the end: the last page
+
+
+def test_repeated_labels_keep_physical_numbers_and_printed_labels():
+    result = pdf("Forord.", "Indhold.", "Kapitel et.", "Kapitel to.", labels=("i", "ii", "1", "2"))
+    assert [(span.number, span.label) for span in result.pages] == [(1, "i"), (2, "ii"), (3, "1"), (4, "2")]
+
+
+def test_pdfs_without_labels_and_text_files_have_no_labels():
+    assert [span.label for span in pdf("Et.", "To.").pages] == [None, None]
+    assert plain("Et.").label_at(0) is None
 
 
 def test_text_files_have_one_unnumbered_span():
@@ -250,8 +262,13 @@ def test_text_files_have_one_unnumbered_span():
 # -- real PDFs --------------------------------------------------------------
 
 @lru_cache(maxsize=None)
+def load_shared(name: str) -> LoadedText:
+    return load_path(SHARED_PDFS / name)
+
+
+@lru_cache(maxsize=None)
 def clean_shared(name: str) -> CleanText:
-    return clean(load_path(SHARED_PDFS / name))
+    return clean(load_shared(name))
 
 
 @pytest.mark.parametrize(
@@ -269,7 +286,7 @@ def clean_shared(name: str) -> CleanText:
 def test_real_pdf_text_survives_cleaning(shared_pdfs, name, word):
     result = clean_shared(name)
     assert word in result.text
-    assert len(result.pages) == len(load_path(shared_pdfs / name).pages)
+    assert len(result.pages) == len(load_shared(name).pages)
 
 
 def test_real_pdf_ligatures_are_normalised(shared_pdfs):
@@ -283,10 +300,43 @@ def test_real_running_header_is_removed(shared_pdfs):
     result = clean_shared("pp-federal-register-2020-17221.pdf")
     assert "Federal Register / Vol. 85, No. 152 / Thursday, August 6, 2020 / Proposed Rules" not in result.text
     assert "Federal Register / Vol. 85, No. 152 / Thursday, August 6, 2020 / Proposed Rules" in "\n".join(
-        p.text for p in load_path(shared_pdfs / "pp-federal-register-2020-17221.pdf").pages
+        p.text for p in load_shared("pp-federal-register-2020-17221.pdf").pages
     )
 
 
 def test_page_numbers_of_a_labelled_pdf_are_unambiguous(shared_pdfs):
     numbers = [span.number for span in clean_shared("sf-009-GeoTopo-komprimiert.pdf").pages if span.number is not None]
     assert len(numbers) == len(set(numbers))
+
+
+# -- real PDFs: reading order and table rows ----------------------------------
+
+def test_two_columns_read_left_then_right(shared_pdfs):
+    text = clean_shared("sf-026-multicolumn.pdf").text
+    # A sentence hyphenated across lines inside the left column is whole.
+    assert "Lorem ipsum dolor sit amet, consectetuer adipiscing elit. Ut purus elit, vestibulum ut, placerat ac" in text
+    # The left column's last line runs on at the top of the right column ...
+    assert "Vivamus viverra fermentum felis. Donec nonummy pellentesque ante. Phasellus adipiscing semper elit." in text
+    # ... so the right column's first sentence comes after the left column's
+    # last, and the abstract (left) is not interleaved with the right column.
+    assert text.index("Pellentesque cursus luctus mauris.") < text.index("Phasellus adipiscing semper elit.")
+    assert "Abstract\nThis is a sample document with two columns filled with Lorem Ipsum text." in text
+
+
+def test_three_column_register_reads_down_each_column(shared_pdfs):
+    text = clean_shared("pp-federal-register-2020-17221.pdf").text
+    # Starts at the foot of the first column and ends at the top of the second.
+    assert (
+        "These effects include stall warning activation, airspeed disagree alert, and altitude disagree alert,5 and "
+        "may affect the flightcrew’s ability to accomplish continued safe flight and landing."
+    ) in text
+
+
+def test_a_dense_table_keeps_one_row_per_line(shared_pdfs):
+    lines = clean_shared("pp-nics-background-checks-2015-11.pdf").text.split("\n")
+    assert lines[1] == (
+        "Alabama | 18,870 | 23,022 | 22,650 | 859 | 1,178 | 0 | 14 | 15 | 0 | 2,179 | 2,307 | 11 | 0 | 0 | 0 | 13 | 14 "
+        "| 0 | 3 | 2 | 0 | 71,137"
+    )
+    assert lines[2].startswith("Alaska | 209 | 3,062 | 3,209 | ")
+    assert sum(1 for line in lines if " | " in line) == 57

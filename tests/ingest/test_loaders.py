@@ -4,6 +4,7 @@ text files load (or are refused) with a sentence that says what to do."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,16 @@ from planchat.errors import (
     NoTextLayer,
     UnsupportedFileType,
 )
+from planchat.config import REPO_ROOT
 from planchat.records import LoadedText, PageText
+
+SHARED_PDFS = REPO_ROOT.parent / "shared" / "pdfs"
+
+
+@lru_cache(maxsize=None)
+def load_shared(name: str) -> LoadedText:
+    """Each shared PDF is loaded once per module (GeoTopo takes seconds)."""
+    return load_bytes((SHARED_PDFS / name).read_bytes(), name)
 
 # file name -> (pages, a word the extracted text must contain)
 LOADS = {
@@ -63,7 +73,7 @@ def test_the_table_covers_every_shared_pdf(shared_pdfs):
 @pytest.mark.parametrize("name", sorted(LOADS))
 def test_pdf_loads(shared_pdfs, name):
     pages, word = LOADS[name]
-    loaded = load_bytes((shared_pdfs / name).read_bytes(), name)
+    loaded = load_shared(name)
     assert loaded.media_type == "application/pdf"
     assert [p.number for p in loaded.pages] == list(range(1, pages + 1))
     assert word in "\n".join(p.text for p in loaded.pages)
@@ -86,19 +96,85 @@ def test_pdf_refused_with_a_domain_error(shared_pdfs, name):
 
 
 def test_printed_page_labels_are_kept(shared_pdfs):
-    loaded = load_path(shared_pdfs / "sf-009-GeoTopo-komprimiert.pdf")
+    loaded = load_shared("sf-009-GeoTopo-komprimiert.pdf")
     assert [p.label for p in loaded.pages[:5]] == ["i", "ii", "iii", "1", "2"]
 
 
 def test_pdf_without_labels_has_none(shared_pdfs):
-    loaded = load_path(shared_pdfs / "sf-026-multicolumn.pdf")
+    loaded = load_shared("sf-026-multicolumn.pdf")
     assert [p.label for p in loaded.pages] == [None, None, None]
 
 
 def test_loader_keeps_ligatures_for_the_cleaner(shared_pdfs):
     # NFKC is clean's job; the loader returns what the PDF says.
-    loaded = load_path(shared_pdfs / "sf-009-GeoTopo-komprimiert.pdf")
+    loaded = load_shared("sf-009-GeoTopo-komprimiert.pdf")
     assert "Auﬂage" in loaded.pages[0].text
+
+
+# -- layout: table rows and columns (ingest/pdf_layout.py) ---------------------
+
+NICS = "pp-nics-background-checks-2015-11.pdf"
+
+
+def nics_rows(shared_pdfs) -> list[str]:
+    return load_shared(NICS).pages[0].text.split("\n")
+
+
+def test_table_rows_keep_their_cells_in_order(shared_pdfs):
+    rows = nics_rows(shared_pdfs)
+    assert rows[1].split("\t") == [
+        "Alabama", "18,870", "23,022", "22,650", "859", "1,178", "0", "14", "15", "0", "2,179", "2,307", "11",
+        "0", "0", "0", "13", "14", "0", "3", "2", "0", "71,137",
+    ]  # fmt: skip
+    assert rows[9] == "District of Columbia\t8\t54\t2" + "\t0" * 18 + "\t64"
+    # The header no longer runs "Handgun" into "Long Gun"; "*Other**MultipleAdmin"
+    # is one run of characters in both of pypdf's extractions and stays so.
+    assert rows[0].split("\t")[:6] == ["State / Territory", "Permit", "Handgun", "Long Gun", "*Other**MultipleAdmin", "Handgun"]
+    assert sum(1 for row in rows if "\t" in row) == 57  # header, 55 states and territories, totals
+
+
+def test_figures_plain_extraction_separates_stay_separate(shared_pdfs):
+    # Layout extraction alone runs "1,957", "121", "8", "9" together; "02,2481,135"
+    # is one run of characters in the PDF itself (character spacing), in both.
+    florida = next(row for row in nics_rows(shared_pdfs) if row.startswith("Florida"))
+    assert florida.split("\t")[:10] == ["Florida", "15,907", "50,796", "28,981", "2,268", "1,957", "121", "8", "9", "02,2481,135"]
+
+
+def test_a_small_table_under_two_columns_gets_its_cells(shared_pdfs):
+    page = load_shared("sf-026-multicolumn.pdf").pages[2].text.split("\n")
+    assert page[1:7] == [
+        "Country\tPopulation (millions)\tArea (km2)\tCapital\tOﬃcial Language",
+        "Austria\t8.9\t83,879\tVienna\tGerman",
+        "Belgium\t11.5\t30,689\tBrussels\tDutch, French, German",
+        "Czech Republic\t10.7\t78,866\tPrague\tCzech",
+        "Denmark\t5.8\t42,951\tCopenhagen\tDanish",
+        "Finland\t5.5\t338,424\tHelsinki\tFinnish, Swedish",
+    ]
+
+
+@pytest.mark.parametrize(
+    "name, changed",
+    [
+        # Plain extraction already reads these columns in order: nothing to change.
+        ("pp-federal-register-2020-17221.pdf", set()),
+        ("sf-026-multicolumn.pdf", {3}),  # only the page with the table
+        ("pp-issue-848.pdf", set()),
+    ],
+)
+def test_only_pages_with_a_structure_change(shared_pdfs, name, changed):
+    from pypdf import PdfReader
+
+    plain = [page.extract_text() for page in PdfReader(shared_pdfs / name).pages]
+    loaded = load_shared(name)
+    assert {p.number for p, text in zip(loaded.pages, plain) if p.text != text} == changed
+
+
+def test_a_table_of_contents_with_dot_leaders_is_a_table(shared_pdfs):
+    pages = load_shared("sf-009-GeoTopo-komprimiert.pdf").pages
+    assert pages[3].text.split("\n")[:2] == ["Inhaltsverzeichnis", "1\tTopologische Grundbegriﬀe\t2"]
+    assert "1.3\tStetigkeit . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . .\t9" in (
+        pages[3].text.split("\n")
+    )
 
 
 def test_text_that_is_not_a_pdf_is_refused():
