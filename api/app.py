@@ -5,7 +5,7 @@ POST /v1/ask         question (+ history or conversation_id) -> cited answer
 POST /v1/ask/stream  the same as Server-Sent Events (meta, delta..., done | error; see api/streaming.py)
 GET/DELETE /v1/conversations/{id}   a server-side conversation, with every answer's citations
 POST /v1/chat/completions, GET /v1/models   OpenAI-compatible (plain and stream: true)
-GET  /v1/documents   the documents in the index
+POST/GET/DELETE /v1/documents[/{doc_id}]   upload, list, show (with its ingest report), delete (api/documents.py)
 GET  /v1/documents/{doc_id}/text   a document's stored clean text (citations index into it)
 POST /v1/compare     a topic -> one row per plan, each with citations, or stated: false
 GET  /v1/targets     the extracted quantitative targets (JSON or ?format=csv)
@@ -22,7 +22,7 @@ import uuid
 from importlib import resources
 from typing import Iterator, Optional
 
-from fastapi import FastAPI, Query
+from fastapi import Depends, FastAPI, Query
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 
@@ -37,7 +37,8 @@ from retrieval.ministermaal import MinistermaalService
 from retrieval.service import AskService
 from retrieval.targets import distinct_targets, select_targets, targets_csv
 
-from . import errors, streaming
+from . import documents, errors, streaming
+from .security import BodyLimit, require_read
 from .deps import IndexDep, SettingsDep
 from .schemas import (
     AskRequest,
@@ -132,6 +133,7 @@ def create_app(settings: Optional[Settings] = None, index: Optional[PlanIndex] =
         title="planchat",
         version="0.1.0",
         description="Spørgsmål og svar med kildehenvisninger over kommunale beskæftigelsesplaner.",
+        dependencies=[Depends(require_read)],  # only with PLANCHAT_PROTECT_READS, only /v1
     )
     app.state.settings = settings
     app.state.index = index
@@ -147,6 +149,8 @@ def create_app(settings: Optional[Settings] = None, index: Optional[PlanIndex] =
 
     app.state.chat = ChatService(settings, app.state.conversations, generator_from_settings(settings))
     errors.install(app)
+    app.include_router(documents.router)
+    app.add_middleware(BodyLimit, settings=settings)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -274,7 +278,9 @@ def create_app(settings: Optional[Settings] = None, index: Optional[PlanIndex] =
                 raise InvalidRequest(f"messages[{i}]: must be an object with a role.")
             role = {"developer": "system"}.get(m["role"], m["role"])
             if role in ("user", "assistant", "system"):
-                messages.append({"role": role, "content": message_text(m, i)})
+                # Checked here, so an error names the message's own position.
+                messages.append(ChatService.validate_message({"role": role, "content": message_text(m, i)},
+                                                             f"messages[{i}]"))  # fmt: skip
         users = [i for i, m in enumerate(messages) if m["role"] == "user"]
         if not users:
             raise InvalidRequest("messages: must hold at least one user message (the question).")
@@ -314,37 +320,6 @@ def create_app(settings: Optional[Settings] = None, index: Optional[PlanIndex] =
             yield streaming.DONE
 
         return StreamingResponse(chunks(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
-
-    @app.get("/v1/documents", response_model=DocumentList)
-    def documents(index: IndexDep) -> DocumentList:
-        out = []
-        for record in index.document_records():
-            meta = record["meta"]
-            out.append(
-                DocumentOut(
-                    doc_id=meta.doc_id,
-                    municipality=meta.municipality,
-                    publisher=meta.publisher,
-                    year=meta.year,
-                    years=list(meta.covered_years),
-                    title=meta.title,
-                    kind=meta.kind,
-                    source=meta.source,
-                    chunks=record["chunk_count"],
-                    chars=record["chars"],
-                    pages=record["pages"],
-                    content_hash=record["content_hash"],
-                    ingested_at=record["ingested_at"],
-                )
-            )
-        return DocumentList(documents=out)
-
-    @app.get("/v1/documents/{doc_id}/text", response_model=DocumentText, responses={404: {"model": ErrorResponse}})
-    def document_text(doc_id: str, index: IndexDep) -> DocumentText:
-        text = index.docstore.clean_text(doc_id)
-        if text is None:
-            raise NotFound(f"doc_id: no document '{doc_id}' in the index. GET /v1/documents lists them.")
-        return DocumentText(doc_id=doc_id, text=text)
 
     @app.post("/v1/compare", response_model=CompareResponse, responses=ERROR_RESPONSES)
     def compare(body: CompareRequest) -> CompareResponse:

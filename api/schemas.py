@@ -44,6 +44,9 @@ class CitationOut(BaseModel):
     year: int
     section: str
     page: Optional[int]
+    page_label: Optional[str] = Field(
+        default=None, description="The printed page label where the PDF defines one (e.g. 'iii', '12'); null otherwise."
+    )
     quote: str = Field(description="A verbatim substring of the stored source text.")
     score: float
     role: str = Field(description="'evidence' backs the answer; 'see_also' accompanies an abstention.")
@@ -214,6 +217,31 @@ class DocumentOut(BaseModel):
     pages: Optional[int]
     content_hash: str
     ingested_at: float
+    managed_by: Literal["corpus", "upload"] = Field(
+        default="corpus", description="'corpus': from corpus/manifest.json (change it there); 'upload': via the API."
+    )
+
+
+class IngestReportOut(BaseModel):
+    status: str = Field(default="", description="added, updated (replaced), unchanged (identical: nothing re-embedded)")
+    pages: Optional[int] = Field(default=None, description="Pages of a PDF; null for text files.")
+    empty_pages: int = Field(default=0, description="Pages without a text layer (scanned?); not searchable.")
+    chars: int = Field(default=0, description="Characters of clean text.")
+    chunks: int = 0
+    targets: int = Field(default=0, description="Quantitative targets found.")
+    embedded: int = Field(default=0, description="Chunks that needed the embedding model (the rest were cached).")
+    seconds: float = 0.0
+    warnings: list[str] = Field(default_factory=list)
+
+
+class DocumentDetail(DocumentOut):
+    report: Optional[IngestReportOut] = Field(description="The last ingest's report (null for documents ingested before reports were kept).")
+
+
+class DocumentDeleted(BaseModel):
+    doc_id: str
+    status: Literal["removed"]
+    chunks: int = Field(description="Chunks removed from Chroma, BM25 and the document store.")
 
 
 class DocumentList(BaseModel):

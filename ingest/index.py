@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+
+import numpy as np
 import logging
 import threading
 import time
@@ -42,7 +44,7 @@ from .stores.vectors import ChromaVectorStore, collection_name, make_client
 log = logging.getLogger(__name__)
 
 # Bump when cleaning or chunking changes what a document turns into.
-PIPELINE_VERSION = "8"
+PIPELINE_VERSION = "9"
 
 
 def dense_text(chunk: Chunk) -> str:
@@ -63,6 +65,7 @@ class IngestReport:
     targets: int = 0  # quantitative targets extracted (ingest/targets.py)
     embedded: int = 0  # chunks that needed a model call (not in the cache)
     pages: Optional[int] = None
+    empty_pages: int = 0  # pages without a text layer (scanned?), not searchable
     chars: int = 0
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
@@ -98,24 +101,27 @@ class PlanIndex:
     # -- state --------------------------------------------------------------
     def reload(self) -> None:
         """Re-read chunks and documents from the document store; load or rebuild BM25."""
+        # Everything is built first and swapped in together, so a reader sees
+        # the old or the new state, for the shortest possible moment a mix
+        # (and retrievers skip chunk ids the current map does not hold).
         chunks = self.docstore.chunks()
-        self._chunks = {c.chunk_id: c for c in chunks}
-        self._documents = {d["meta"].doc_id: d["meta"] for d in self.docstore.documents()}
-        self._targets = self._load_targets(chunks)
+        by_id = {c.chunk_id: c for c in chunks}
+        documents = {d["meta"].doc_id: d["meta"] for d in self.docstore.documents()}
+        targets = self._load_targets(chunks, documents)
         ids = [c.chunk_id for c in chunks]
         loaded = BM25Index.load(self.settings.bm25_dir)
-        if loaded is not None and loaded.fingerprint == fingerprint(ids):
-            self.bm25 = loaded
-        else:
-            self._rebuild_bm25(chunks)
+        if loaded is None or loaded.fingerprint != fingerprint(ids):
+            loaded = BM25Index.build(chunks)
+            loaded.save(self.settings.bm25_dir)
+        self._chunks, self._documents, self._targets, self.bm25 = by_id, documents, targets, loaded
         self.generation += 1
 
-    def _load_targets(self, chunks: list[Chunk]) -> dict[str, list[Target]]:
+    def _load_targets(self, chunks: list[Chunk], documents: dict[str, DocumentMeta]) -> dict[str, list[Target]]:
         """Stored targets; documents stored by an older extractor are re-extracted
         from their stored clean text (no re-ingest, no embedding)."""
         stored = self.docstore.targets()
         out = {}
-        for doc_id, meta in self._documents.items():
+        for doc_id, meta in documents.items():
             version, targets = stored.get(doc_id, (None, []))
             if version != TARGETS_VERSION:
                 doc_chunks = [c for c in chunks if c.doc_id == doc_id]
@@ -152,24 +158,32 @@ class PlanIndex:
         return not self._documents
 
     # -- writes -------------------------------------------------------------
-    def ingest_bytes(self, data: bytes, name: str, meta: DocumentMeta) -> IngestReport:
+    def ingest_bytes(
+        self, data: bytes, name: str, meta: DocumentMeta, progress: Optional[Callable[[int, int], None]] = None
+    ) -> IngestReport:
+        """Ingest one file's bytes as ``meta.doc_id`` (replacing an older
+        version). ``progress(done, total)`` is called as chunks are embedded."""
         started = time.perf_counter()
         digest = content_hash(data, meta, self.settings)
         existing = self.docstore.document(meta.doc_id)
         if existing and existing["content_hash"] == digest:
+            stored = existing.get("report") or {}
             return IngestReport(
                 meta.doc_id,
                 "unchanged",
                 chunks=existing["chunk_count"],
                 targets=len(self._targets.get(meta.doc_id, [])),
                 pages=existing["pages"],
+                empty_pages=stored.get("empty_pages", 0),
                 chars=existing["chars"],
+                warnings=list(stored.get("warnings", [])),
             )
         loaded = load_bytes(data, name)
-        return self._ingest_loaded(loaded, meta, digest, existing is not None, started)
+        return self._ingest_loaded(loaded, meta, digest, existing is not None, started, progress)
 
     def _ingest_loaded(
-        self, loaded: LoadedText, meta: DocumentMeta, digest: str, replacing: bool, started: float
+        self, loaded: LoadedText, meta: DocumentMeta, digest: str, replacing: bool, started: float,
+        progress: Optional[Callable[[int, int], None]] = None,
     ) -> IngestReport:
         from planchat.errors import NoTextLayer
 
@@ -190,27 +204,38 @@ class PlanIndex:
             )
         targets = extract_targets(clean_text.text, chunks, meta)
         before_misses = getattr(self.embedder, "misses", 0)
-        vectors = self.embedder.embed_passages([dense_text(c) for c in chunks])
+        texts = [dense_text(c) for c in chunks]
+        batch = max(1, self.settings.embed_batch_size)
+        parts = []
+        for i in range(0, len(texts), batch):
+            parts.append(self.embedder.embed_passages(texts[i : i + batch]))
+            if progress:
+                progress(min(i + batch, len(texts)), len(texts))
+        vectors = np.concatenate(parts) if parts else np.zeros((0, 1), dtype=np.float32)
         embedded = getattr(self.embedder, "misses", len(chunks)) - before_misses
-        with self._write_lock:
-            old_ids = {c.chunk_id for c in self.docstore.chunks(meta.doc_id)}
-            self.vectors.upsert(chunks, vectors)
-            self.docstore.put_document(meta, digest, clean_text.text, chunks, pages, (TARGETS_VERSION, targets))
-            stale = old_ids - {c.chunk_id for c in chunks}
-            if stale:
-                self.vectors.delete(sorted(stale))
-            self.reload()
-        return IngestReport(
+        report = IngestReport(
             meta.doc_id,
             "updated" if replacing else "added",
             chunks=len(chunks),
             targets=len(targets),
             embedded=embedded,
             pages=pages,
+            empty_pages=empty_pages if pages else 0,
             chars=len(clean_text.text),
-            seconds=round(time.perf_counter() - started, 3),
             warnings=warnings,
         )
+        with self._write_lock:
+            old_ids = {c.chunk_id for c in self.docstore.chunks(meta.doc_id)}
+            self.vectors.upsert(chunks, vectors)
+            report.seconds = round(time.perf_counter() - started, 3)
+            self.docstore.put_document(
+                meta, digest, clean_text.text, chunks, pages, (TARGETS_VERSION, targets), report=report.as_dict()
+            )
+            stale = old_ids - {c.chunk_id for c in chunks}
+            if stale:
+                self.vectors.delete(sorted(stale))
+            self.reload()
+        return report
 
     def delete(self, doc_id: str) -> IngestReport:
         with self._write_lock:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import time
 from dataclasses import asdict
@@ -36,10 +35,47 @@ def _print_report(report, stream=None) -> None:
         print(f"          warning: {warning}", file=stream, flush=True)
 
 
+class Progress:
+    """A progress bar on stderr for long ingests: redrawn in place on a
+    terminal, a line per quarter otherwise (logs, CI)."""
+
+    WIDTH = 30
+
+    def __init__(self, label: str, stream=None):
+        self.label = label
+        self.stream = stream or sys.stderr
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.last_quarter = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        if total <= 0:
+            return
+        if self.tty:
+            filled = self.WIDTH * done // total
+            bar = "#" * filled + "." * (self.WIDTH - filled)
+            end = "\n" if done >= total else ""
+            print(f"\r{self.label} [{bar}] {done}/{total} chunks", end=end, file=self.stream, flush=True)
+            return
+        quarter = 4 * done // total
+        if quarter > self.last_quarter:
+            self.last_quarter = quarter
+            print(f"{self.label} {done}/{total} chunks", file=self.stream, flush=True)
+
+
+def _report_repairs(report: dict, stream=None) -> None:
+    """Say what the start-up consistency check repaired (nothing: silent)."""
+    if report.get("repaired"):
+        print(
+            f"index: repaired after an interrupted write: removed {report['extra_vectors']} vectors no chunk owns, "
+            f"re-added {report['missing_vectors']} missing, BM25 {'kept' if report['bm25_ok'] else 'rebuilt'}",
+            file=stream or sys.stderr, flush=True,
+        )  # fmt: skip
+
+
 def ensure_corpus(settings: Settings, index=None, quiet: bool = False, stream=None):
     """Ingest the configured corpus when the index is empty or stale (cheap when not)."""
     index = index or _index(settings)
-    index.check_consistency(repair=True)
+    _report_repairs(index.check_consistency(repair=True), stream)
     started = time.perf_counter()
     stream = stream or sys.stdout
     reports = index.sync_corpus(
@@ -61,6 +97,7 @@ def cmd_ingest(args, settings: Settings) -> int:
     if not args.paths:
         ensure_corpus(settings, index)
         return 0
+    _report_repairs(index.check_consistency(repair=True))
     for raw in args.paths:
         path = Path(raw)
         if path.is_dir():
@@ -74,16 +111,11 @@ def cmd_ingest(args, settings: Settings) -> int:
             raise InvalidRequest(
                 f"{path}: a single file needs --municipality and --year (or put it in a folder with a manifest.json)."
             )
-        doc_id = args.id or re.sub(r"[^a-z0-9._-]+", "-", f"{args.municipality}-{args.year}-{path.stem}".lower()).strip("-")
-        meta = DocumentMeta(
-            doc_id=doc_id,
-            municipality=args.municipality,
-            year=args.year,
-            title=args.title or path.stem,
-            kind=args.kind,
-            source=f"file:{path.name}",
-        )
-        _print_report(index.ingest_bytes(path.read_bytes(), path.name, meta))
+        from ingest.uploads import upload_meta
+
+        # The same rules as POST /v1/documents: one document per municipality and year.
+        name, meta = upload_meta(index, path.name, args.municipality, args.year, args.title, args.kind, args.id)
+        _print_report(index.ingest_bytes(path.read_bytes(), name, meta, progress=Progress(f"{name}: embedding")))
     return 0
 
 
@@ -115,7 +147,7 @@ def cmd_ask(args, settings: Settings) -> int:
     if answer.citations:
         print()
     for c in answer.citations:
-        where = f"{c.municipality} {c.year}" + (f", s. {c.page}" if c.page else "")
+        where = f"{c.municipality} {c.year}" + (f", s. {c.page_label or c.page}" if c.page else "")
         label = " (se også)" if c.role == "see_also" else ""
         print(f"[{c.n}] {where} – {c.title}{label}")
         if c.section:
@@ -185,7 +217,7 @@ def cmd_serve(args, settings: Settings) -> int:
 
     index = _index(settings)
     if args.no_ingest:
-        index.check_consistency(repair=True)  # ensure_corpus does this too
+        _report_repairs(index.check_consistency(repair=True))  # ensure_corpus does this too
     else:
         ensure_corpus(settings, index)
     app = create_app(settings, index=index)
@@ -194,10 +226,29 @@ def cmd_serve(args, settings: Settings) -> int:
 
 
 def cmd_documents(args, settings: Settings) -> int:
+    from ingest.uploads import delete_uploaded, managed_by
+
     index = _index(settings)
-    for record in index.document_records():
+    action = args.action or "list"
+    if action == "list":
+        for record in index.document_records():
+            meta = record["meta"]
+            print(f"{meta.doc_id:40} {meta.municipality:30} {meta.year}  {record['chunk_count']:5} chunks  "
+                  f"{managed_by(meta):6}  {meta.title}")  # fmt: skip
+        return 0
+    if not args.doc_id:
+        raise InvalidRequest(f"documents {action}: name the document id (see `planchat documents list`).")
+    if action == "show":
+        record = index.docstore.document(args.doc_id)
+        if record is None:
+            raise InvalidRequest(f"{args.doc_id}: no such document (see `planchat documents list`).")
         meta = record["meta"]
-        print(f"{meta.doc_id:40} {meta.municipality:30} {meta.year}  {record['chunk_count']:5} chunks  {meta.title}")
+        out = {**asdict(meta), "managed_by": managed_by(meta), "chunks": record["chunk_count"],
+               "chars": record["chars"], "pages": record["pages"], "content_hash": record["content_hash"],
+               "ingested_at": record["ingested_at"], "report": record.get("report")}  # fmt: skip
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+        return 0
+    _print_report(delete_uploaded(index, args.doc_id))
     return 0
 
 
@@ -223,7 +274,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--year", type=int, help="for a single file: its plan year")
     p.add_argument("--title", help="for a single file: its title")
     p.add_argument("--kind", default="municipal plan")
-    p.add_argument("--id", help="for a single file: the document id (default from municipality, year, name)")
+    p.add_argument("--id", help="for a single file: the document id (default: that of the municipality's plan for "
+                                "the year, else <municipality>-<year>)")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("ask", help="ask a question and print the answer with its citations")
@@ -258,7 +310,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--log-level", default="info")
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("documents", help="list the documents in the index")
+    p = sub.add_parser("documents", help="list, show or delete the documents in the index")
+    p.add_argument("action", nargs="?", choices=["list", "show", "delete"], help="default: list")
+    p.add_argument("doc_id", nargs="?", help="for show and delete")
     p.set_defaults(func=cmd_documents)
 
     p = sub.add_parser("eval", help="run a question set and score the answers")

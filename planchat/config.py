@@ -48,7 +48,21 @@ class Settings(BaseSettings):
         default=None,
         description="SQLite file caching passage embeddings by content hash. Empty: data_dir/embedding-cache.sqlite3.",
     )
-    api_key: str = Field(default="", description="Bearer key required for write endpoints (used from issue 6 on).")
+    api_key: str = Field(
+        default="",
+        description="The key writes (upload, delete) require, as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'.",
+    )
+    allow_anonymous_writes: bool = Field(
+        default=False,
+        description="Only for local demos: accept writes without a key when no api_key is configured.",
+    )
+    protect_reads: bool = Field(
+        default=False, description="Require the api_key for the /v1 read endpoints too (the demo page stays open)."
+    )
+    max_upload_mb: float = Field(default=50.0, gt=0, description="Largest document upload; larger ones get a 413.")
+    max_body_kb: int = Field(
+        default=256, ge=1, description="Largest JSON request body (uploads have max_upload_mb); larger ones get a 413."
+    )
 
     retrieval_mode: str = Field(
         default="hybrid", description="hybrid (BM25 + dense, fused), bm25 or dense."

@@ -33,6 +33,26 @@ class NotFound(PlanchatError):
     status = 404
 
 
+class Unauthorized(PlanchatError):
+    code = "unauthorized"
+    status = 401
+
+
+class Forbidden(PlanchatError):
+    code = "forbidden"
+    status = 403
+
+
+class Conflict(PlanchatError):
+    code = "conflict"
+    status = 409
+
+
+class PayloadTooLarge(PlanchatError):
+    code = "payload_too_large"
+    status = 413
+
+
 class DocumentError(PlanchatError):
     """A file that cannot be ingested (unreadable, encrypted, no text...)."""
 

@@ -138,7 +138,7 @@ def test_documents_lists_the_five_corpus_documents(planchat, hash_index):
     code, out, err = planchat("documents")
     assert (code, err) == (0, "")
     expected = [
-        f"{e['id']:40} {e['municipality']:30} {e['year']}  {counts[e['id']]:5} chunks  {e['title']}"
+        f"{e['id']:40} {e['municipality']:30} {e['year']}  {counts[e['id']]:5} chunks  corpus  {e['title']}"
         for e in sorted(MANIFEST, key=lambda e: e["id"])
     ]
     assert out.splitlines() == expected
@@ -320,3 +320,33 @@ def test_targets_and_their_evaluation(planchat):
         "labels 46  extracted 43  matched 41",
         "precision 0.953  recall 0.891  F1 0.921",
     ]
+
+
+def test_a_single_file_is_ingested_shown_replaced_and_deleted(fresh_planchat, tmp_path):
+    """The same rules as POST /v1/documents, from the command line."""
+    assert fresh_planchat("ingest")[0] == 0
+    plan = tmp_path / "plan.txt"
+    plan.write_text("# Plan 2024\n\nAntallet af langtidsledige i Aarhus skal begrænses til 111 personer.\n",
+                    encoding="utf-8")  # fmt: skip
+    code, out, err = fresh_planchat("ingest", str(plan), "--municipality", "aarhus", "--year", "2024")
+    assert (code, out) == (0, "added     aarhus-2024: 1 chunks (1 embedded), 1 targets\n")
+    assert err == "plan.txt: embedding 1/1 chunks\n"  # the progress bar, one line per quarter off a terminal
+    code, out, _ = fresh_planchat("documents", "show", "aarhus-2024")
+    shown = json.loads(out)
+    assert (shown["doc_id"], shown["municipality"], shown["source"], shown["managed_by"], shown["chunks"]) == (
+        "aarhus-2024", "Aarhus", "upload/plan.txt", "upload", 1)  # fmt: skip
+    assert (shown["report"]["status"], shown["report"]["targets"]) == ("added", 1)
+    plan.write_text(plan.read_text(encoding="utf-8").replace("111", "112"), encoding="utf-8")
+    code, out, _ = fresh_planchat("ingest", str(plan), "--municipality", "Aarhus", "--year", "2024")
+    assert out.startswith("updated   aarhus-2024: 1 chunks")
+    code, out, err = fresh_planchat("documents", "delete", "jammerbugt-2014")
+    assert code == 2 and err.startswith("error: jammerbugt-2014: Jammerbugt 2014 comes from corpus/jammerbugt-2014.txt")
+    code, out, _ = fresh_planchat("documents", "delete", "aarhus-2024")
+    assert (code, out) == (0, "removed   aarhus-2024: 1 chunks\n")
+    code, out, _ = fresh_planchat("documents", "list")
+    assert "aarhus-2024" not in out and len(out.splitlines()) == 5
+
+
+def test_documents_show_needs_an_id(planchat):
+    assert planchat("documents", "show") == (
+        2, "", "error: documents show: name the document id (see `planchat documents list`).\n")

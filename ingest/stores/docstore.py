@@ -26,7 +26,8 @@ CREATE TABLE IF NOT EXISTS documents (
     chunk_count INTEGER NOT NULL,
     chars INTEGER NOT NULL,
     pages INTEGER,
-    ingested_at REAL NOT NULL
+    ingested_at REAL NOT NULL,
+    report TEXT
 );
 CREATE TABLE IF NOT EXISTS chunks (
     chunk_id TEXT PRIMARY KEY,
@@ -78,12 +79,16 @@ class DocStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(documents)")}
+        if "report" not in columns:  # stores made before ingest reports were kept
+            self._db.execute("ALTER TABLE documents ADD COLUMN report TEXT")
 
     # -- reads --------------------------------------------------------------
     def document(self, doc_id: str) -> Optional[dict]:
         with self._lock:
             row = self._db.execute(
-                "SELECT doc_id, meta, content_hash, chunk_count, chars, pages, ingested_at FROM documents WHERE doc_id=?",
+                "SELECT doc_id, meta, content_hash, chunk_count, chars, pages, ingested_at, report FROM documents "
+                "WHERE doc_id=?",
                 (doc_id,),
             ).fetchone()
         return self._doc_row(row) if row else None
@@ -91,14 +96,16 @@ class DocStore:
     def documents(self) -> list[dict]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT doc_id, meta, content_hash, chunk_count, chars, pages, ingested_at FROM documents ORDER BY doc_id"
+                "SELECT doc_id, meta, content_hash, chunk_count, chars, pages, ingested_at, report FROM documents "
+                "ORDER BY doc_id"
             ).fetchall()
         return [self._doc_row(r) for r in rows]
 
     @staticmethod
     def _doc_row(row) -> dict:
-        doc_id, meta, content_hash, chunk_count, chars, pages, ingested_at = row
+        doc_id, meta, content_hash, chunk_count, chars, pages, ingested_at, report = row
         return {
+            "report": json.loads(report) if report else None,
             "meta": meta_from_json(meta),
             "content_hash": content_hash,
             "chunk_count": chunk_count,
@@ -157,6 +164,7 @@ class DocStore:
         chunks: Iterable[Chunk],
         pages: Optional[int],
         targets: Optional[tuple[str, Iterable[Target]]] = None,
+        report: Optional[dict] = None,
     ) -> None:
         """Swap in a document, its chunks and (version, targets) in one transaction."""
         chunks = list(chunks)
@@ -166,7 +174,7 @@ class DocStore:
                 self._db.execute("DELETE FROM chunks WHERE doc_id=?", (meta.doc_id,))
                 self._db.execute(
                     "INSERT OR REPLACE INTO documents (doc_id, meta, content_hash, clean_text, chunk_count, chars, "
-                    "pages, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "pages, ingested_at, report) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         meta.doc_id,
                         json.dumps(asdict(meta), ensure_ascii=False),
@@ -176,6 +184,7 @@ class DocStore:
                         len(clean_text),
                         pages,
                         time.time(),
+                        json.dumps(report, ensure_ascii=False) if report is not None else None,
                     ),
                 )
                 self._db.executemany(

@@ -158,6 +158,7 @@ def test_openapi_documents_the_endpoints(client):
         "/healthz",
         "/v1/ask",
         "/v1/documents",
+        "/v1/documents/{doc_id}",
         "/v1/documents/{doc_id}/text",
         "/v1/compare",
         "/v1/targets",

@@ -1,0 +1,119 @@
+"""The documents API: upload, list, show, delete (rules in ingest/uploads.py).
+
+POST   /v1/documents            multipart: file (.pdf/.txt/.md) + municipality, year, title?, kind?  (write)
+GET    /v1/documents            every document in the index
+GET    /v1/documents/{id}       one document's record and its last ingest report
+GET    /v1/documents/{id}/text  its stored clean text (citations index into it)
+DELETE /v1/documents/{id}       remove it from Chroma, BM25, targets and answers at once  (write)
+
+The ingest report is kept with the document, so GET shows it again.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import JSONResponse
+
+from ingest.index import IngestReport, PlanIndex
+from ingest.uploads import delete_uploaded, managed_by, upload_meta
+from planchat.config import Settings
+from planchat.errors import NotFound, PayloadTooLarge
+
+from .schemas import DocumentDeleted, DocumentDetail, DocumentList, DocumentOut, DocumentText, ErrorResponse, IngestReportOut
+from .security import require_write
+
+
+def index_of(request: Request) -> PlanIndex:
+    return request.app.state.index
+
+
+def document_out(record: dict) -> DocumentOut:
+    meta = record["meta"]
+    return DocumentOut(
+        doc_id=meta.doc_id,
+        municipality=meta.municipality,
+        publisher=meta.publisher,
+        year=meta.year,
+        years=list(meta.covered_years),
+        title=meta.title,
+        kind=meta.kind,
+        source=meta.source,
+        chunks=record["chunk_count"],
+        chars=record["chars"],
+        pages=record["pages"],
+        content_hash=record["content_hash"],
+        ingested_at=record["ingested_at"],
+        managed_by=managed_by(meta),
+    )
+
+
+def report_out(report: dict) -> IngestReportOut:
+    return IngestReportOut(**{k: report[k] for k in IngestReportOut.model_fields if k in report})
+
+
+def detail(index: PlanIndex, doc_id: str, report: Optional[IngestReport] = None) -> DocumentDetail:
+    record = index.docstore.document(doc_id)
+    if record is None:
+        raise NotFound(f"doc_id: no document '{doc_id}' in the index. GET /v1/documents lists them.")
+    stored = report.as_dict() if report is not None else record.get("report")
+    return DocumentDetail(**document_out(record).model_dump(), report=report_out(stored) if stored else None)
+
+
+router = APIRouter()
+
+ERRORS = {status: {"model": ErrorResponse} for status in (400, 401, 403, 404, 409, 413, 415, 422)}
+@router.get("/v1/documents", response_model=DocumentList, responses=ERRORS)
+def list_documents(request: Request) -> DocumentList:
+    return DocumentList(documents=[document_out(r) for r in index_of(request).document_records()])
+
+
+@router.post(
+    "/v1/documents", response_model=DocumentDetail, status_code=201, dependencies=[Depends(require_write)],
+    responses={**ERRORS, 200: {"model": DocumentDetail, "description": "unchanged or replaced"}},
+)  # fmt: skip
+def upload_document(
+    request: Request,
+    file: UploadFile = File(description="The plan: .pdf, .txt or .md."),
+    municipality: str = Form(description="The municipality the plan belongs to, e.g. 'Aarhus'."),
+    year: int = Form(description="The plan year, e.g. 2024."),
+    title: Optional[str] = Form(default=None, description="Default: 'Beskæftigelsesplan <year>'."),
+    kind: Optional[str] = Form(default=None, description="Default: 'municipal plan'."),
+):
+    """Ingest a plan. 201 when added; 200 when it replaced the municipality's
+    plan for that year or was identical to it (status in the report)."""
+    index = index_of(request)
+    settings: Settings = request.app.state.settings
+    name, meta = upload_meta(index, file.filename, municipality, year, title, kind)
+    limit = int(settings.max_upload_mb * 1024 * 1024)
+    data = file.file.read(limit + 1)
+    if len(data) > limit:
+        raise PayloadTooLarge(
+            f"file: {name} is larger than the limit of {settings.max_upload_mb:g} MB (PLANCHAT_MAX_UPLOAD_MB). "
+            "Split it or compress its images."
+        )
+    report = index.ingest_bytes(data, name, meta)
+    body = detail(index, meta.doc_id, report)
+    return JSONResponse(body.model_dump(), status_code=201 if report.status == "added" else 200)
+
+
+@router.get("/v1/documents/{doc_id}", response_model=DocumentDetail, responses=ERRORS)
+def show_document(doc_id: str, request: Request) -> DocumentDetail:
+    return detail(index_of(request), doc_id)
+
+
+@router.get("/v1/documents/{doc_id}/text", response_model=DocumentText, responses=ERRORS)
+def document_text(doc_id: str, request: Request) -> DocumentText:
+    text = index_of(request).docstore.clean_text(doc_id)
+    if text is None:
+        raise NotFound(f"doc_id: no document '{doc_id}' in the index. GET /v1/documents lists them.")
+    return DocumentText(doc_id=doc_id, text=text)
+
+
+@router.delete("/v1/documents/{doc_id}", response_model=DocumentDeleted, dependencies=[Depends(require_write)],
+               responses=ERRORS)  # fmt: skip
+def delete_document(doc_id: str, request: Request) -> DocumentDeleted:
+    report = delete_uploaded(index_of(request), doc_id)
+    return DocumentDeleted(doc_id=doc_id, status=report.status, chunks=report.chunks)
+

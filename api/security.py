@@ -1,0 +1,132 @@
+"""Who may call what, and how much they may send.
+
+- Writes (upload, delete, re-ingest) need ``PLANCHAT_API_KEY``, sent as
+  ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``, compared in
+  constant time. With no key configured, writes are refused (403) unless
+  ``PLANCHAT_ALLOW_ANONYMOUS_WRITES=true`` (local demos only).
+- ``PLANCHAT_PROTECT_READS=true`` makes the /v1 read endpoints need the key
+  too; /healthz, the demo page and /widget.js stay open.
+- ``BodyLimit`` refuses request bodies over the limit with a 413 before the
+  app reads them: by Content-Length when the client sends one, else by
+  counting the bytes as they arrive. Uploads get ``max_upload_mb``, every
+  other request ``max_body_kb``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from typing import Optional
+
+from fastapi import HTTPException, Request
+
+from planchat.config import Settings
+from planchat.errors import Forbidden, Unauthorized
+
+UPLOAD_PATHS = ("/v1/documents",)
+
+
+def presented_key(request: Request) -> Optional[str]:
+    auth = request.headers.get("authorization", "")
+    scheme, _, value = auth.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return request.headers.get("x-api-key") or None
+
+
+def key_matches(settings: Settings, presented: Optional[str]) -> bool:
+    if not settings.api_key or presented is None:
+        return False
+    return hmac.compare_digest(presented.encode("utf-8"), settings.api_key.encode("utf-8"))
+
+
+def require_write(request: Request) -> None:
+    settings: Settings = request.app.state.settings
+    if not settings.api_key:
+        if settings.allow_anonymous_writes:
+            return
+        raise Forbidden(
+            "Writes are disabled: this server has no PLANCHAT_API_KEY. Set one (and send it as "
+            "'Authorization: Bearer <key>'), or set PLANCHAT_ALLOW_ANONYMOUS_WRITES=true for a local demo."
+        )
+    _check(settings, request)
+
+
+def require_read(request: Request) -> None:
+    settings: Settings = request.app.state.settings
+    if settings.protect_reads and request.url.path.startswith("/v1/"):
+        _check(settings, request)
+
+
+def _check(settings: Settings, request: Request) -> None:
+    presented = presented_key(request)
+    if presented is None:
+        raise Unauthorized("This endpoint needs the API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'.")
+    if not key_matches(settings, presented):
+        raise Unauthorized("The API key is not valid. Check PLANCHAT_API_KEY and send it again.")
+
+
+def too_large_message(label: str) -> str:
+    return f"The request body is larger than the limit of {label}. Send a smaller file or request."
+
+
+class BodyTooLarge(HTTPException):
+    """An HTTPException, so FastAPI's body parsing passes it on as a 413
+    instead of turning it into a 400 "error parsing the body"."""
+
+    def __init__(self, label: str):
+        super().__init__(status_code=413, detail=too_large_message(label))
+
+
+class BodyLimit:
+    """Pure ASGI middleware: a 413 for request bodies over the limit."""
+
+    def __init__(self, app, settings: Settings):
+        self.app = app
+        self.settings = settings
+
+    def limit_for(self, path: str) -> tuple[int, str]:
+        if path in UPLOAD_PATHS:
+            mb = self.settings.max_upload_mb
+            return int(mb * 1024 * 1024), f"{mb:g} MB (PLANCHAT_MAX_UPLOAD_MB)"
+        kb = self.settings.max_body_kb
+        return kb * 1024, f"{kb} KB (PLANCHAT_MAX_BODY_KB)"
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        limit, label = self.limit_for(scope["path"])
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            return await _send_413(send, label)
+        received = 0
+        started = False
+
+        async def limited_receive():
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge(label)
+            return message
+
+        async def tracking_send(message):
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except BodyTooLarge:
+            if not started:
+                await _send_413(send, label)
+
+
+async def _send_413(send, label: str) -> None:
+    body = json.dumps({"error": {"code": "payload_too_large", "message": too_large_message(label)}}).encode("utf-8")
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
