@@ -22,7 +22,7 @@ import uuid
 from importlib import resources
 from typing import Iterator, Optional
 
-from fastapi import Depends, FastAPI, Query
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 
@@ -90,6 +90,14 @@ def row_out(row: CompareRow) -> CompareRowOut:
 ERROR_RESPONSES = {400: {"model": ErrorResponse}, 422: {"model": ErrorResponse}, 500: {"model": ErrorResponse}}
 
 
+def refresh_index(request: Request) -> None:
+    """Several API workers share one document store (and Chroma server): a
+    worker notices another's writes by the store's write token and reloads
+    before answering (one small SQLite read when nothing changed)."""
+    if request.url.path.startswith("/v1/"):
+        request.app.state.index.refresh_if_stale()
+
+
 def ask_response(prepared: Prepared, answer: Answer, notice: Optional[str]) -> AskResponse:
     return AskResponse(
         answer=answer.answer,
@@ -133,7 +141,7 @@ def create_app(settings: Optional[Settings] = None, index: Optional[PlanIndex] =
         title="planchat",
         version="0.1.0",
         description="Spørgsmål og svar med kildehenvisninger over kommunale beskæftigelsesplaner.",
-        dependencies=[Depends(require_read)],  # only with PLANCHAT_PROTECT_READS, only /v1
+        dependencies=[Depends(require_read), Depends(refresh_index)],
     )
     app.state.settings = settings
     app.state.index = index

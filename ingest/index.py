@@ -17,8 +17,10 @@ version + chunk size) is unchanged is skipped without any embedding work.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+from contextlib import contextmanager
 
 import numpy as np
 import logging
@@ -96,7 +98,30 @@ class PlanIndex:
         self._targets: dict[str, list[Target]] = {}
         self.bm25: BM25Index = BM25Index.build([])
         self.generation = 0  # bumped on every reload, so readers can refresh derived state
-        self.reload()
+        self._loaded_token: Optional[str] = None
+        self._lock_depth = 0
+        self._lock_file = None
+        with self._writing():
+            self.reload()
+
+    @contextmanager
+    def _writing(self):
+        """The write lock: a thread lock plus an exclusive flock on
+        data_dir/write.lock, so writers in several processes (API workers,
+        `planchat ingest`) take turns. Re-entrant within a thread."""
+        with self._write_lock:
+            if self._lock_depth == 0:
+                self._lock_file = open(self.settings.data_dir / "write.lock", "a+")
+                fcntl.flock(self._lock_file, fcntl.LOCK_EX)
+            self._lock_depth += 1
+            try:
+                yield
+            finally:
+                self._lock_depth -= 1
+                if self._lock_depth == 0:
+                    fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+                    self._lock_file.close()
+                    self._lock_file = None
 
     # -- state --------------------------------------------------------------
     def reload(self) -> None:
@@ -104,6 +129,7 @@ class PlanIndex:
         # Everything is built first and swapped in together, so a reader sees
         # the old or the new state, for the shortest possible moment a mix
         # (and retrievers skip chunk ids the current map does not hold).
+        token = self.docstore.write_token()
         chunks = self.docstore.chunks()
         by_id = {c.chunk_id: c for c in chunks}
         documents = {d["meta"].doc_id: d["meta"] for d in self.docstore.documents()}
@@ -114,7 +140,20 @@ class PlanIndex:
             loaded = BM25Index.build(chunks)
             loaded.save(self.settings.bm25_dir)
         self._chunks, self._documents, self._targets, self.bm25 = by_id, documents, targets, loaded
+        self._loaded_token = token
         self.generation += 1
+
+    def refresh_if_stale(self) -> bool:
+        """Reload when another process (an API worker, `planchat ingest`) has
+        written to the shared document store since this one loaded it. One
+        small SQLite read when nothing changed; called per request."""
+        if self.docstore.write_token() == self._loaded_token:
+            return False
+        with self._writing():
+            if self.docstore.write_token() != self._loaded_token:
+                self.reload()
+                return True
+        return False
 
     def _load_targets(self, chunks: list[Chunk], documents: dict[str, DocumentMeta]) -> dict[str, list[Target]]:
         """Stored targets; documents stored by an older extractor are re-extracted
@@ -224,7 +263,7 @@ class PlanIndex:
             chars=len(clean_text.text),
             warnings=warnings,
         )
-        with self._write_lock:
+        with self._writing():
             old_ids = {c.chunk_id for c in self.docstore.chunks(meta.doc_id)}
             self.vectors.upsert(chunks, vectors)
             report.seconds = round(time.perf_counter() - started, 3)
@@ -238,7 +277,7 @@ class PlanIndex:
         return report
 
     def delete(self, doc_id: str) -> IngestReport:
-        with self._write_lock:
+        with self._writing():
             old_ids = sorted(c.chunk_id for c in self.docstore.chunks(doc_id))
             self.docstore.delete_document(doc_id)
             if old_ids:
@@ -272,7 +311,7 @@ class PlanIndex:
 
     def check_consistency(self, repair: bool = True) -> dict:
         """Compare Chroma and BM25 with the document store; repair if asked."""
-        with self._write_lock:
+        with self._writing():
             truth = self.docstore.chunk_ids()
             in_chroma = self.vectors.ids()
             extra = in_chroma - truth

@@ -215,11 +215,24 @@ def cmd_serve(args, settings: Settings) -> int:
 
     from api.app import create_app
 
+    if args.workers > 1 and not settings.chroma_url:
+        raise InvalidRequest(
+            "--workers: several workers need a Chroma server (embedded Chroma is one process only). "
+            "Start `chroma run --path DIR --port 8001` and set PLANCHAT_CHROMA_URL=http://127.0.0.1:8001."
+        )
     index = _index(settings)
     if args.no_ingest:
         _report_repairs(index.check_consistency(repair=True))  # ensure_corpus does this too
     else:
         ensure_corpus(settings, index)
+    if args.workers > 1:
+        # Each worker builds its own app from the same PLANCHAT_* environment and
+        # follows the others' writes through the shared document store.
+        index.docstore.close()
+        del index
+        uvicorn.run("api.app:create_app", factory=True, workers=args.workers, host=args.host, port=args.port,
+                    log_level=args.log_level)  # fmt: skip
+        return 0
     app = create_app(settings, index=index)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     return 0
@@ -308,6 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--no-ingest", action="store_true", help="serve the index as it is")
     p.add_argument("--log-level", default="info")
+    p.add_argument("--workers", type=int, default=1, help="API worker processes (more than 1 needs PLANCHAT_CHROMA_URL)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("documents", help="list, show or delete the documents in the index")

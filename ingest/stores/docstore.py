@@ -8,6 +8,7 @@ it; a document's chunks are replaced in one transaction.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -144,7 +145,20 @@ class DocStore:
             row = self._db.execute("SELECT value FROM state WHERE key=?", (key,)).fetchone()
         return row[0] if row else None
 
+    def write_token(self) -> str:
+        """Changes with every committed document write, in any process: a
+        worker whose loaded state has another token reloads (cheap read)."""
+        with self._lock:
+            row = self._db.execute("SELECT value FROM state WHERE key='writes'").fetchone()
+        return row[0] if row else "0"
+
     # -- writes -------------------------------------------------------------
+    def _bump_writes(self) -> None:
+        """Inside a write transaction: a new token (unique across processes)."""
+        self._db.execute(
+            "INSERT OR REPLACE INTO state (key, value) VALUES ('writes', ?)", (f"{time.time_ns()}-{os.getpid()}",)
+        )
+
     def set_state(self, key: str, value: str) -> None:
         with self._lock:
             self._db.execute("INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)", (key, value))
@@ -192,6 +206,7 @@ class DocStore:
                     [(c.chunk_id, c.doc_id, c.ordinal, chunk_to_json(c)) for c in chunks],
                 )
                 self._db.execute("DELETE FROM targets WHERE doc_id=?", (meta.doc_id,))
+                self._bump_writes()
                 if targets is not None:
                     version, records = targets
                     self._db.execute(
@@ -210,6 +225,7 @@ class DocStore:
                 self._db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
                 self._db.execute("DELETE FROM targets WHERE doc_id=?", (doc_id,))
                 self._db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
+                self._bump_writes()
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
