@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup browser run test test-fast ingest eval gate bench clean
+.PHONY: setup browser run test test-fast ingest eval gate bench load clean
 
 setup: $(STAMP)
 
@@ -49,6 +49,10 @@ gate: setup
 # Speed, memory and quality numbers in one run (see bench/README.md).
 bench: setup
 	$(PY) bench/run.py --out bench/results.json
+
+# A bounded load test on loopback: 2,000 requests at concurrency 32 (see bench/README.md).
+load: setup
+	$(PY) bench/load.py --requests 2000 --concurrency 32 --out bench/load-results.json
 
 clean:
 	rm -rf $(VENV) data .cache test-artifacts

@@ -13,7 +13,11 @@ Everything happens in a fresh temporary directory that is removed at the end:
    free 127.0.0.1 port (serving a copy of the data dir), one request per
    question of the eval set after a few warm-up requests;
 4. peak RSS of this process after ingest and of the server process;
-5. retrieval and answer quality per retrieval mode (evals.runner.run_config).
+5. retrieval and answer quality per retrieval mode (evals.runner.run_config);
+6. the naive baseline (bench/baseline.py: LangChain 800/200 + the same
+   embedder + Chroma top-5): its cold ingest, its warm latency interleaved
+   with planchat's in-process /v1/ask, and both scored on their first 5
+   retrieved texts.
 
 It prints a table and writes the same numbers as JSON. Timings depend on
 the machine; compare runs on one machine, as ratios. See bench/README.md.
@@ -355,10 +359,62 @@ def render(r: dict) -> str:
         )
     lines += [
         "",
+        *render_baseline(r),
+        "",
         f"total {r['meta']['total_s']:.0f} s; 1-min load average {r['meta']['loadavg_1min_start']:.2f} at start, "
         f"{r['meta']['loadavg_1min_end']:.2f} at end (on {r['meta']['cpus']} CPUs)",
     ]
     return "\n".join(lines)
+
+
+def render_baseline(r: dict) -> list[str]:
+    from baseline import LABEL
+
+    b, i, hybrid = r["baseline"], r["ingest"], r["quality"]["hybrid"]
+    bi, lat, q = b["ingest"], b["latency"], b["quality"]
+    bq, pq = q["baseline"], q["planchat"]
+    lines = [
+        LABEL,
+        f"  ingest, empty cache  baseline {bi['total_s']:7.1f} s ({bi['chunks']} chunks of <= 800 chars, "
+        f"{bi['embedded']} embedded: split {bi['split_s']:.2f} s, embed {bi['embed_s']:.1f} s, Chroma {bi['chroma_write_s']:.2f} s)",
+        f"                       planchat {i['cold_s']:7.1f} s ({i['chunks']} chunks)   ratio planchat/baseline "
+        f"{i['cold_s'] / bi['total_s']:.2f}",
+        f"  warm latency, interleaved, in-process, {lat['rounds']} rounds "
+        "(baseline: embed query + Chroma top-5 call; planchat: TestClient POST /v1/ask)",
+        f"  {'':12} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}",
+    ]
+    for name in ("baseline", "planchat"):
+        x = lat[name]
+        lines.append(f"  {name:12} {x['requests']:>4} {x['p50_ms']:>8.1f} {x['p95_ms']:>8.1f} {x['p99_ms']:>8.1f} {x['max_ms']:>8.1f}")
+    ratio = lat["ratio"]
+    lines += [
+        f"  {'ratio':12} {'':>4} {ratio['p50']:>8.2f} {ratio['p95']:>8.2f} {ratio['p99']:>8.2f}"
+        f"   (planchat/baseline; planchat svc p50 {lat['planchat']['service_p50_ms']:.1f} ms = "
+        f"{lat['ratio_service_p50']:.2f}x; baseline: query embedding p50 {lat['baseline']['embed_query_p50_ms']:.1f} ms, "
+        f"Chroma p50 {lat['baseline']['chroma_query_p50_ms']:.1f} ms; planchat errors {lat['planchat']['errors']})",
+        f"  load average at start/end {lat['loadavg_start'][0]:.2f} / {lat['loadavg_end'][0]:.2f}",
+        f"  quality on the first 5 retrieved texts, same rules ({q['with_gold']} q with gold, {q['answerable']} answerable, "
+        f"{q['with_municipality']} with municipality)",
+        f"  {'':34} {'baseline':>9} {'planchat':>9}",
+    ]
+    for key, label in (
+        ("r1_alnum", "R@1 (gold, runner's alnum match)"), ("r5_alnum", "R@5 (gold, runner's alnum match)"),
+        ("r5_ws", "R@5 (gold, whitespace-normalised)"), ("facts_in_top5", "facts in top-5 texts"),
+        ("muni_at5", "muni@5 (retrieved texts)"), ("top5_chars_mean", "mean chars of the top 5"),
+    ):  # fmt: skip
+        spec = "d" if key == "top5_chars_mean" else ".3f"
+        lines.append(f"  {label:34} {fmt(bq[key], spec):>9} {fmt(pq[key], spec):>9}")
+    lines += [
+        "  what planchat shows a user (the baseline has no answer, no citations, no abstention)",
+        f"  {'facts in answer text':34} {'n/a':>9} {fmt(pq['facts_in_answer'], '.3f'):>9}   "
+        f"(evals.runner hybrid: facts {fmt(hybrid['fact_accuracy'], '.3f')}, R@5 {fmt(hybrid['recall_at_5'], '.3f')}, "
+        f"muni@5 of citations {fmt(hybrid['municipality_at5'], '.3f')})",
+        f"  {'facts in cited quotes':34} {'n/a':>9} {fmt(pq['facts_in_cited_quotes'], '.3f'):>9}",
+        f"  {'abstains (' + str(q['expect_abstain']) + ' should)':34} {'never':>9}   "
+        f"P {fmt(hybrid['abstention_precision'], '.3f')} R {fmt(hybrid['abstention_recall'], '.3f')}",
+        f"  baseline's Chroma top-5 == exact top-5 for {bq['chroma_equals_exact_top5']:.1%} of questions",
+    ]
+    return lines
 
 
 def git_commit() -> str:
@@ -395,6 +451,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         print("ingesting corpus/ with an empty embedding cache ...", file=sys.stderr, flush=True)
         ingest, index = bench_ingest(settings)
+        print("naive baseline ingest, its own empty embedding cache ...", file=sys.stderr, flush=True)
+        from baseline import NaiveBaseline, compare_quality, paired_latency
+
+        naive = NaiveBaseline(settings, workdir / "baseline")
+        naive_ingest = naive.ingest(settings.corpus_dir)
         print("start-up and in-process latency ...", file=sys.stderr, flush=True)
         startup, app = bench_startup(settings)
         in_process, local_answers = bench_in_process(app, questions)
@@ -403,6 +464,13 @@ def main(argv: list[str] | None = None) -> int:
         http, remote_answers = bench_http(settings, workdir, questions)
         print("quality per retrieval mode ...", file=sys.stderr, flush=True)
         quality = bench_quality(questions, settings, index)
+        print("naive baseline vs planchat: interleaved latency and quality ...", file=sys.stderr, flush=True)
+        naive_results = {
+            "ingest": naive_ingest,
+            "latency": paired_latency(app, naive, questions),
+            "quality": compare_quality(naive, questions, settings, index),
+        }
+        naive.embedder.close()
 
     results = {
         "meta": {
@@ -435,6 +503,7 @@ def main(argv: list[str] | None = None) -> int:
         },
         "quality": quality,
         "planner": planner,
+        "baseline": naive_results,
     }
     print(render(results))
     args.out.parent.mkdir(parents=True, exist_ok=True)
