@@ -35,7 +35,7 @@ from retrieval.compare import CompareRow, CompareService
 from retrieval.conversation import ConversationStore
 from retrieval.ministermaal import MinistermaalService
 from retrieval.service import AskService
-from retrieval.targets import distinct_targets, select_targets, targets_csv
+from retrieval.targets import TargetTerms, distinct_targets, select_targets, targets_csv
 
 from . import documents, errors, streaming
 from .security import BodyLimit, require_read
@@ -358,7 +358,7 @@ def create_app(settings: Optional[Settings] = None, index: Optional[PlanIndex] =
         if q and q.strip() and not terms:
             raise InvalidRequest("q: has no searchable words (only stopwords or punctuation). Name what is measured.")
         found = select_targets(index.targets(), municipalities=munis, years=set(year) if year else None,
-                               terms=terms, idf=index.bm25.idf)
+                               terms=terms, idf=index.bm25.idf, terms_of=TargetTerms.of(index))
         if distinct:
             found = distinct_targets(found)
         if format == "csv":

@@ -22,7 +22,7 @@ from prompts import render
 
 from .query import Query
 from .service import AskService, require_text
-from .targets import distinct_targets, select_targets, targets_in_citations
+from .targets import TargetTerms, distinct_targets, select_targets, targets_in_citations
 
 MAX_TOPIC_CHARS = 300
 
@@ -143,7 +143,9 @@ class CompareService:
                 meta.municipality, meta.year, meta.title, meta.doc_id, False, render("not_stated", query.lang), []
             )
         cited = targets_in_citations(doc_targets, answer.citations)
-        topical = select_targets(doc_targets, terms=query.terms, idf=self.index.bm25.idf)
+        topical = select_targets(
+            doc_targets, terms=query.terms, idf=self.index.bm25.idf, terms_of=TargetTerms.of(self.index)
+        )
         targets = distinct_targets(cited + [t for t in topical if t not in cited])
         return CompareRow(
             meta.municipality,

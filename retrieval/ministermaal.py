@@ -27,6 +27,7 @@ from planchat.danish import analyze, sentence_spans
 from planchat.errors import NotFound
 from planchat.records import Citation, DocumentMeta
 
+from .answer import ExcludedSpans
 from .compare import CompareRow, CompareService
 
 _ANNOUNCE = re.compile(
@@ -218,10 +219,9 @@ class MinistermaalService:
             title = _unhyphenate(goal.title)
             base = self.compare.ask.analyzer.analyze(title)
             restated = [span for meta in plans for span in self.restatements(meta.doc_id, title)]
+            excluded = ExcludedSpans(listed + restated)  # grouped once per goal, not per plan
             cells[goal.number] = [
-                self.compare.row(
-                    base, meta, base_k, exclude=listed + restated, min_evidence_coverage=MIN_EVIDENCE_COVERAGE
-                )
+                self.compare.row(base, meta, base_k, exclude=excluded, min_evidence_coverage=MIN_EVIDENCE_COVERAGE)
                 for meta in plans
             ]
         return Matrix(year=year, goals=goals[year], plans=plans, cells=cells)

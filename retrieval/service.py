@@ -16,10 +16,10 @@ from planchat.config import Settings
 from planchat.errors import InvalidRequest
 from planchat.records import Answer, Passage, Target
 
-from .answer import ExtractiveAnswerer, content_terms
+from .answer import ExcludedSpans, ExtractiveAnswerer, content_terms
 from .query import Query, QueryAnalyzer
 from .retrievers import RETRIEVERS, Retriever
-from .targets import asks_for_target, distinct_targets, select_targets, targets_in_citations
+from .targets import TargetTerms, asks_for_target, distinct_targets, select_targets, targets_in_citations
 
 
 def require_text(field_name: str, value: str) -> None:
@@ -96,7 +96,12 @@ class AskService:
         return self.answer_query(query, k, started=t0)
 
     def answer_query(
-        self, query: Query, k: int, *, exclude: Sequence[tuple[str, int, int]] = (), started: Optional[float] = None
+        self,
+        query: Query,
+        k: int,
+        *,
+        exclude: Sequence[tuple[str, int, int]] | ExcludedSpans = (),
+        started: Optional[float] = None,
     ) -> tuple[Answer, list[Passage]]:
         """Retrieve and answer an analysed query. ``exclude`` holds (doc_id,
         start, end) spans of clean text no quote may come from (e.g. the
@@ -128,7 +133,9 @@ class AskService:
         if query.years:
             pool = [t for t in pool if t.target_year in query.years or t.plan_year in query.years] or pool
         cited = targets_in_citations(pool, answer.citations)
-        topical = select_targets(pool, terms=content_terms(query), idf=self.index.bm25.idf)
+        topical = select_targets(
+            pool, terms=content_terms(query), idf=self.index.bm25.idf, terms_of=TargetTerms.of(self.index)
+        )
         return distinct_targets(cited + [t for t in topical if t not in cited])[:limit]
 
     def retrieve(self, query: Query, k: int) -> list[Passage]:

@@ -88,6 +88,22 @@ class ChromaVectorStore:
     def count(self) -> int:
         return self._collection.count()
 
+    def vectors_of(self, chunk_ids: Sequence[str], batch: int = 2000) -> tuple[list[str], np.ndarray]:
+        """The stored vectors of these chunks, as (ids, float32 matrix) in
+        Chroma's order; ids Chroma does not hold are left out. By ids, not by a
+        ``doc_id`` filter: at 63k chunks a get filtered by document costs ~9 ms
+        (the metadata scan), by its ids ~2 ms."""
+        ids: list[str] = []
+        parts: list[np.ndarray] = []
+        wanted = list(chunk_ids)
+        for i in range(0, len(wanted), batch):
+            got = self._collection.get(ids=wanted[i : i + batch], include=["embeddings"])
+            if len(got["ids"]):
+                ids.extend(got["ids"])
+                parts.append(np.asarray(got["embeddings"], dtype=np.float32))
+        matrix = np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.float32)
+        return ids, matrix
+
     def query(self, vector: np.ndarray, k: int, doc_ids: Optional[Sequence[str]] = None) -> list[tuple[str, float]]:
         """(chunk_id, cosine similarity) best first, optionally within ``doc_ids``."""
         if k <= 0:

@@ -133,3 +133,34 @@ def test_verify_rejects_a_number_no_quote_carries():
 def test_verify_accepts_numbers_written_with_thousands_separators():
     answer = Answer(answer="m: «1.200 personer» [1]", abstained=False, citations=[_citation("1.200 personer")])
     verify(answer)
+
+
+def _naive_excluded(passage: Passage, start: int, end: int, spans) -> bool:
+    """The old rule, scanning every span: a sentence overlapping any span of its document."""
+    chunk = passage.chunk
+    a, b = chunk.start + start, chunk.start + end
+    return any(doc == chunk.doc_id and a < e and s < b for doc, s, e in spans)
+
+
+def test_excluded_spans_drop_exactly_the_overlapping_sentences(answerer, analyzer):
+    """Spans grouped by document exclude the same sentences as a scan of them all:
+    overlapping ones, not ones that only touch a span or lie in another document."""
+    from retrieval.answer import ExcludedSpans
+
+    passages = [PASSAGES["jammerbugt"], PASSAGES["rebild"]]
+    target = 100 + JAMMERBUGT.index("Antallet")
+    spans = [
+        ("jammerbugt-2014", target + 5, target + 6),  # inside the 228 sentence
+        ("jammerbugt-2014", 0, 100),  # ends where the chunk starts: touches, excludes nothing
+        ("jammerbugt-2015", 100 + JAMMERBUGT.index("Jobcenteret"), 10_000),  # another document's offsets
+        ("rebild-2022", 100 + REBILD.index("Det konkrete"), 100 + REBILD.index("Det konkrete") + 1),
+    ]
+    query = analyzer.analyze("Hvor mange langtidsledige må der højst være i Jammerbugt i 2014?")
+    got = answerer.candidates(query, passages, exclude=spans)
+    assert answerer.candidates(query, passages, exclude=ExcludedSpans(spans)) == got
+    everything = answerer.candidates(query, passages)
+    assert got == [c for c in everything if not _naive_excluded(c.passage, c.start, c.end, spans)]
+    kept = {(c.passage.chunk.doc_id, c.text[:12]) for c in got}
+    dropped = {(c.passage.chunk.doc_id, c.text[:12]) for c in everything} - kept
+    assert dropped == {("jammerbugt-2014", "Antallet af "), ("rebild-2022", "Det konkrete")}
+    assert not ExcludedSpans() and ExcludedSpans(spans)
