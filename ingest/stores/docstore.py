@@ -2,7 +2,9 @@
 
 Holds each document's metadata, content hash, clean text and chunk records.
 Chroma (vectors) and BM25 (terms) are derived from it and checked against
-it; a document's chunks are replaced in one transaction.
+it; a document's chunks are replaced in one transaction. The ``state`` table
+holds the write token (``writes``, new in every write transaction) and
+PlanIndex's marker of the last write whose vector operations completed.
 """
 
 from __future__ import annotations
@@ -134,6 +136,13 @@ class DocStore:
         with self._lock:
             return {r[0] for r in self._db.execute("SELECT chunk_id FROM chunks")}
 
+    def ordered_chunk_ids(self) -> list[str]:
+        """Every chunk id in ``chunks()`` order (what the BM25 fingerprint is
+        computed over), without decoding the records: 0.05 s vs 0.9-1.4 s at
+        63k chunks."""
+        with self._lock:
+            return [r[0] for r in self._db.execute("SELECT chunk_id FROM chunks ORDER BY doc_id, ordinal")]
+
     def targets(self) -> dict[str, tuple[str, list[Target]]]:
         """doc_id -> (extractor version, targets) for every document whose targets are stored."""
         with self._lock:
@@ -153,11 +162,11 @@ class DocStore:
         return row[0] if row else "0"
 
     # -- writes -------------------------------------------------------------
-    def _bump_writes(self) -> None:
-        """Inside a write transaction: a new token (unique across processes)."""
-        self._db.execute(
-            "INSERT OR REPLACE INTO state (key, value) VALUES ('writes', ?)", (f"{time.time_ns()}-{os.getpid()}",)
-        )
+    def _bump_writes(self) -> str:
+        """Inside a write transaction: a new token (unique across processes), returned."""
+        token = f"{time.time_ns()}-{os.getpid()}"
+        self._db.execute("INSERT OR REPLACE INTO state (key, value) VALUES ('writes', ?)", (token,))
+        return token
 
     def set_state(self, key: str, value: str) -> None:
         with self._lock:
@@ -179,8 +188,9 @@ class DocStore:
         pages: Optional[int],
         targets: Optional[tuple[str, Iterable[Target]]] = None,
         report: Optional[dict] = None,
-    ) -> None:
-        """Swap in a document, its chunks and (version, targets) in one transaction."""
+    ) -> str:
+        """Swap in a document, its chunks and (version, targets) in one
+        transaction; returns the write token it committed."""
         chunks = list(chunks)
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
@@ -206,7 +216,7 @@ class DocStore:
                     [(c.chunk_id, c.doc_id, c.ordinal, chunk_to_json(c)) for c in chunks],
                 )
                 self._db.execute("DELETE FROM targets WHERE doc_id=?", (meta.doc_id,))
-                self._bump_writes()
+                token = self._bump_writes()
                 if targets is not None:
                     version, records = targets
                     self._db.execute(
@@ -217,19 +227,22 @@ class DocStore:
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+        return token
 
-    def delete_document(self, doc_id: str) -> None:
+    def delete_document(self, doc_id: str) -> str:
+        """Remove a document with its chunks and targets; returns the write token it committed."""
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 self._db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
                 self._db.execute("DELETE FROM targets WHERE doc_id=?", (doc_id,))
                 self._db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
-                self._bump_writes()
+                token = self._bump_writes()
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+        return token
 
     def close(self) -> None:
         with self._lock:

@@ -14,7 +14,7 @@ import pytest
 
 from conftest import make_settings
 from ingest.index import PlanIndex, dense_text
-from ingest.stores.lexical import fingerprint
+from ingest.stores.lexical import BM25Index, fingerprint
 from planchat.danish import analyze
 from planchat.errors import EncryptedDocument
 from planchat.records import Chunk, DocumentMeta
@@ -332,6 +332,152 @@ def test_reopened_index_loads_bm25_without_rebuilding(settings, index):
 def test_dense_text_carries_where_the_chunk_comes_from(index):
     chunk = index.docstore.chunks("a")[1]
     assert dense_text(chunk) == "A: Plan a › Unge i Aby\nUnge i Aby\n\nFlere unge skal i uddannelse eller job."
+
+
+# -- reloads: once per sync, at once for a single write ---------------------------
+
+HEALTHY = {"extra_vectors": 0, "missing_vectors": 0, "bm25_ok": True}
+
+
+@pytest.fixture
+def reloads(monkeypatch):
+    """One entry per PlanIndex.reload."""
+    count: list[int] = []
+    original = PlanIndex.reload
+
+    def counting(self):
+        count.append(1)
+        original(self)
+
+    monkeypatch.setattr(PlanIndex, "reload", counting)
+    return count
+
+
+@pytest.fixture
+def analysed(monkeypatch):
+    """The texts BM25 analyses."""
+    import ingest.stores.lexical as lexical
+
+    seen: list[str] = []
+    monkeypatch.setattr(lexical, "analyze", lambda text, **kw: seen.append(text) or analyze(text, **kw))
+    return seen
+
+
+def test_a_sync_reloads_once_at_the_end(settings, corpus_dir, reloads):
+    index = PlanIndex(settings)
+    reloads.clear()
+    assert statuses(index.sync_corpus(corpus_dir)) == [("a", "added", 2, 2), ("b", "added", 1, 1)]
+    assert len(reloads) == 1
+    assert len(assert_in_step(index)) == 3 and sorted(index.documents) == ["a", "b"]
+
+    write_corpus(corpus_dir, {"a": A_TEXT.replace("300", "250"), "c": B_TEXT.replace("Bby", "Cby")})
+    reports = index.sync_corpus(corpus_dir)
+    assert statuses(reports) == [("a", "updated", 2, 1), ("c", "added", 1, 1), ("b", "removed", 1, 0)]
+    assert len(reloads) == 2
+    assert sorted(index.documents) == ["a", "c"] and len(assert_in_step(index)) == 3
+
+    index.sync_corpus(corpus_dir)  # all unchanged: nothing to reload
+    assert len(reloads) == 2
+
+
+def test_a_single_upload_and_delete_are_visible_at_once(index, reloads):
+    reloads.clear()
+    meta = DocumentMeta(doc_id="c", municipality="Cby", year=2024, title="C", source="upload/c.txt")
+    index.ingest_bytes("Cby vil have flere i fleksjob.".encode("utf-8"), "c.txt", meta)
+    assert len(reloads) == 1
+    assert index.chunks_of({"c"}) == set(ids_of(index, "c")) and "c" in index.documents
+    assert index.bm25.search(analyze("fleksjob"), 3)[0][0] == ids_of(index, "c")[0]
+    index.delete("c")
+    assert len(reloads) == 2 and "c" not in index.documents and index.chunks_of({"c"}) == set()
+    assert not [cid for cid, _ in index.bm25.search(analyze("fleksjob"), 3) if cid.startswith("c:")]
+
+
+def test_a_sync_that_fails_midway_shows_what_it_committed(settings, tmp_path):
+    from planchat.errors import EmptyDocument
+
+    corpus = write_corpus(tmp_path / "broken", {"a": A_TEXT, "e": "", "b": B_TEXT})
+    index = PlanIndex(settings)
+    with pytest.raises(EmptyDocument):
+        index.sync_corpus(corpus)
+    assert sorted(index.documents) == ["a"]
+    assert len(assert_in_step(index)) == 2
+
+
+def test_a_reload_after_an_upload_analyses_only_its_chunks(settings, index, analysed):
+    meta = DocumentMeta(doc_id="c", municipality="Cby", year=2024, title="C", source="upload/c.txt")
+    index.ingest_bytes("# Cby\n\nCby vil have flere i fleksjob.\n\n# Unge\n\nUnge i job.\n".encode(), "c.txt", meta)
+    assert len(analysed) == len(ids_of(index, "c")) == 2
+    # The same index as one built from scratch, which another process would load.
+    reopened_scratch = BM25Index.build(index.docstore.chunks())
+    for question in ("flere unge i job", "ledigheden 300 personer", "sygemeldte borgere"):
+        assert index.bm25.search(analyze(question), 5) == reopened_scratch.search(analyze(question), 5)
+    assert index.bm25.df == reopened_scratch.df
+
+
+def test_a_reopened_index_reuses_the_saved_terms(settings, index, analysed):
+    """A process that loaded BM25 from disk (and holds no terms) analyses only
+    what is new on its first rebuild."""
+    reopened = PlanIndex(settings)
+    meta = DocumentMeta(doc_id="c", municipality="Cby", year=2024, title="C", source="upload/c.txt")
+    reopened.ingest_bytes("Cby vil have flere i fleksjob.".encode(), "c.txt", meta)
+    assert len(analysed) == 1
+    assert_in_step(reopened)
+
+
+def test_another_process_write_is_read_for_the_changed_document_only(settings, index, corpus_dir, monkeypatch):
+    other = PlanIndex(settings)
+    write_corpus(corpus_dir, {"a": A_TEXT, "b": B_TEXT.replace("sygemeldte", "ledige")})
+    other.sync_corpus(corpus_dir)
+    read: list = []
+    original = index.docstore.chunks
+    monkeypatch.setattr(index.docstore, "chunks", lambda doc_id=None: read.append(doc_id) or original(doc_id))
+
+    assert index.refresh_if_stale()
+
+    assert read == ["b"]
+    assert index._chunks == {c.chunk_id: c for c in original()}
+    assert index.bm25.chunk_ids == [c.chunk_id for c in original()] == other.bm25.chunk_ids
+    assert index.chunks_of({"b"}) == set(ids_of(index, "b"))
+    assert index.chunk(ids_of(index, "b")[0]).text.endswith("ledige borgere.")
+
+
+@pytest.mark.parametrize("docs", [set(), {"a"}, {"b"}, {"a", "b"}, {"a", "nowhere"}, {"nowhere"}])
+def test_chunks_of_holds_exactly_the_documents_chunks(index, docs):
+    assert index.chunks_of(docs) == {c.chunk_id for c in index.docstore.chunks() if c.doc_id in docs}
+
+
+# -- start-up: the cheap check and when it is not enough ---------------------------
+
+def test_a_healthy_start_up_does_not_list_every_vector(settings, index, monkeypatch):
+    reopened = PlanIndex(settings)
+    monkeypatch.setattr(reopened.vectors, "ids", lambda: pytest.fail("listed every vector"))
+    assert reopened.check_consistency() == {"chunks": 3, **HEALTHY}
+
+
+def test_every_vector_is_compared_when_the_last_write_left_its_vectors_unfinished(settings, index):
+    """A docstore commit whose vector operations never ran (as after a kill
+    between the commit and the stale delete), here with as many vectors as
+    chunks, so only the marker tells."""
+    lost = ids_of(index, "a")[0]
+    index.docstore.delete_document("b")  # committed; b's vector stays
+    index.vectors.delete([lost])
+    assert index.vectors.count() == len(index.docstore.chunk_ids()) == 2
+
+    reopened = PlanIndex(settings)
+    assert reopened.check_consistency(repair=False) == {
+        "chunks": 2, "extra_vectors": 1, "missing_vectors": 1, "bm25_ok": True,
+    }  # fmt: skip
+    assert reopened.check_consistency()["repaired"] is True
+    assert_in_step(reopened)
+    assert lost in reopened.vectors.ids()
+
+
+def test_after_a_full_check_the_next_start_up_is_cheap(settings, index, monkeypatch):
+    index.vectors.delete([ids_of(index, "a")[0]])  # found by the count
+    assert index.check_consistency()["missing_vectors"] == 1
+    reopened = PlanIndex(settings)
+    monkeypatch.setattr(reopened.vectors, "ids", lambda: pytest.fail("listed every vector"))
+    assert reopened.check_consistency() == {"chunks": 3, **HEALTHY}
 
 
 # -- the real model ------------------------------------------------------------
