@@ -17,7 +17,9 @@ Everything happens in a fresh temporary directory that is removed at the end:
 6. the naive baseline (bench/baseline.py: LangChain 800/200 + the same
    embedder + Chroma top-5): its cold ingest, its warm latency interleaved
    with planchat's in-process /v1/ask, and both scored on their first 5
-   retrieved texts.
+   retrieved texts;
+7. pages/s and chunks/s ingesting the real PDFs of ../shared/pdfs
+   (bench/pdf_ingest.py).
 
 It prints a table and writes the same numbers as JSON. Timings depend on
 the machine; compare runs on one machine, as ratios. See bench/README.md.
@@ -301,6 +303,8 @@ def fmt(value, spec: str = "") -> str:
 
 
 def render(r: dict) -> str:
+    from pdf_ingest import render as pdf_render
+
     i, s, lat, mem, q = r["ingest"], r["startup"], r["latency"], r["memory"], r["quality"]
     lines = [
         f"planchat bench  {r['meta']['when']}  commit {r['meta']['commit']}  "
@@ -312,6 +316,7 @@ def render(r: dict) -> str:
         f"  open index + model   {i['open_index_s']:8.2f} s",
         f"  unchanged re-ingest  {i['reingest_s']:8.3f} s   {i['reingest_embedded']} embedded ({', '.join(i['reingest_statuses'])})",
         "",
+        *(pdf_render(r["ingest_pdf"]) + [""] if "ingest_pdf" in r else []),
         "start-up",
         f"  create_app(settings) {s['create_app_s']:8.2f} s",
         f"  serve spawn->ready   {lat['http']['spawn_to_ready_s']:8.2f} s   (planchat serve --no-ingest, first 200 from /healthz)",
@@ -472,6 +477,10 @@ def main(argv: list[str] | None = None) -> int:
             "quality": compare_quality(naive, questions, settings, index),
         }
         naive.embedder.close()
+        print("ingest real PDFs (../shared/pdfs) ...", file=sys.stderr, flush=True)
+        from pdf_ingest import bench_pdf_ingest
+
+        pdf_ingest = bench_pdf_ingest(workdir, args.embedder)
 
     results = {
         "meta": {
@@ -490,6 +499,7 @@ def main(argv: list[str] | None = None) -> int:
             "loadavg_1min_end": round(os.getloadavg()[0], 2),
         },
         "ingest": ingest,
+        "ingest_pdf": pdf_ingest,
         "startup": startup,
         "latency": {
             "in_process": in_process,
