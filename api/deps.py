@@ -8,7 +8,6 @@ from fastapi import Depends, Request
 
 from ingest.index import PlanIndex
 from planchat.config import Settings
-from retrieval.service import AskService
 
 
 def get_settings(request: Request) -> Settings:
@@ -19,10 +18,5 @@ def get_index(request: Request) -> PlanIndex:
     return request.app.state.index
 
 
-def get_service(request: Request) -> AskService:
-    return request.app.state.service
-
-
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 IndexDep = Annotated[PlanIndex, Depends(get_index)]
-ServiceDep = Annotated[AskService, Depends(get_service)]
