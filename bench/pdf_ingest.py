@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 import tempfile
 import time
@@ -43,8 +42,6 @@ def bench_pdf_ingest(workdir: Path, embedder: str, pdf_dir: Path = PDF_DIR) -> d
     from planchat.errors import PlanchatError
     from planchat.records import DocumentMeta
 
-    # pypdf logs a warning per odd font or xref of these files; the numbers are what matter here.
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
     files = sorted(pdf_dir.glob("*.pdf"))
     if not files:
         return {"error": f"no PDFs in {pdf_dir}"}

@@ -27,6 +27,11 @@ from planchat.records import LoadedText, PageText
 from .pdf_layout import arrange_page
 
 log = logging.getLogger(__name__)
+# pypdf logs a warning for every font it cannot fully decode or xref it repairs:
+# thousands of lines for one real-world upload (../shared/pdfs), in the server's
+# log, for problems it recovers from. What a user must know is in the ingest
+# report (empty pages, warnings) or the 4xx; raise it again to debug a file.
+logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 
 def _decode_text(data: bytes, name: str) -> str:

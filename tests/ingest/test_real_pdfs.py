@@ -97,3 +97,16 @@ def test_a_citation_carries_the_printed_page_label(ingested):
     # Physical page 6 is printed as "3" (after the roman front matter i-iii).
     assert (citation.page, citation.page_label, citation.quote) == (6, "3", phrase)
     assert index.docstore.clean_text(chunk.doc_id)[citation.start : citation.end] == phrase
+
+
+def test_pypdf_font_warnings_do_not_flood_the_log(shared_pdfs, caplog):
+    # Without ingest/loaders.py lowering pypdf's logger, this one upload logs
+    # 2,817 warnings about fonts pypdf cannot fully decode (and recovers from).
+    import logging
+
+    from ingest.loaders import load_bytes
+
+    with caplog.at_level(logging.WARNING):
+        loaded = load_bytes((shared_pdfs / "sf-009-GeoTopo-komprimiert.pdf").read_bytes(), "geotopo.pdf")
+    assert len(loaded.pages) == 117
+    assert [r.getMessage()[:80] for r in caplog.records if r.name.startswith("pypdf")] == []
