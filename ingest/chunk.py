@@ -114,7 +114,10 @@ def chunk_document(
         start, end = current[0].start, current[-1].end
         body = text[start:end]
         ordinal = len(chunks)
-        digest = hashlib.sha256(f"{start}:{end}:{body}".encode()).hexdigest()[:12]
+        # The id names everything BM25 indexes (heading path, table header, text):
+        # a saved BM25 is reused only while its chunk ids match, so a heading
+        # edited above an unchanged chunk must give that chunk a new id.
+        digest = hashlib.sha256(f"{start}:{end}:{current_path}\0{current_context}\0{body}".encode()).hexdigest()[:12]
         chunks.append(
             Chunk(
                 chunk_id=f"{meta.doc_id}:{ordinal:04d}:{digest}",

@@ -49,7 +49,7 @@ from .stores.vectors import ChromaVectorStore, collection_name, make_client
 log = logging.getLogger(__name__)
 
 # Bump when cleaning or chunking changes what a document turns into.
-PIPELINE_VERSION = "9"
+PIPELINE_VERSION = "10"
 
 
 def dense_text(chunk: Chunk) -> str:

@@ -322,9 +322,9 @@ def test_ids_change_only_where_text_changes():
     source = "## 1 Indledning\n\nTekst om planen.\n\n## 2 Mål\n\nLedigheden skal falde til 300 personer.\n"
     before = chunk_document(plain(source), META)
     after = chunk_document(plain(source.replace("300", "250")), META)
-    # doc id, ordinal, then sha256("start:end:text")[:12].
-    assert [c.chunk_id for c in before] == ["aby-2024:0000:aeb8a6e08d75", "aby-2024:0001:358196685902"]
-    assert [c.chunk_id for c in after] == ["aby-2024:0000:aeb8a6e08d75", "aby-2024:0001:d48ab6cbb6fa"]
+    # doc id, ordinal, then sha256("start:end:section\0context\0text")[:12].
+    assert [c.chunk_id for c in before] == ["aby-2024:0000:427b3bb61e3b", "aby-2024:0001:c1f91182cc6b"]
+    assert [c.chunk_id for c in after] == ["aby-2024:0000:427b3bb61e3b", "aby-2024:0001:f363a60e0109"]
     assert after[1].text == "2 Mål\n\nLedigheden skal falde til 250 personer."
     # Same text under another document id: other ids.
     other = chunk_document(plain(source), DocumentMeta(doc_id="bby-2024", municipality="Bby", year=2024, title="T"))
@@ -332,15 +332,37 @@ def test_ids_change_only_where_text_changes():
     assert other[0].chunk_id.startswith("bby-2024:0000:")
 
 
+def test_a_heading_edited_above_an_unchanged_chunk_changes_its_id():
+    # Same length, same offsets, same chunk text: only the heading path differs.
+    # BM25 indexes the heading path, and a saved BM25 is reused while the ids
+    # match, so the id must move (PIPELINE_VERSION 10).
+    source = "## 1 Mål for 2014\n\nTekst.\n\n{filler}\n\n## 2 Indsats\n\nLedigheden skal falde til 300 personer.\n"
+    filler = " ".join(["Plan for beskæftigelsen i kommunen."] * 40)
+    before = chunk_document(plain(source.format(filler=filler)), META, max_tokens=60)
+    after = chunk_document(plain(source.format(filler=filler).replace("Mål for 2014", "Mål for 2015")), META, max_tokens=60)
+    assert [(c.start, c.end) for c in before] == [(c.start, c.end) for c in after]
+    pairs = list(zip(before, after))
+    # Chunks below the heading, text unchanged, section changed: new ids.
+    moved = [(b, a) for b, a in pairs if b.text == a.text and b.section != a.section]
+    assert len(moved) >= 2 and all(b.chunk_id != a.chunk_id for b, a in moved)
+    assert {a.section for _, a in moved} == {"1 Mål for 2015"}
+    # Under the untouched heading: the same ids.
+    kept = [(b, a) for b, a in pairs if b.section == a.section]
+    assert kept and all(b.chunk_id == a.chunk_id for b, a in kept)
+
+
 # Pinned before the PDF layout work of issue 6 (ingest/pdf_layout.py, page
 # labels): the seed corpus is plain text, so its clean text and chunks must
-# not move. (count, sha256 of the newline-joined chunk ids, of the clean text)
+# not move. (count, sha256 of the newline-joined chunk ids, of the clean text,
+# of every chunk's span, section, context and text). The ids moved once since,
+# in PIPELINE_VERSION 10 (the heading path joined the id), with the chunks and
+# the clean text unchanged.
 CORPUS_PIN = {
-    "rebild-2022": (51, "9d00e43fb2e6e84c", "428d2b5acb5cc4c5"),
-    "fredericia-2023": (50, "c8a697b06d251d02", "b6c7afd4a85043f4"),
-    "region-hovedstaden-sjaelland-2010": (14, "0b8dedea04498352", "12bff330de3e8c32"),
-    "jammerbugt-2014": (108, "0e7eae3afbd32fe1", "b42c12a50baa3e67"),
-    "vejle-2020-23": (93, "1931b9350df360f6", "64815407873a34d9"),
+    "rebild-2022": (51, "d83ac2194f3efd36", "428d2b5acb5cc4c5", "1ca66cc6599cc4cf"),
+    "fredericia-2023": (50, "ff5d9efa35d207ec", "b6c7afd4a85043f4", "14daa5b1c1df6181"),
+    "region-hovedstaden-sjaelland-2010": (14, "0cbeaa89efa9c4bf", "12bff330de3e8c32", "108bce77bc225fe2"),
+    "jammerbugt-2014": (108, "9c52809ddf531422", "b42c12a50baa3e67", "b958a3548409ed33"),
+    "vejle-2020-23": (93, "e17e7c9f4f9183de", "64815407873a34d9", "a1405811ceb93519"),
 }
 
 
@@ -349,7 +371,12 @@ def test_the_seed_corpus_chunks_are_unchanged():
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     assert {
-        meta.doc_id: (len(chunks), digest("\n".join(c.chunk_id for c in chunks)), digest(text.text))
+        meta.doc_id: (
+            len(chunks),
+            digest("\n".join(c.chunk_id for c in chunks)),
+            digest(text.text),
+            digest("\n".join(f"{c.start}:{c.end}:{c.section}:{c.context}:{c.text}" for c in chunks)),
+        )
         for meta, text, chunks in corpus_chunks()
     } == CORPUS_PIN
     assert {c.page_label for _, _, chunks in corpus_chunks() for c in chunks} == {None}
