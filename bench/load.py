@@ -29,7 +29,6 @@ import json
 import os
 import random
 import resource
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -38,9 +37,8 @@ from pathlib import Path
 
 import httpx
 
-from run import DEFAULT_SET, PLANCHAT, SERVER_START_LIMIT_S, BenchSettings, percentile, proc_status_mb, settings_env
+from run import DEFAULT_SET, PLANCHAT, BenchSettings, percentile, proc_status_mb, serve_copy, settings_env
 from planchat.config import DEFAULT_EMBEDDER, REPO_ROOT
-from planchat.processes import free_port, start_server
 
 DEFAULT_OUT = REPO_ROOT / "bench" / "load-results.json"
 KINDS = ("ask", "stream", "chat")
@@ -196,21 +194,12 @@ def ingest_and_serve(workdir: Path, cache: Path | None, embedder: str = DEFAULT_
     if done.returncode != 0:
         raise SystemExit(f"planchat ingest failed ({done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
     ingest_s = time.perf_counter() - started
-    served = workdir / "server-data"
-    shutil.copytree(settings.data_dir, served)
-    server_settings = settings.model_copy(update={"data_dir": served, "embedding_cache": None})
-    port = free_port()
-    spawned = time.perf_counter()
-    server = start_server(
-        [str(PLANCHAT), "serve", "--no-ingest", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        port=port, ready_path="/healthz", logs=workdir, env=settings_env(server_settings), cwd=workdir,
-        limit_s=SERVER_START_LIMIT_S,
-    )  # fmt: skip
+    server, ready_s = serve_copy(settings, workdir, embedding_cache=None)
     return server, {
         "ingest_s": round(ingest_s, 1),
         "ingest_output": done.stdout.strip().splitlines()[-8:],
         "embedding_cache": str(cache) if cache else "new, empty (in the temporary data dir)",
-        "spawn_to_ready_s": round(time.perf_counter() - spawned, 2),
+        "spawn_to_ready_s": round(ready_s, 2),
         "server_rss_ready_mb": proc_status_mb(server.pid, "VmRSS"),
     }
 

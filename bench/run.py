@@ -189,6 +189,17 @@ FOLLOWUP = (
 )
 
 
+def timed_calls(client, calls) -> tuple[list[float], int]:
+    """Run (method, path, kwargs) calls in order; (milliseconds per call, non-200 count)."""
+    ms, errors = [], 0
+    for method, path, kwargs in calls:
+        started = time.perf_counter()
+        response = getattr(client, method)(path, **kwargs)
+        ms.append((time.perf_counter() - started) * 1000)
+        errors += response.status_code != 200
+    return ms, errors
+
+
 def bench_planner(app) -> dict:
     """Warm /v1/compare (every plan in the corpus), /v1/ministermaal and /v1/targets, in-process."""
     from fastapi.testclient import TestClient
@@ -201,20 +212,17 @@ def bench_planner(app) -> dict:
         ("ministermaal", [("get", "/v1/ministermaal", {"params": {"year": y}}) for y in (2014, 2022, 2023)] * 3),
         ("targets", [("get", "/v1/targets", {"params": {"q": t}}) for t in PLANNER_TOPICS] * 3),
     ):
-        ms, errors = [], 0
-        for method, path, kwargs in calls:
-            started = time.perf_counter()
-            response = getattr(client, method)(path, **kwargs)
-            ms.append((time.perf_counter() - started) * 1000)
-            errors += response.status_code != 200
+        ms, errors = timed_calls(client, calls)
         out[name] = {**latency_summary(ms), "errors": errors}
     return out
 
 
-def bench_http(settings: Settings, workdir: Path, questions) -> tuple[dict, list[tuple]]:
+def serve_copy(settings: Settings, workdir: Path, **update) -> tuple[object, float]:
+    """`planchat serve --no-ingest` on a copy of the data dir (workdir/server-data), on a free
+    127.0.0.1 port; ``update`` overrides settings. Returns (server, seconds from spawn to ready)."""
     data = workdir / "server-data"
-    shutil.copytree(settings.data_dir, data)  # the embedding cache lives inside it, so it comes along
-    server_settings = settings.model_copy(update={"data_dir": data})
+    shutil.copytree(settings.data_dir, data)
+    server_settings = settings.model_copy(update={"data_dir": data, **update})
     port = free_port()
     spawned = time.perf_counter()
     server = start_server(
@@ -222,8 +230,12 @@ def bench_http(settings: Settings, workdir: Path, questions) -> tuple[dict, list
         port=port, ready_path="/healthz", logs=workdir, env=settings_env(server_settings), cwd=workdir,
         limit_s=SERVER_START_LIMIT_S,
     )  # fmt: skip
+    return server, time.perf_counter() - spawned
+
+
+def bench_http(settings: Settings, workdir: Path, questions) -> tuple[dict, list[tuple]]:
+    server, ready_s = serve_copy(settings, workdir)  # the embedding cache lives inside the data dir, so it comes along
     try:
-        ready_s = time.perf_counter() - spawned
         rss_idle = proc_status_mb(server.pid, "VmRSS")
         with httpx.Client(base_url=server.base_url, timeout=60) as client:
             wall, service, answers, errors = timed_asks(lambda body: client.post("/v1/ask", json=body), questions)

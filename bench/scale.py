@@ -59,7 +59,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ (synth, run)
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))  # the repo
 
 import synth  # noqa: E402
-from run import BenchSettings, git_commit, percentile  # noqa: E402
+from run import BenchSettings, git_commit, percentile, timed_calls  # noqa: E402
 
 from planchat.config import DEFAULT_EMBEDDER, REPO_ROOT  # noqa: E402
 
@@ -255,13 +255,8 @@ def latency(wall: list[float], payloads: list[dict]) -> dict:
             "max_ms": round(max(wall), 1), "service_p50_ms": split}  # fmt: skip
 
 
-def timed_calls(client, calls) -> dict:
-    ms, errors = [], 0
-    for method, path, kwargs in calls:
-        t = time.perf_counter()
-        response = getattr(client, method)(path, **kwargs)
-        ms.append((time.perf_counter() - t) * 1000)
-        errors += response.status_code != 200
+def timed_planner_calls(client, calls) -> dict:
+    ms, errors = timed_calls(client, calls)
     return {"requests": len(ms), "first_ms": round(ms[0], 1), "p50_ms": round(percentile(ms, 50), 1),
             "max_ms": round(max(ms), 1), "errors": errors}  # fmt: skip
 
@@ -334,16 +329,16 @@ def planner(client, index, args) -> dict:
     mm_year = max(goals, key=lambda y: sum(y in d.covered_years for d in docs)) if goals else None
     topic = "langtidsledighed"
     out = {
-        "compare_one_municipality": timed_calls(client, [("post", "/v1/compare", {"json": {"topic": topic, "municipalities": [muni]}})] * 3),
-        "compare_one_year": timed_calls(client, [("post", "/v1/compare", {"json": {"topic": topic, "years": [year]}})] * 2),
-        "targets_q": timed_calls(client, [("get", "/v1/targets", {"params": {"q": topic}})] * 3),
+        "compare_one_municipality": timed_planner_calls(client, [("post", "/v1/compare", {"json": {"topic": topic, "municipalities": [muni]}})] * 3),
+        "compare_one_year": timed_planner_calls(client, [("post", "/v1/compare", {"json": {"topic": topic, "years": [year]}})] * 2),
+        "targets_q": timed_planner_calls(client, [("get", "/v1/targets", {"params": {"q": topic}})] * 3),
         "plans_in_one_year": sum(year in d.covered_years for d in docs),
         "plans_of_one_municipality": sum(d.municipality == muni for d in docs),
         "ministermaal_goals_first_s": round(goals_s, 2),
         "ministermaal_goal_years": len(goals),
     }  # fmt: skip
     if mm_year is not None:
-        out["ministermaal"] = timed_calls(client, [("get", "/v1/ministermaal", {"params": {"year": mm_year}})] * 2)
+        out["ministermaal"] = timed_planner_calls(client, [("get", "/v1/ministermaal", {"params": {"year": mm_year}})] * 2)
         out["ministermaal"]["plans"] = sum(mm_year in d.covered_years for d in docs)
     return out
 

