@@ -6,9 +6,10 @@ into a document id and metadata, shared by POST /v1/documents and
   year that already has an uploaded document replaces it under the same id
   (PlanIndex.ingest_bytes swaps it in atomically); identical content is a
   no-op.
-- Documents from corpus/manifest.json belong to the corpus: replacing or
-  deleting one is a Conflict that says to change corpus/ instead (the next
-  sync would undo it otherwise).
+- Documents from a corpus folder's manifest.json belong to the corpus
+  (the document store records it, whatever the folder is called): replacing
+  or deleting one is a Conflict that says to change the folder instead (the
+  next sync would undo it otherwise).
 - The file name is only a label: reduced to a safe base name, never used
   as a path.
 """
@@ -26,14 +27,15 @@ from planchat.records import DocumentMeta
 
 from .index import IngestReport, PlanIndex
 
-CORPUS_PREFIX = "corpus/"
 UPLOAD_PREFIX = "upload/"
 MIN_YEAR, MAX_YEAR = 1990, 2100
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def managed_by(meta: DocumentMeta) -> str:
-    return "corpus" if meta.source.startswith(CORPUS_PREFIX) else "upload"
+def managed_by(index: PlanIndex, doc_id: str) -> str:
+    """"corpus" or "upload", as the document store recorded it at ingest."""
+    record = index.docstore.document(doc_id)
+    return record.managed_by if record is not None else "upload"
 
 
 def safe_name(filename: Optional[str]) -> str:
@@ -86,8 +88,9 @@ def target_doc_id(index: PlanIndex, municipality: str, year: int) -> tuple[str, 
 
 
 def corpus_conflict(meta: DocumentMeta, action: str) -> Conflict:
+    folder = meta.source.split("/", 1)[0] if "/" in meta.source else "corpus"
     return Conflict(
-        f"{meta.doc_id}: {meta.municipality} {meta.year} comes from {meta.source} (corpus/manifest.json); "
+        f"{meta.doc_id}: {meta.municipality} {meta.year} comes from {meta.source} ({folder}/manifest.json); "
         f"{action} it there and run `planchat ingest`, or it would come back on the next sync."
     )
 
@@ -112,7 +115,7 @@ def upload_meta(
         if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{0,99}", doc_id):
             raise InvalidRequest(f"id: '{doc_id}' is not a document id (lower-case letters, digits, '.', '_', '-').")
         target, replaces = doc_id, index.documents.get(doc_id)
-    if replaces is not None and managed_by(replaces) == "corpus":
+    if replaces is not None and managed_by(index, replaces.doc_id) == "corpus":
         raise corpus_conflict(replaces, "replace")
     meta = DocumentMeta(doc_id=target, municipality=canonical, year=year, title=title, kind=kind,
                         publisher=f"{canonical} Kommune", source=f"{UPLOAD_PREFIX}{name}")  # fmt: skip
@@ -123,6 +126,6 @@ def delete_uploaded(index: PlanIndex, doc_id: str) -> IngestReport:
     meta = index.documents.get(doc_id)
     if meta is None:
         raise NotFound(f"doc_id: no document '{doc_id}' in the index. GET /v1/documents lists them.")
-    if managed_by(meta) == "corpus":
+    if managed_by(index, doc_id) == "corpus":
         raise corpus_conflict(meta, "remove")
     return index.delete(doc_id)

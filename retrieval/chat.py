@@ -22,11 +22,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
+from ingest.snapshot import IndexSnapshot
 from planchat.config import Settings
 from planchat.errors import InvalidRequest
 from planchat.records import Answer, Passage
+from planchat.timing import Timer
 
-from .query import detect_language
+from .query import detect_language, query_analyzer
 from .conversation import ConversationStore, FollowUpResolver, Resolved, Turn
 from .service import AskService, require_text
 
@@ -36,6 +38,7 @@ MAX_HISTORY_CONTENT_CHARS = 20_000
 
 @dataclass
 class Prepared:
+    snapshot: IndexSnapshot  # the one index generation this turn reads
     service: AskService
     question: str
     resolved: Resolved
@@ -94,7 +97,8 @@ class ChatService:
                 f"{history_field} and conversation_id: send one of them. history keeps the conversation in the "
                 "client; conversation_id keeps it on the server."
             )
-        resolver = FollowUpResolver(service.analyzer)
+        snapshot = service.index.snapshot
+        resolver = FollowUpResolver(query_analyzer(snapshot))
         messages: list[dict] = []
         if conversation_id:
             if self.store is None:
@@ -115,13 +119,16 @@ class ChatService:
             standalone = condense(self.generator, messages, question)
         resolved = resolver.resolve(standalone, turns, municipalities, years)
         resolved.turn.question = question.strip()
-        resolved.query.lang = detect_language(question)  # the condense prompt always writes Danish
+        if standalone != question:  # the condense prompt always writes Danish: answer in the asker's language
+            resolved.query = resolved.query.with_(lang=detect_language(question))
         if conversation_id is None and remember and not history and self.store is not None:
             conversation_id = self.store.create()  # only once the question is known to be answerable
-        return Prepared(service, question, resolved, k, turns, messages, conversation_id, started)
+        return Prepared(snapshot, service, question, resolved, k, turns, messages, conversation_id, started)
 
     def answer(self, prepared: Prepared) -> tuple[Answer, list[Passage]]:
-        answer, passages = prepared.service.answer_query(prepared.resolved.query, prepared.k, started=prepared.started)
+        answer, passages = prepared.service.answer_query(
+            prepared.snapshot, prepared.resolved.query, prepared.k, timer=Timer(prepared.started)
+        )
         if self.generator is not None and passages:
             from .generate import generate_answer
 

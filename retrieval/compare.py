@@ -11,16 +11,17 @@ rules as /v1/ask (``verify``) hold for every row.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
 from planchat.danish import analyze
 from planchat.errors import InvalidRequest, UnknownFilter
+from ingest.snapshot import IndexSnapshot
 from planchat.records import Citation, DocumentMeta, Target
+from planchat.timing import Timer
 from prompts import render
 
-from .query import Query
+from .query import Query, query_analyzer
 from .service import AskService, require_text
 from .targets import TargetTerms, distinct_targets, select_targets, targets_in_citations
 
@@ -58,17 +59,16 @@ class CompareService:
         self.ask = ask
         self.index = ask.index
 
-    def plans_in_scope(self, municipalities: Optional[list[str]], years: Optional[list[int]]) -> list[DocumentMeta]:
-        analyzer = self.ask.analyzer
+    def plans_in_scope(
+        self, snapshot: IndexSnapshot, municipalities: Optional[list[str]], years: Optional[list[int]]
+    ) -> list[DocumentMeta]:
+        analyzer = query_analyzer(snapshot)
         wanted = {analyzer.resolve_municipality(m) for m in municipalities} if municipalities else None
         if years:
-            covered = {y for meta in self.index.documents.values() for y in meta.covered_years}
-            missing = [y for y in years if y not in covered]
-            if missing:
-                analyzer.analyze("x", None, years)  # raises the same UnknownFilter /v1/ask does
+            analyzer.check_years(years)  # the same UnknownFilter /v1/ask raises
         plans = [
             meta
-            for meta in self.index.documents.values()
+            for meta in snapshot.documents.values()
             if (wanted is None or meta.municipality in wanted)
             and (not years or set(years) & set(meta.covered_years))
         ]
@@ -93,59 +93,55 @@ class CompareService:
         *,
         exclude: Sequence[tuple[str, int, int]] = (),
         top_k: Optional[int] = None,
+        snapshot: Optional[IndexSnapshot] = None,
     ) -> Comparison:
-        started = time.perf_counter()
+        timer = Timer()
+        snapshot = snapshot if snapshot is not None else self.index.snapshot
         self.validate(topic, municipalities, years)
-        plans = self.plans_in_scope(municipalities, years)
+        plans = self.plans_in_scope(snapshot, municipalities, years)
         if not plans:
             names = ", ".join(municipalities or []) or "any municipality"
             raise UnknownFilter(
                 f"years: no plan of {names} covers {', '.join(map(str, years or []))}. "
                 "Drop the year filter or pick another municipality (GET /v1/documents lists the plans)."
             )
-        base = self.ask.analyzer.analyze(topic.strip())
+        base = self.ask.embedded(query_analyzer(snapshot).analyze(topic.strip()))  # the topic embedded once
         k = top_k or self.ask.settings.top_k
-        rows = [self.row(base, meta, k, exclude) for meta in plans]
-        return Comparison(topic=topic.strip(), rows=rows, timings_ms={"total": round((time.perf_counter() - started) * 1000, 2)})
+        rows = [self.row(snapshot, base, meta, k, exclude) for meta in plans]
+        timer.lap("rows")
+        return Comparison(topic=topic.strip(), rows=rows, timings_ms={"total": timer.ms()["total"]})
 
-    def evidence_coverage(self, query: Query, citations: list[Citation]) -> float:
+    @staticmethod
+    def evidence_coverage(snapshot: IndexSnapshot, query: Query, citations: list[Citation]) -> float:
         """Share of the query's idf mass the cited quotes and their section headings contain."""
-        terms = [t for t in dict.fromkeys(query.terms) if self.index.bm25.knows(t)]
+        bm25 = snapshot.bm25
+        terms = [t for t in dict.fromkeys(query.terms) if bm25.knows(t)]
         if not terms:
             return 0.0
         found = set()
         for c in citations:
             if c.role == "evidence":
                 found |= set(analyze(c.quote)) | set(analyze(c.section))
-        weights = {t: self.index.bm25.idf(t) for t in terms}
+        weights = {t: bm25.idf(t) for t in terms}
         return sum(w for t, w in weights.items() if t in found) / (sum(weights.values()) or 1.0)
 
     def row(
-        self, base: Query, meta: DocumentMeta, k: int, exclude=(), min_evidence_coverage: float = 0.0
+        self, snapshot: IndexSnapshot, base: Query, meta: DocumentMeta, k: int, exclude=(),
+        min_evidence_coverage: float = 0.0,
     ) -> CompareRow:
-        query = Query(
-            **{
-                **base.__dict__,
-                "municipalities": [meta.municipality],
-                "doc_ids": [meta.doc_id],
-                "unknown_municipalities": [],
-                "spanning": False,
-                "vector": base.vector,
-            }
+        query = base.with_(
+            municipalities=[meta.municipality], doc_ids=[meta.doc_id], unknown_municipalities=[], spanning=False
         )
-        answer, _ = self.ask.answer_query(query, k, exclude=exclude)
-        base.vector = query.vector  # embed the topic once for all rows
-        doc_targets = self.index.targets(meta.doc_id)
+        answer, _ = self.ask.answer_query(snapshot, query, k, exclude=exclude)
+        doc_targets = snapshot.targets(meta.doc_id)
         if answer.abstained or (
-            min_evidence_coverage and self.evidence_coverage(query, answer.citations) < min_evidence_coverage
+            min_evidence_coverage and self.evidence_coverage(snapshot, query, answer.citations) < min_evidence_coverage
         ):
             return CompareRow(
                 meta.municipality, meta.year, meta.title, meta.doc_id, False, render("not_stated", query.lang), []
             )
         cited = targets_in_citations(doc_targets, answer.citations)
-        topical = select_targets(
-            doc_targets, terms=query.terms, idf=self.index.bm25.idf, terms_of=TargetTerms.of(self.index)
-        )
+        topical = select_targets(doc_targets, terms=query.terms, idf=snapshot.bm25.idf, terms_of=TargetTerms.of(snapshot))
         targets = distinct_targets(cited + [t for t in topical if t not in cited])
         return CompareRow(
             meta.municipality,

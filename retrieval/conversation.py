@@ -47,7 +47,7 @@ from typing import Optional, Sequence
 from planchat.danish import analyze
 from planchat.errors import InvalidRequest, NotFound
 
-from .query import _YEAR, Query, QueryAnalyzer
+from .query import YEAR, Query, QueryAnalyzer
 
 
 @dataclass
@@ -122,28 +122,32 @@ class FollowUpResolver:
         if previous is None:
             return Resolved(query, query.text, carried, self._turn(question, query))
 
-        topic = ""
-        if self._elliptical(query):
-            topic = self._topic_text(previous.text)
-            if topic:
-                extra = self.analyzer.analyze(topic)
-                query.text = f"{topic} {query.text}"
-                query.terms = list(dict.fromkeys(query.terms + extra.terms))
-                query.wants_number = query.wants_number or extra.wants_number
-                query.answer_type = query.answer_type or extra.answer_type
-                carried.append("topic")
+        topic = self._topic_text(previous.text) if self._elliptical(query) else ""
+        if topic:
+            extra = self.analyzer.analyze(topic)
+            query = query.with_(
+                text=f"{topic} {query.text}",
+                terms=list(dict.fromkeys(query.terms + extra.terms)),
+                wants_number=query.wants_number or extra.wants_number,
+                answer_type=query.answer_type or extra.answer_type,
+            )
+            carried.append("topic")
 
         names_own = bool(query.municipalities or query.unknown_municipalities or query.spanning)
         if not names_own and not municipalities and previous.municipalities:
-            query.municipalities = [m for m in previous.municipalities if m in self.analyzer.corpus_municipalities]
+            query = query.with_(
+                municipalities=[m for m in previous.municipalities if m in self.analyzer.corpus_municipalities]
+            )
             if query.municipalities:
                 carried.append("municipality")
         if not query.years and not years and previous.years and not query.unknown_municipalities:
-            if self.analyzer._docs_for(query.municipalities, previous.years):
-                query.years = list(previous.years)
+            if self.analyzer.docs_for(query.municipalities, previous.years):
+                query = query.with_(years=list(previous.years))
                 carried.append("year")
         if "municipality" in carried or "year" in carried:
-            query.doc_ids = self.analyzer._docs_for(query.municipalities, query.years, strict_years=bool(years))
+            query = query.with_(
+                doc_ids=self.analyzer.docs_for(query.municipalities, query.years, strict_years=bool(years))
+            )
 
         if topic:
             # The topic question stands for this one: what the next follow-up carries, and what is shown.
@@ -166,13 +170,13 @@ class FollowUpResolver:
 
     def _topic_text(self, text: str) -> str:
         """The previous question without its municipality names and years."""
-        spans = [(m.start, m.end) for m in self.analyzer._matcher.find(text)]
+        spans = [(m.start, m.end) for m in self.analyzer.mentions(text)]
         out, last = [], 0
         for start, end in spans:
             out.append(text[last:start])
             last = end
         out.append(text[last:])
-        topic = _YEAR.sub("", "".join(out))
+        topic = YEAR.sub("", "".join(out))
         topic = re.sub(r"\s+(i|for|in)\s*([?.!,]|$)", r"\2", topic)
         topic = _ELLIPSIS_LEAD.sub("", topic).strip(" ?.!,–-")
         topic = re.sub(r"\s{2,}", " ", topic)

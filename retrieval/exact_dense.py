@@ -9,13 +9,14 @@ L2-normalised float32 matrix and searched with numpy: the exact cosine top
 k, similarity = 1 - cosine distance rounded as Chroma reports it, ties
 broken by chunk id.
 
-Invalidation: an entry remembers a digest of what its vectors embed (chunk
-id + ``dense_text``, every input of the vector). After a reload (a new
-``index.generation``, also when another worker wrote) an entry is checked
-against the document's current chunks the next time it is used and refilled
-only if they differ, so a write re-reads only the documents it changed. An
-entry is kept only when no reload happened while it was read and Chroma held
-a vector for every chunk; otherwise it serves that one query.
+Invalidation: the cache belongs to an index snapshot
+(``DocumentVectors.of(snapshot)``) and starts from the previous generation's
+entries. An entry remembers a digest of what its vectors embed (chunk id +
+``dense_text``, every input of the vector); the first time a snapshot uses
+a document, its entry is checked against the snapshot's chunks and read
+again only if they differ, so a write re-reads only the documents it
+changed. An entry is kept only when Chroma held a vector for every chunk;
+otherwise it serves that one query.
 """
 
 from __future__ import annotations
@@ -24,12 +25,13 @@ import hashlib
 import threading
 import weakref
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Optional, Sequence
 
 import numpy as np
 
-from ingest.index import PlanIndex, dense_text
+from ingest.pipeline import dense_text
+from ingest.snapshot import IndexSnapshot
 from planchat.records import Chunk
 
 # Queries filtered to more documents go to Chroma. Measured at 1,000 plans
@@ -50,29 +52,31 @@ class _Entry:
     ids: tuple[str, ...]  # sorted
     matrix: np.ndarray  # one L2-normalised float32 row per id
     digest: bytes
-    generation: int
 
 
 class DocumentVectors:
-    """Per-document vector cache and exact search for one index (shared by
-    every retriever on it through ``DocumentVectors.of``)."""
+    """Per-document vector cache and exact search for one index snapshot
+    (shared by every retriever on it through ``DocumentVectors.of``)."""
 
-    _instances: "weakref.WeakKeyDictionary[PlanIndex, DocumentVectors]" = weakref.WeakKeyDictionary()
-
-    def __init__(self, index: PlanIndex, max_documents: int = MAX_DOCUMENTS, max_bytes: int = MAX_BYTES):
-        self.index = index
+    def __init__(
+        self, snapshot: IndexSnapshot, previous: Optional["DocumentVectors"] = None,
+        max_documents: int = MAX_DOCUMENTS, max_bytes: int = MAX_BYTES,
+    ):  # fmt: skip
+        self._snapshot = weakref.ref(snapshot)  # derived state must not keep its snapshot alive
         self.max_documents = max_documents
         self.max_bytes = max_bytes
-        self._entries: OrderedDict[str, _Entry] = OrderedDict()
-        self._bytes = 0
         self._lock = threading.Lock()
+        self._checked: set[str] = set()  # documents whose entry matches this snapshot
+        if previous is not None:
+            with previous._lock:
+                self._entries: OrderedDict[str, _Entry] = OrderedDict(previous._entries)
+                self._bytes = previous._bytes
+        else:
+            self._entries, self._bytes = OrderedDict(), 0
 
-    @classmethod
-    def of(cls, index: PlanIndex) -> "DocumentVectors":
-        cache = cls._instances.get(index)
-        if cache is None:
-            cache = cls._instances.setdefault(index, cls(index))
-        return cache
+    @staticmethod
+    def of(snapshot: IndexSnapshot) -> "DocumentVectors":
+        return snapshot.derived(DocumentVectors)
 
     def handles(self, doc_ids: Optional[Sequence[str]]) -> bool:
         """Is this filter small enough for the in-memory path?"""
@@ -98,25 +102,26 @@ class DocumentVectors:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._checked.clear()
             self._bytes = 0
 
     # -- the cache ----------------------------------------------------------
     def _entries_for(self, doc_ids: list[str]) -> list[_Entry]:
-        generation = self.index.generation
         with self._lock:
             found = {d: self._entries.get(d) for d in doc_ids}
             for d, entry in found.items():
                 if entry is not None:
                     self._entries.move_to_end(d)
-        stale = [d for d, e in found.items() if e is None or e.generation != generation]
+            stale = [d for d in doc_ids if d not in self._checked or found[d] is None]
         if stale:
-            found.update(self._refresh(stale, found, generation))
+            found.update(self._refresh(stale, found))
         return [found[d] for d in doc_ids]
 
-    def _refresh(self, doc_ids: list[str], cached: dict, generation: int) -> dict[str, _Entry]:
-        """Entries for documents not checked in this generation: the cached
-        one when its chunks are unchanged, else read again from Chroma."""
-        current = self._current_chunks(doc_ids)
+    def _refresh(self, doc_ids: list[str], cached: dict) -> dict[str, _Entry]:
+        """Entries for documents not yet checked against this snapshot: the
+        cached one when its chunks are unchanged, else read again from Chroma."""
+        snapshot = self._snapshot()
+        current = _current_chunks(snapshot, doc_ids) if snapshot is not None else {}
         fresh: dict[str, _Entry] = {}
         todo: dict[str, tuple[list[Chunk], bytes]] = {}
         for doc_id in doc_ids:
@@ -124,60 +129,59 @@ class DocumentVectors:
             digest = _digest(chunks)
             old = cached.get(doc_id)
             if old is not None and old.digest == digest:
-                fresh[doc_id] = replace(old, generation=generation)
+                fresh[doc_id] = old
             else:
                 todo[doc_id] = (chunks, digest)
         complete = set(fresh)
-        if todo:
-            read, read_complete = self._read(todo, generation)
+        if todo and snapshot is not None and snapshot.vector_reader is not None:
+            read, read_complete = _read(snapshot, todo)
             fresh.update(read)
             complete |= read_complete
-        self._keep({d: e for d, e in fresh.items() if d in complete}, set(doc_ids) - complete, generation)
+        self._keep({d: e for d, e in fresh.items() if d in complete}, set(doc_ids) - complete)
         return fresh
 
-    def _current_chunks(self, doc_ids: list[str]) -> dict[str, list[Chunk]]:
-        out: dict[str, list[Chunk]] = {}
-        for chunk_id in self.index.chunks_of(set(doc_ids)):
-            chunk = self.index.chunk(chunk_id)
-            if chunk is not None:
-                out.setdefault(chunk.doc_id, []).append(chunk)
-        for chunks in out.values():
-            chunks.sort(key=lambda c: c.chunk_id)
-        return out
-
-    def _read(self, todo: dict[str, tuple[list[Chunk], bytes]], generation: int) -> tuple[dict[str, _Entry], set[str]]:
-        """Read the documents' vectors from Chroma in one call; also say which
-        were complete (a vector for every chunk)."""
-        ids, matrix = self.index.vectors.vectors_of([c.chunk_id for chunks, _ in todo.values() for c in chunks])
-        row = {chunk_id: i for i, chunk_id in enumerate(ids)}
-        entries, complete = {}, set()
-        for doc_id, (chunks, digest) in todo.items():
-            held = [c.chunk_id for c in chunks if c.chunk_id in row]
-            rows = matrix[[row[c] for c in held]] if held else np.zeros((0, 0), np.float32)
-            entries[doc_id] = _Entry(tuple(held), _normalised(rows), digest, generation)
-            if len(held) == len(chunks):
-                complete.add(doc_id)
-        return entries, complete
-
-    def _keep(self, entries: dict[str, _Entry], drop: set[str], generation: int) -> None:
-        """Store the entries unless the index reloaded meanwhile (they may mix
-        two versions); evict the least recently used beyond the memory bound."""
+    def _keep(self, entries: dict[str, _Entry], drop: set[str]) -> None:
+        """Store the entries; evict the least recently used beyond the memory bound."""
         with self._lock:
             for doc_id in drop:
                 self._forget(doc_id)
-            if self.index.generation != generation:
-                return
             for doc_id, entry in entries.items():
                 self._forget(doc_id)
                 self._entries[doc_id] = entry
                 self._bytes += entry.matrix.nbytes
+                self._checked.add(doc_id)
             while self._bytes > self.max_bytes and self._entries:
                 self._forget(next(iter(self._entries)))
 
     def _forget(self, doc_id: str) -> None:
         old = self._entries.pop(doc_id, None)
+        self._checked.discard(doc_id)
         if old is not None:
             self._bytes -= old.matrix.nbytes
+
+
+def _current_chunks(snapshot: IndexSnapshot, doc_ids: list[str]) -> dict[str, list[Chunk]]:
+    out: dict[str, list[Chunk]] = {}
+    for doc_id in doc_ids:
+        chunks = sorted(snapshot.document_chunks(doc_id), key=lambda c: c.chunk_id)
+        if chunks:
+            out[doc_id] = chunks
+    return out
+
+
+def _read(snapshot: IndexSnapshot, todo: dict[str, tuple[list[Chunk], bytes]]) -> tuple[dict[str, _Entry], set[str]]:
+    """Read the documents' vectors from Chroma in one call; also say which
+    were complete (a vector for every chunk)."""
+    ids, matrix = snapshot.vector_reader([c.chunk_id for chunks, _ in todo.values() for c in chunks])
+    row = {chunk_id: i for i, chunk_id in enumerate(ids)}
+    entries, complete = {}, set()
+    for doc_id, (chunks, digest) in todo.items():
+        held = [c.chunk_id for c in chunks if c.chunk_id in row]
+        rows = matrix[[row[c] for c in held]] if held else np.zeros((0, 0), np.float32)
+        entries[doc_id] = _Entry(tuple(held), _normalised(rows), digest)
+        if len(held) == len(chunks):
+            complete.add(doc_id)
+    return entries, complete
 
 
 def _digest(chunks: list[Chunk]) -> bytes:

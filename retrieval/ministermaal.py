@@ -23,12 +23,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional
 
+from ingest.snapshot import IndexSnapshot
 from planchat.danish import analyze, sentence_spans
 from planchat.errors import NotFound
 from planchat.records import Citation, DocumentMeta
 
 from .answer import ExcludedSpans
 from .compare import CompareRow, CompareService
+from .query import query_analyzer
 
 _ANNOUNCE = re.compile(
     r"(?i)^(?:.*\b(?:ministerm[aå]l\w*|ministerens\s+m[aå]l|beskæftigelsespolitiske\s+m[aå]l)\b.*(?:er|følger|følgende)\s*:\s*"
@@ -134,12 +136,6 @@ def derive_goals(listings: list[GoalListing]) -> dict[int, list[Goal]]:
 
 
 @dataclass
-class MatrixCell:
-    goal_number: int
-    row: CompareRow
-
-
-@dataclass
 class Matrix:
     year: int
     goals: list[Goal]
@@ -147,43 +143,50 @@ class Matrix:
     cells: dict[int, list[CompareRow]]  # goal number -> one row per plan, in plans order
 
 
+def plan_goals(snapshot: IndexSnapshot) -> dict[int, list[Goal]]:
+    """year -> the ministermål the snapshot's plans list for it (once per generation)."""
+    return snapshot.derived(_read_goals)
+
+
+def _read_goals(snapshot: IndexSnapshot, previous) -> dict[int, list[Goal]]:
+    listings = []
+    for doc_id, meta in sorted(snapshot.documents.items()):
+        listings.extend(find_goal_listings(snapshot.clean_text(doc_id) or "", meta))
+    return derive_goals(listings)
+
+
+def _sentence_cache(snapshot: IndexSnapshot, previous) -> dict[str, list]:
+    return {}  # doc_id -> [(start, end, analysed terms)], filled on use
+
+
+def restatements(snapshot: IndexSnapshot, doc_id: str, title: str) -> list[tuple[str, int, int]]:
+    """Sentences of the plan that only repeat the goal's title (as a heading,
+    in capitals, with "(videreført fra 2021)"): they say nothing of how the
+    plan meets it."""
+    allowed = set(analyze(title)) | _RESTATEMENT_EXTRA
+    cache = snapshot.derived(_sentence_cache)
+    sentences = cache.get(doc_id)
+    if sentences is None:
+        text = snapshot.clean_text(doc_id) or ""
+        sentences = [(sp.start, sp.end, frozenset(analyze(text[sp.start : sp.end]))) for sp in sentence_spans(text)]
+        cache[doc_id] = sentences
+    return [(doc_id, a, b) for a, b, terms in sentences if terms and terms <= allowed]
+
+
 class MinistermaalService:
     def __init__(self, compare: CompareService):
         self.compare = compare
         self.index = compare.index
-        self._cache_generation = -1
-        self._goals: dict[int, list[Goal]] = {}
-        self._sentences: dict[str, list] = {}
-        self._sentences_generation = -1
 
-    def goals(self) -> dict[int, list[Goal]]:
-        if self._cache_generation != self.index.generation:
-            listings = []
-            for doc_id, meta in sorted(self.index.documents.items()):
-                listings.extend(find_goal_listings(self.index.docstore.clean_text(doc_id) or "", meta))
-            self._goals = derive_goals(listings)
-            self._cache_generation = self.index.generation
-        return self._goals
+    def goals(self, snapshot: Optional[IndexSnapshot] = None) -> dict[int, list[Goal]]:
+        return plan_goals(snapshot if snapshot is not None else self.index.snapshot)
 
-    def restatements(self, doc_id: str, title: str) -> list[tuple[str, int, int]]:
-        """Sentences of the plan that only repeat the goal's title (as a heading,
-        in capitals, with "(videreført fra 2021)"): they say nothing of how the
-        plan meets it."""
-        allowed = set(analyze(title)) | _RESTATEMENT_EXTRA
-        sentences = self._sentences.get(doc_id)
-        if sentences is None or self._sentences_generation != self.index.generation:
-            if self._sentences_generation != self.index.generation:
-                self._sentences, self._sentences_generation = {}, self.index.generation
-            text = self.index.docstore.clean_text(doc_id) or ""
-            sentences = [(sp.start, sp.end, frozenset(analyze(text[sp.start : sp.end]))) for sp in sentence_spans(text)]
-            self._sentences[doc_id] = sentences
-        return [(doc_id, a, b) for a, b, terms in sentences if terms and terms <= allowed]
-
-    def source_citation(self, n: int, listing: GoalListing) -> Citation:
-        meta = self.index.documents[listing.doc_id]
-        text = self.index.docstore.clean_text(listing.doc_id) or ""
+    @staticmethod
+    def source_citation(snapshot: IndexSnapshot, n: int, listing: GoalListing) -> Citation:
+        meta = snapshot.documents[listing.doc_id]
+        text = snapshot.clean_text(listing.doc_id) or ""
         chunk = next(
-            (c for c in self.index.docstore.chunks(listing.doc_id) if c.start <= listing.start < c.end), None
+            (c for c in snapshot.document_chunks(listing.doc_id) if c.start <= listing.start < c.end), None
         )
         return Citation(
             n=n,
@@ -201,27 +204,31 @@ class MinistermaalService:
             end=listing.end,
         )
 
-    def matrix(self, year: int, municipalities: Optional[list[str]] = None) -> Matrix:
-        goals = self.goals()
+    def matrix(
+        self, year: int, municipalities: Optional[list[str]] = None, snapshot: Optional[IndexSnapshot] = None
+    ) -> Matrix:
+        snapshot = snapshot if snapshot is not None else self.index.snapshot
+        goals = plan_goals(snapshot)
         if year not in goals:
             known = ", ".join(map(str, sorted(goals))) or "none"
             raise NotFound(
                 f"year: no plan in the corpus lists the ministermål for {year}. Years with listed goals: {known}."
             )
-        plans = self.compare.plans_in_scope(municipalities, [year]) if any(
-            year in m.covered_years for m in self.index.documents.values()
+        plans = self.compare.plans_in_scope(snapshot, municipalities, [year]) if any(
+            year in m.covered_years for m in snapshot.documents.values()
         ) else []
         # Every goal list of every year (the same goals are listed again as headings elsewhere).
         listed = [(s.doc_id, s.start, s.end) for year_goals in goals.values() for goal in year_goals for s in goal.sources]
-        base_k = self.compare.ask.settings.top_k
+        ask = self.compare.ask
         cells: dict[int, list[CompareRow]] = {}
         for goal in goals[year]:
             title = _unhyphenate(goal.title)
-            base = self.compare.ask.analyzer.analyze(title)
-            restated = [span for meta in plans for span in self.restatements(meta.doc_id, title)]
+            base = ask.embedded(query_analyzer(snapshot).analyze(title))
+            restated = [span for meta in plans for span in restatements(snapshot, meta.doc_id, title)]
             excluded = ExcludedSpans(listed + restated)  # grouped once per goal, not per plan
             cells[goal.number] = [
-                self.compare.row(base, meta, base_k, exclude=excluded, min_evidence_coverage=MIN_EVIDENCE_COVERAGE)
+                self.compare.row(snapshot, base, meta, ask.settings.top_k, exclude=excluded,
+                                 min_evidence_coverage=MIN_EVIDENCE_COVERAGE)
                 for meta in plans
-            ]
+            ]  # fmt: skip
         return Matrix(year=year, goals=goals[year], plans=plans, cells=cells)

@@ -14,15 +14,15 @@ plan that states 2024 savings must still answer "i 2024").
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Optional
+from dataclasses import dataclass, field, replace
+from typing import Any, Optional
 
 from planchat.danish import analyze, words
 from planchat.errors import InvalidRequest, UnknownFilter
 from planchat.municipalities import MunicipalityMatcher, national_names
 from planchat.records import DocumentMeta
 
-_YEAR = re.compile(r"(?<!\d)(19[89]\d|20[0-4]\d)(?!\d)")
+YEAR = re.compile(r"(?<!\d)(19[89]\d|20[0-4]\d)(?!\d)")
 _NUMBER_QUESTION = re.compile(
     r"\b(hvor mange|hvor stor|hvor meget|hvor højt|hvor lav|hvilket mål|hvilke mål|måltal|mål for|målet for|"
     r"andel|procent|pct|antal|budget|besparelse|beløb|how many|how much|what share|what percentage|target|"
@@ -41,21 +41,25 @@ _ENGLISH_MARKERS = {
 _DANISH_MARKERS = {"hvad", "hvilke", "hvor", "hvordan", "er", "og", "for", "i", "på", "af", "det", "den", "mål", "skal"}
 
 
-@dataclass
+@dataclass(frozen=True)
 class Query:
+    """An analysed question. Frozen: a variant is made with ``with_``."""
+
     text: str
     terms: list[str]  # stemmed content terms (with English glossary expansion)
     municipalities: list[str] = field(default_factory=list)  # canonical corpus names to search
     years: list[int] = field(default_factory=list)
     doc_ids: Optional[list[str]] = None  # None: every document
     unknown_municipalities: list[str] = field(default_factory=list)
-    explicit_filter: bool = False
     wants_number: bool = False
     spanning: bool = False
     lang: str = "da"
     answer_type: str = ""  # "when", "how_often", "who" or "" (see retrieval/answer.py)
     corpus_municipalities: list[str] = field(default_factory=list)
-    vector: object = None  # filled lazily by the dense retriever
+    vector: Any = None  # the question's embedding, set once per request (AskService.embedded)
+
+    def with_(self, **changes) -> "Query":
+        return replace(self, **changes)
 
 
 _ANSWER_TYPE_CUES = (
@@ -102,7 +106,7 @@ class QueryAnalyzer:
             )
         return canonical
 
-    def _docs_for(self, municipalities: list[str], years: list[int], strict_years: bool = True) -> list[str]:
+    def docs_for(self, municipalities: list[str], years: list[int], strict_years: bool = True) -> list[str]:
         """Documents of the municipalities (all if none) that cover one of
         the years. With ``strict_years`` off, a municipality none of whose
         plans covers the years keeps all its plans ("Fredericia i 2022 og
@@ -126,47 +130,67 @@ class QueryAnalyzer:
     ) -> Query:
         if not question or not question.strip():
             raise InvalidRequest("question: must not be empty. Ask something about the plans.")
-        query = Query(
+        if municipalities:
+            chosen, unknown = sorted({self.resolve_municipality(m) for m in municipalities}), []
+        else:
+            chosen, unknown = self.mentioned_municipalities(question)
+        if years:
+            chosen_years = self.check_years(years)
+        else:
+            detected = sorted({int(y) for y in YEAR.findall(question)})
+            chosen_years = detected if detected and self.docs_for(chosen, detected) else []
+        doc_ids = None
+        if chosen or chosen_years:
+            # Explicit years are a hard filter; years read from the question
+            # narrow only the municipalities that have a plan for them.
+            doc_ids = self.docs_for(chosen, chosen_years, strict_years=bool(years))
+        return Query(
             text=question.strip(),
             terms=analyze(question, expand_english=True),
+            municipalities=chosen,
+            years=chosen_years,
+            doc_ids=doc_ids,
+            unknown_municipalities=unknown,
             wants_number=bool(_NUMBER_QUESTION.search(question)),
             spanning=bool(_SPANNING.search(question)),
             lang=detect_language(question),
             answer_type=answer_type(question),
             corpus_municipalities=self.corpus_municipalities,
         )
-        if municipalities:
-            query.municipalities = sorted({self.resolve_municipality(m) for m in municipalities})
-            query.explicit_filter = True
-        if years:
-            covered = {y for meta in self.documents.values() for y in meta.covered_years}
-            missing = [y for y in years if y not in covered]
-            if missing:
-                raise UnknownFilter(
-                    f"years: no plan covers {', '.join(map(str, missing))}. "
-                    f"Years in the corpus: {', '.join(map(str, sorted(covered)))}."
-                )
-            query.years = sorted(set(years))
-            query.explicit_filter = True
 
-        if not municipalities:
-            mentioned: list[str] = []
-            for mention in self._matcher.find(question):
-                if mention.name in self.corpus_municipalities:
-                    if mention.name not in mentioned:
-                        mentioned.append(mention.name)
-                elif mention.name not in query.unknown_municipalities:
-                    query.unknown_municipalities.append(mention.name)
-            query.municipalities = sorted(mentioned)
+    def check_years(self, years: list[int]) -> list[int]:
+        """Explicit years, each covered by some plan (else UnknownFilter)."""
+        covered = {y for meta in self.documents.values() for y in meta.covered_years}
+        missing = [y for y in years if y not in covered]
+        if missing:
+            raise UnknownFilter(
+                f"years: no plan covers {', '.join(map(str, missing))}. "
+                f"Years in the corpus: {', '.join(map(str, sorted(covered)))}."
+            )
+        return sorted(set(years))
 
-        if not years:
-            detected = sorted({int(y) for y in _YEAR.findall(question)})
-            if detected and self._docs_for(query.municipalities, detected):
-                query.years = detected
+    def mentions(self, text: str):
+        """Every municipality or publisher name the text mentions (with spans)."""
+        return self._matcher.find(text)
 
-        if query.municipalities or query.years:
-            # Explicit years are a hard filter; years read from the question
-            # narrow only the municipalities that have a plan for them.
-            strict = bool(years)
-            query.doc_ids = self._docs_for(query.municipalities, query.years, strict_years=strict)
-        return query
+    def mentioned_municipalities(self, question: str) -> tuple[list[str], list[str]]:
+        """(corpus municipalities named in the question, sorted; names of
+        municipalities the corpus holds no plan for, in order of mention)."""
+        mentioned: list[str] = []
+        unknown: list[str] = []
+        for mention in self._matcher.find(question):
+            if mention.name in self.corpus_municipalities:
+                if mention.name not in mentioned:
+                    mentioned.append(mention.name)
+            elif mention.name not in unknown:
+                unknown.append(mention.name)
+        return sorted(mentioned), unknown
+
+
+def query_analyzer(snapshot) -> QueryAnalyzer:
+    """The analyser of one index snapshot (built once per generation)."""
+    return snapshot.derived(_build_analyzer)
+
+
+def _build_analyzer(snapshot, previous) -> QueryAnalyzer:
+    return QueryAnalyzer(dict(snapshot.documents))

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Callable, Protocol
 
 from ingest.index import PlanIndex
+from ingest.snapshot import IndexSnapshot
 from planchat.danish import analyze
 from planchat.records import Passage
 
@@ -24,25 +25,27 @@ from .query import Query
 
 
 class Retriever(Protocol):
-    name: str
+    """Ranks one snapshot's chunks for a query. ``uses_vectors``: the query
+    must carry its embedding (``Query.vector``)."""
 
-    def retrieve(self, query: Query, k: int) -> list[Passage]: ...
+    name: str
+    uses_vectors: bool
+
+    def retrieve(self, snapshot: IndexSnapshot, query: Query, k: int) -> list[Passage]: ...
 
 
 class BM25Retriever:
     name = "bm25"
+    uses_vectors = False
 
-    def __init__(self, index: PlanIndex):
-        self.index = index
-
-    def retrieve(self, query: Query, k: int) -> list[Passage]:
-        allowed = self.index.chunks_of(set(query.doc_ids)) if query.doc_ids is not None else None
+    def retrieve(self, snapshot: IndexSnapshot, query: Query, k: int) -> list[Passage]:
+        allowed = snapshot.chunks_of(set(query.doc_ids)) if query.doc_ids is not None else None
         # Within a municipality filter its name matches nothing useful.
         names = set(analyze(" ".join(query.municipalities))) if query.doc_ids is not None else set()
-        hits = self.index.bm25.search([t for t in query.terms if t not in names], k, allowed)
+        hits = snapshot.bm25.search([t for t in query.terms if t not in names], k, allowed)
         out = []
         for rank, (chunk_id, score) in enumerate(hits, start=1):
-            chunk = self.index.chunk(chunk_id)
+            chunk = snapshot.chunk(chunk_id)
             if chunk is not None:
                 out.append(Passage(chunk=chunk, score=score, ranks={"bm25": rank}, bm25_score=score))
         return out
@@ -50,23 +53,23 @@ class BM25Retriever:
 
 class DenseRetriever:
     name = "dense"
+    uses_vectors = True
 
     def __init__(self, index: PlanIndex):
-        self.index = index
-        self.exact = DocumentVectors.of(index)
+        self.index = index  # the embedder and Chroma
 
-    def retrieve(self, query: Query, k: int) -> list[Passage]:
-        if query.vector is None:
-            query.vector = self.index.embedder.embed_query(query.text)
-        if self.exact.handles(query.doc_ids):
+    def retrieve(self, snapshot: IndexSnapshot, query: Query, k: int) -> list[Passage]:
+        vector = query.vector if query.vector is not None else self.index.embedder.embed_query(query.text)
+        exact = DocumentVectors.of(snapshot)
+        if exact.handles(query.doc_ids):
             # A few plans: exact search over their vectors in memory (a
             # filtered Chroma query costs ~39 ms at 1,000 plans).
-            hits = self.exact.query(query.vector, k, query.doc_ids)
+            hits = exact.query(vector, k, query.doc_ids)
         else:
-            hits = self.index.vectors.query(query.vector, k, query.doc_ids)
+            hits = self.index.vectors.query(vector, k, query.doc_ids)
         out = []
         for rank, (chunk_id, similarity) in enumerate(hits, start=1):
-            chunk = self.index.chunk(chunk_id)
+            chunk = snapshot.chunk(chunk_id)
             if chunk is not None:
                 out.append(Passage(chunk=chunk, score=similarity, ranks={"dense": rank}, dense_similarity=similarity))
         return out
@@ -74,18 +77,19 @@ class DenseRetriever:
 
 class HybridRetriever:
     name = "hybrid"
+    uses_vectors = True
 
     def __init__(self, index: PlanIndex, rrf_k: int = 60, candidates: int = 30, bm25_weight: float = 1.0):
-        self.bm25 = BM25Retriever(index)
+        self.bm25 = BM25Retriever()
         self.dense = DenseRetriever(index)
         self.rrf_k = rrf_k
         self.candidates = candidates
         self.weights = {"bm25": bm25_weight, "dense": 1.0}
 
-    def retrieve(self, query: Query, k: int) -> list[Passage]:
+    def retrieve(self, snapshot: IndexSnapshot, query: Query, k: int) -> list[Passage]:
         n = max(k, self.candidates)
         fused: dict[str, dict] = {}
-        for passages in (self.bm25.retrieve(query, n), self.dense.retrieve(query, n)):
+        for passages in (self.bm25.retrieve(snapshot, query, n), self.dense.retrieve(snapshot, query, n)):
             for p in passages:
                 entry = fused.setdefault(p.chunk.chunk_id, {"chunk": p.chunk, "score": 0.0, "ranks": {}})
                 (rank_name, rank), = p.ranks.items()
@@ -109,7 +113,7 @@ class HybridRetriever:
 
 
 RETRIEVERS: dict[str, Callable[..., Retriever]] = {
-    "bm25": lambda index, **_: BM25Retriever(index),
+    "bm25": lambda index, **_: BM25Retriever(),
     "dense": lambda index, **_: DenseRetriever(index),
     "hybrid": lambda index, rrf_k=60, candidates=30, bm25_weight=1.0: HybridRetriever(index, rrf_k, candidates, bm25_weight),
 }

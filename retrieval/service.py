@@ -8,16 +8,17 @@ others), and hands the passages to the extractive answerer.
 
 from __future__ import annotations
 
-import time
 from typing import Optional, Sequence
 
 from ingest.index import PlanIndex
+from ingest.snapshot import IndexSnapshot
 from planchat.config import Settings
 from planchat.errors import InvalidRequest
 from planchat.records import Answer, Passage, Target
+from planchat.timing import Timer
 
 from .answer import ExcludedSpans, ExtractiveAnswerer, content_terms
-from .query import Query, QueryAnalyzer
+from .query import Query, QueryAnalyzer, query_analyzer
 from .retrievers import RETRIEVERS, Retriever
 from .targets import TargetTerms, asks_for_target, distinct_targets, select_targets, targets_in_citations
 
@@ -44,17 +45,11 @@ class AskService:
         self.retriever: Retriever = factory(
             index, rrf_k=settings.rrf_k, candidates=settings.candidates, bm25_weight=settings.bm25_weight
         )
-        # Lambdas, not bound methods: the index swaps in a new BM25 on every write.
-        self.answerer = ExtractiveAnswerer(idf=lambda t: index.bm25.idf(t), known=lambda t: index.bm25.knows(t))
-        self._analyzer: Optional[QueryAnalyzer] = None
-        self._analyzer_generation = -1
 
     @property
     def analyzer(self) -> QueryAnalyzer:
-        if self._analyzer is None or self._analyzer_generation != self.index.generation:
-            self._analyzer = QueryAnalyzer(self.index.documents)
-            self._analyzer_generation = self.index.generation
-        return self._analyzer
+        """The current snapshot's analyser (a request uses its own snapshot's)."""
+        return query_analyzer(self.index.snapshot)
 
     def validate(self, question: str, municipalities, years, top_k: Optional[int]) -> int:
         s = self.settings
@@ -90,75 +85,78 @@ class AskService:
         top_k: Optional[int] = None,
     ) -> tuple[Answer, list[Passage]]:
         """The answer and the ranked passages it was drawn from (for evaluation)."""
-        t0 = time.perf_counter()
+        timer = Timer()
+        snapshot = self.index.snapshot
         k = self.validate(question, municipalities, years, top_k)
-        query = self.analyzer.analyze(question, municipalities, years)
-        return self.answer_query(query, k, started=t0)
+        query = query_analyzer(snapshot).analyze(question, municipalities, years)
+        return self.answer_query(snapshot, query, k, timer=timer)
+
+    def embedded(self, query: Query) -> Query:
+        """The query with its embedding, when the retriever needs one: a
+        request embeds its question once, whatever it retrieves."""
+        if not self.retriever.uses_vectors or query.vector is not None:
+            return query
+        return query.with_(vector=self.index.embedder.embed_query(query.text))
 
     def answer_query(
         self,
+        snapshot: IndexSnapshot,
         query: Query,
         k: int,
         *,
         exclude: Sequence[tuple[str, int, int]] | ExcludedSpans = (),
-        started: Optional[float] = None,
+        timer: Optional[Timer] = None,
     ) -> tuple[Answer, list[Passage]]:
-        """Retrieve and answer an analysed query. ``exclude`` holds (doc_id,
-        start, end) spans of clean text no quote may come from (e.g. the
-        ministermål list itself, when the question is one of its goals)."""
-        t0 = started if started is not None else time.perf_counter()
-        t1 = time.perf_counter()
-        passages = self.retrieve(query, k)
-        t2 = time.perf_counter()
+        """Retrieve and answer an analysed query from one snapshot. ``exclude``
+        holds (doc_id, start, end) spans of clean text no quote may come from
+        (e.g. the ministermål list itself, when the question is one of its
+        goals). ``timer`` started with the request (its time so far counts as
+        analysis)."""
+        timer = timer or Timer()
+        timer.lap("analyze")
+        query = self.embedded(query)
+        passages = self.retrieve(snapshot, query, k)
+        timer.lap("retrieve")
         dense = [p.dense_similarity for p in passages if p.dense_similarity is not None]
-        answer = self.answerer.answer(query, passages, dense_top=max(dense) if dense else None, exclude=exclude)
-        t3 = time.perf_counter()
+        answerer = ExtractiveAnswerer(idf=snapshot.bm25.idf, known=snapshot.bm25.knows)
+        answer = answerer.answer(query, passages, dense_top=max(dense) if dense else None, exclude=exclude)
+        timer.lap("answer")
         answer.municipalities = query.municipalities
         answer.years = query.years
         if not answer.abstained and asks_for_target(query.text):
-            answer.targets = self.targets_for(query, answer)
-        answer.timings_ms = {
-            "analyze": round((t1 - t0) * 1000, 2),
-            "retrieve": round((t2 - t1) * 1000, 2),
-            "answer": round((t3 - t2) * 1000, 2),
-            "total": round((t3 - t0) * 1000, 2),
-        }
+            answer.targets = self.targets_for(snapshot, query, answer)
+        answer.timings_ms = timer.ms()
         return answer, passages
 
-    def targets_for(self, query: Query, answer: Answer, limit: int = 6) -> list[Target]:
+    def targets_for(self, snapshot: IndexSnapshot, query: Query, answer: Answer, limit: int = 6) -> list[Target]:
         """The extracted targets an answer quotes, then those of the same
         plans that match the question's terms."""
         docs = {c.doc_id for c in answer.citations if c.role == "evidence"}
-        pool = [t for d in sorted(docs) for t in self.index.targets(d)]
+        pool = [t for d in sorted(docs) for t in snapshot.targets(d)]
         if query.years:
             pool = [t for t in pool if t.target_year in query.years or t.plan_year in query.years] or pool
         cited = targets_in_citations(pool, answer.citations)
-        topical = select_targets(
-            pool, terms=content_terms(query), idf=self.index.bm25.idf, terms_of=TargetTerms.of(self.index)
-        )
+        topical = select_targets(pool, terms=content_terms(query), idf=snapshot.bm25.idf, terms_of=TargetTerms.of(snapshot))
         return distinct_targets(cited + [t for t in topical if t not in cited])[:limit]
 
-    def retrieve(self, query: Query, k: int) -> list[Passage]:
+    def retrieve(self, snapshot: IndexSnapshot, query: Query, k: int) -> list[Passage]:
         if query.doc_ids is not None and not query.doc_ids:
             return []
         scope = query.municipalities or (
-            sorted({m.municipality for m in self.index.documents.values()}) if query.spanning else []
+            sorted({m.municipality for m in snapshot.documents.values()}) if query.spanning else []
         )
         if len(scope) < 2:
-            return self.retriever.retrieve(query, k)
+            return self.retriever.retrieve(snapshot, query, k)
         # One retrieval per municipality, then interleave by rank, so every
         # plan in scope is heard.
         per_muni = max(2, k // len(scope) + 1)
         lists = []
         for muni in scope:
-            docs = [d for d, meta in self.index.documents.items() if meta.municipality == muni]
+            docs = [d for d, meta in snapshot.documents.items() if meta.municipality == muni]
             if query.doc_ids is not None:
                 docs = [d for d in docs if d in query.doc_ids]
-            if not docs:
-                continue
-            sub = Query(**{**query.__dict__, "doc_ids": docs})
-            lists.append(self.retriever.retrieve(sub, per_muni))
-            query.vector = sub.vector
+            if docs:
+                lists.append(self.retriever.retrieve(snapshot, query.with_(doc_ids=docs), per_muni))
         merged: list[Passage] = []
         for rank in range(per_muni):
             tier = [lst[rank] for lst in lists if rank < len(lst)]

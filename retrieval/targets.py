@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import weakref
 from dataclasses import asdict
 from typing import AbstractSet, Callable, Iterable, Optional, Sequence
 
@@ -41,44 +40,32 @@ def target_terms(target: Target) -> set[str]:
 
 
 class TargetTerms:
-    """``target_terms`` of an index's targets, analysed once: re-analysing all
-    ~8,600 targets of 1,000 plans on every /v1/targets?q= and every compare row
-    cost 0.59 s a call. One instance per index (``TargetTerms.of``), shared by
-    every service on it. A hit must be the very target the terms were made
-    from, or an equal one (a reload makes new but mostly equal targets), so a
-    reader holding another version's target never gets the wrong terms. On a
-    new index generation the targets gone from the index are dropped, so a
-    write re-analyses only the targets it changed."""
+    """``target_terms`` of one snapshot's targets, analysed once: re-analysing
+    all ~8,600 targets of 1,000 plans on every /v1/targets?q= and every
+    compare row cost 0.59 s a call. One instance per snapshot
+    (``TargetTerms.of``), shared by every service reading it; it starts from
+    the previous generation's terms of the targets still present, so a write
+    re-analyses only the targets it changed. A hit must be the very target
+    the terms were made from, or an equal one, so a reader holding another
+    version's target never gets the wrong terms."""
 
-    _instances: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-    def __init__(self, index):
-        self.index = index
-        self._generation: Optional[int] = None
+    def __init__(self, snapshot=None, previous: Optional["TargetTerms"] = None):
         self._terms: dict[str, tuple[Target, frozenset[str]]] = {}
+        if previous is not None and snapshot is not None:
+            current = {t.target_id for t in snapshot.targets()}
+            self._terms = {k: v for k, v in previous._terms.items() if k in current}
 
-    @classmethod
-    def of(cls, index) -> "TargetTerms":
-        cache = cls._instances.get(index)
-        if cache is None:
-            cache = cls._instances.setdefault(index, cls(index))
-        return cache
+    @staticmethod
+    def of(snapshot) -> "TargetTerms":
+        return snapshot.derived(TargetTerms)
 
     def __call__(self, target: Target) -> frozenset[str]:
-        if self._generation != self.index.generation:
-            self._prune()
         hit = self._terms.get(target.target_id)
         if hit is not None and hit[0] is target:
             return hit[1]
         terms = hit[1] if hit is not None and hit[0] == target else frozenset(target_terms(target))
         self._terms[target.target_id] = (target, terms)  # the current object: the next hit is by identity
         return terms
-
-    def _prune(self) -> None:
-        generation = self.index.generation
-        current = {t.target_id for t in self.index.targets()}
-        self._terms = {k: v for k, v in self._terms.items() if k in current}
-        self._generation = generation
 
 
 def topic_coverage(

@@ -5,6 +5,9 @@ Chroma (vectors) and BM25 (terms) are derived from it and checked against
 it; a document's chunks are replaced in one transaction. The ``state`` table
 holds the write token (``writes``, new in every write transaction) and
 PlanIndex's marker of the last write whose vector operations completed.
+Rows travel as ``DocumentRecord``s. Each document records who manages it
+(``managed_by``: "corpus" for a manifest's documents, "upload" otherwise),
+so the rule never depends on what a folder is called.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import os
 import sqlite3
 import threading
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterable, Optional
 
@@ -30,7 +33,8 @@ CREATE TABLE IF NOT EXISTS documents (
     chars INTEGER NOT NULL,
     pages INTEGER,
     ingested_at REAL NOT NULL,
-    report TEXT
+    report TEXT,
+    managed_by TEXT
 );
 CREATE TABLE IF NOT EXISTS chunks (
     chunk_id TEXT PRIMARY KEY,
@@ -73,6 +77,30 @@ def meta_from_json(raw: str) -> DocumentMeta:
     return DocumentMeta(**data)
 
 
+MANAGERS = ("corpus", "upload")
+_DOC_COLUMNS = "doc_id, meta, content_hash, chunk_count, chars, pages, ingested_at, report, managed_by"
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """One document row (without its clean text and chunks)."""
+
+    meta: DocumentMeta
+    content_hash: str
+    chunk_count: int
+    chars: int
+    pages: Optional[int]
+    ingested_at: float
+    report: Optional[dict]
+    managed_by: str  # "corpus" (a manifest's) or "upload"
+
+    @property
+    def version(self) -> tuple:
+        """Changes whenever the document's chunks are swapped (put_document
+        writes the hash and time with every swap)."""
+        return (self.content_hash, self.ingested_at)
+
+
 class DocStore:
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -85,37 +113,37 @@ class DocStore:
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(documents)")}
         if "report" not in columns:  # stores made before ingest reports were kept
             self._db.execute("ALTER TABLE documents ADD COLUMN report TEXT")
+        if "managed_by" not in columns:  # stores made before it was recorded: uploads' sources start "upload/"
+            self._db.execute("ALTER TABLE documents ADD COLUMN managed_by TEXT")
+            self._db.execute(
+                "UPDATE documents SET managed_by = CASE WHEN json_extract(meta, '$.source') LIKE 'upload/%' "
+                "THEN 'upload' ELSE 'corpus' END"
+            )
 
     # -- reads --------------------------------------------------------------
-    def document(self, doc_id: str) -> Optional[dict]:
+    def document(self, doc_id: str) -> Optional[DocumentRecord]:
         with self._lock:
-            row = self._db.execute(
-                "SELECT doc_id, meta, content_hash, chunk_count, chars, pages, ingested_at, report FROM documents "
-                "WHERE doc_id=?",
-                (doc_id,),
-            ).fetchone()
-        return self._doc_row(row) if row else None
+            row = self._db.execute(f"SELECT {_DOC_COLUMNS} FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
+        return self._record(row) if row else None
 
-    def documents(self) -> list[dict]:
+    def documents(self) -> list[DocumentRecord]:
         with self._lock:
-            rows = self._db.execute(
-                "SELECT doc_id, meta, content_hash, chunk_count, chars, pages, ingested_at, report FROM documents "
-                "ORDER BY doc_id"
-            ).fetchall()
-        return [self._doc_row(r) for r in rows]
+            rows = self._db.execute(f"SELECT {_DOC_COLUMNS} FROM documents ORDER BY doc_id").fetchall()
+        return [self._record(r) for r in rows]
 
     @staticmethod
-    def _doc_row(row) -> dict:
-        doc_id, meta, content_hash, chunk_count, chars, pages, ingested_at, report = row
-        return {
-            "report": json.loads(report) if report else None,
-            "meta": meta_from_json(meta),
-            "content_hash": content_hash,
-            "chunk_count": chunk_count,
-            "chars": chars,
-            "pages": pages,
-            "ingested_at": ingested_at,
-        }
+    def _record(row) -> DocumentRecord:
+        _, meta, content_hash, chunk_count, chars, pages, ingested_at, report, managed_by = row
+        return DocumentRecord(
+            meta=meta_from_json(meta),
+            content_hash=content_hash,
+            chunk_count=chunk_count,
+            chars=chars,
+            pages=pages,
+            ingested_at=ingested_at,
+            report=json.loads(report) if report else None,
+            managed_by=managed_by or "corpus",
+        )
 
     def clean_text(self, doc_id: str) -> Optional[str]:
         with self._lock:
@@ -188,9 +216,12 @@ class DocStore:
         pages: Optional[int],
         targets: Optional[tuple[str, Iterable[Target]]] = None,
         report: Optional[dict] = None,
+        managed_by: str = "upload",
     ) -> str:
         """Swap in a document, its chunks and (version, targets) in one
         transaction; returns the write token it committed."""
+        if managed_by not in MANAGERS:
+            raise ValueError(f"managed_by: one of {MANAGERS}; got {managed_by!r}")
         chunks = list(chunks)
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
@@ -198,7 +229,7 @@ class DocStore:
                 self._db.execute("DELETE FROM chunks WHERE doc_id=?", (meta.doc_id,))
                 self._db.execute(
                     "INSERT OR REPLACE INTO documents (doc_id, meta, content_hash, clean_text, chunk_count, chars, "
-                    "pages, ingested_at, report) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "pages, ingested_at, report, managed_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         meta.doc_id,
                         json.dumps(asdict(meta), ensure_ascii=False),
@@ -209,6 +240,7 @@ class DocStore:
                         pages,
                         time.time(),
                         json.dumps(report, ensure_ascii=False) if report is not None else None,
+                        managed_by,
                     ),
                 )
                 self._db.executemany(

@@ -111,7 +111,7 @@ def assert_agrees(index: PlanIndex) -> None:
     truth = index.docstore.chunk_ids()
     assert index.vectors.ids() == truth
     assert set(index.bm25.chunk_ids) == truth
-    assert set(index._chunks) == truth
+    assert set(index.snapshot.chunks_by_id) == truth
     for doc_id in index.documents:
         chunks = index.docstore.chunks(doc_id)
         text = index.docstore.clean_text(doc_id)

@@ -67,7 +67,7 @@ def assert_in_step(index: PlanIndex) -> set[str]:
     assert index.vectors.count() == len(truth) == len(index.bm25.chunk_ids)
     assert index.vectors.ids() == set(truth) == set(index.bm25.chunk_ids) == index.docstore.chunk_ids()
     assert index.bm25.fingerprint == fingerprint(truth)
-    assert sum(d["chunk_count"] for d in index.document_records()) == len(truth)
+    assert sum(d.chunk_count for d in index.document_records()) == len(truth)
     return set(truth)
 
 
@@ -435,7 +435,7 @@ def test_another_process_write_is_read_for_the_changed_document_only(settings, i
     assert index.refresh_if_stale()
 
     assert read == ["b"]
-    assert index._chunks == {c.chunk_id: c for c in original()}
+    assert dict(index.snapshot.chunks_by_id) == {c.chunk_id: c for c in original()}
     assert index.bm25.chunk_ids == [c.chunk_id for c in original()] == other.bm25.chunk_ids
     assert index.chunks_of({"b"}) == set(ids_of(index, "b"))
     assert index.chunk(ids_of(index, "b")[0]).text.endswith("ledige borgere.")

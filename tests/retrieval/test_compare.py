@@ -39,8 +39,8 @@ def test_filters_are_checked_like_ask(hash_service):
         service.compare("ledighed", None, [1999])
     with pytest.raises(UnknownFilter, match=r"^years: no plan of Rebild covers 2014\. Drop the year filter"):
         service.compare("ledighed", ["Rebild"], [2014])
-    assert [m.doc_id for m in service.plans_in_scope(["rebild", "VEJLE"], None)] == ["rebild-2022", "vejle-2020-23"]
-    assert [m.doc_id for m in service.plans_in_scope(None, [2023])] == ["fredericia-2023", "vejle-2020-23"]
+    assert [m.doc_id for m in service.plans_in_scope(service.index.snapshot, ["rebild", "VEJLE"], None)] == ["rebild-2022", "vejle-2020-23"]
+    assert [m.doc_id for m in service.plans_in_scope(service.index.snapshot, None, [2023])] == ["fredericia-2023", "vejle-2020-23"]
 
 
 @pytest.mark.integration

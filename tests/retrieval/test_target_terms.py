@@ -1,4 +1,4 @@
-"""Target selection with the per-index cache of analysed target terms
+"""Target selection with the per-snapshot cache of analysed target terms
 (retrieval/targets.py: TargetTerms): the same selection, analysed once."""
 
 from __future__ import annotations
@@ -22,11 +22,10 @@ def counted(monkeypatch):
     return calls
 
 
-class FakeIndex:
-    """Just what TargetTerms reads: a generation and the current targets."""
+class FakeSnapshot:
+    """Just what TargetTerms reads: the snapshot's targets."""
 
     def __init__(self, targets):
-        self.generation = 1
         self._targets = targets
 
     def targets(self):
@@ -34,7 +33,7 @@ class FakeIndex:
 
 
 def test_the_same_selection_as_without_the_cache(hash_index, hash_service):
-    terms_of = TargetTerms.of(hash_index)
+    terms_of = TargetTerms.of(hash_index.snapshot)
     for topic in TOPICS:
         terms = hash_service.analyzer.analyze(topic).terms
         for years in (None, {2014}, {2022, 2023}):
@@ -58,8 +57,7 @@ def test_topic_coverage_is_unchanged(hash_index, hash_service):
 
 def test_each_target_is_analysed_once_per_version(hash_index, counted):
     targets = hash_index.targets()[:10]
-    index = FakeIndex(targets)
-    terms_of = TargetTerms(index)
+    terms_of = TargetTerms(FakeSnapshot(targets))
     for _ in range(3):
         select_targets(targets, terms=["ledig"], terms_of=terms_of)
     assert sorted(counted) == sorted(t.target_id for t in targets)
@@ -67,22 +65,22 @@ def test_each_target_is_analysed_once_per_version(hash_index, counted):
     # A reload: new but equal target objects, one changed, one gone.
     changed = dataclasses.replace(targets[0], quote=targets[0].quote + " flygtninge")
     reloaded = [changed] + [dataclasses.replace(t) for t in targets[1:-1]]
-    index._targets, index.generation = reloaded, 2
+    next_terms = TargetTerms(FakeSnapshot(reloaded), previous=terms_of)  # the next generation's
     counted.clear()
-    assert "flygtning" in terms_of(changed)
-    select_targets(reloaded, terms=["ledig"], terms_of=terms_of)
+    assert "flygtning" in next_terms(changed)
+    select_targets(reloaded, terms=["ledig"], terms_of=next_terms)
     assert counted == [changed.target_id]  # only the changed one is analysed again
-    assert set(terms_of._terms) == {t.target_id for t in reloaded}  # the gone one is dropped
+    assert set(next_terms._terms) == {t.target_id for t in reloaded}  # the gone one is dropped
 
 
 def test_a_reader_holding_the_old_version_gets_its_own_terms(hash_index, counted):
     old = hash_index.targets()[0]
     new = dataclasses.replace(old, quote="Ledigheden for flygtninge skal falde.", indicator="flygtninge")
-    index = FakeIndex([new])
-    terms_of = TargetTerms(index)
+    terms_of = TargetTerms(FakeSnapshot([new]))
     assert "flygtning" in terms_of(new)
     assert terms_of(old) == frozenset(targets_module.target_terms(old))
 
 
-def test_one_cache_per_index(hash_index):
-    assert TargetTerms.of(hash_index) is TargetTerms.of(hash_index)
+def test_one_cache_per_snapshot(hash_index):
+    snapshot = hash_index.snapshot
+    assert TargetTerms.of(snapshot) is TargetTerms.of(snapshot)
