@@ -153,7 +153,7 @@ def create_app(settings: Optional[Settings] = None, index: Optional[PlanIndex] =
         settings.conversations_file, settings.conversation_max_age_hours, settings.max_conversations,
         settings.conversation_max_turns,
     )
-    from retrieval.generate import generator_from_settings
+    from retrieval.llm_client import generator_from_settings
 
     app.state.chat = ChatService(settings, app.state.conversations, generator_from_settings(settings))
     errors.install(app)

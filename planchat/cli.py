@@ -127,7 +127,7 @@ def cmd_ask(args, settings: Settings) -> int:
         # Progress goes to stderr: stdout carries only the answer (or its JSON).
         ensure_corpus(settings, index, stream=sys.stderr)
     from retrieval.chat import ChatService
-    from retrieval.generate import generator_from_settings
+    from retrieval.llm_client import generator_from_settings
 
     service = AskService(index, settings, mode=args.mode)
     chat = ChatService(settings, store=None, generator=generator_from_settings(settings))

@@ -6,7 +6,8 @@ asks for one, a prior from the passage's rank), picks the few that answer
 it, and composes a short answer that *is* those quotes, each followed by
 its citation number, grouped by municipality when several appear.
 
-Guarantees, checked by ``verify`` before anything is returned:
+Guarantees, checked by ``verify`` (retrieval/truth.py) before anything is
+returned:
 - every quote is a verbatim substring of its chunk's stored text;
 - every number in the answer text appears in a cited quote (the answer's
   own words carry no digits);
@@ -27,6 +28,7 @@ from planchat.records import Answer, Chunk, Citation, Passage
 from prompts import render
 
 from .query import Query
+from .truth import citation_for, verify
 
 _HAS_FIGURE = re.compile(r"\d")
 _FIGURE = re.compile(r"\d+(?:[.,]\d+)*\s*(?:%|pct|procent|mio|mia|kr|personer|uger|timer|dage|måneder)|(?<!\d)(?!(?:19|20)\d\d(?!\d))\d+(?:[.,]\d+)*")
@@ -246,7 +248,7 @@ class ExtractiveAnswerer:
             quotes = []
             for cand in group:
                 start, end = extend_quote(cand.passage.chunk.text, cand.start, cand.end, query.wants_number)
-                citation = _citation(len(citations) + 1, cand.passage, start, end, "evidence")
+                citation = citation_for(len(citations) + 1, cand.passage, start, end, "evidence")
                 citations.append(citation)
                 quotes.append(f"«{citation.quote}» [{citation.n}]")
             lines.append(render("answer_line", query.lang, municipality=muni, quotes=" ".join(quotes)))
@@ -269,7 +271,7 @@ class ExtractiveAnswerer:
         citations = []
         for passage in passages[:3]:
             start, end = _lead(passage.chunk.text)
-            citations.append(_citation(len(citations) + 1, passage, start, end, "see_also"))
+            citations.append(citation_for(len(citations) + 1, passage, start, end, "see_also"))
         if citations and reason != "unknown":
             refs = ", ".join(f"[{c.n}]" for c in citations)
             text = f"{text} {render('see_also', query.lang, refs=refs)}"
@@ -338,38 +340,3 @@ def _lead(text: str, limit: int = 300) -> tuple[int, int]:
             break
         end = span.end
     return spans[0].start, min(end, spans[0].start + max(limit, spans[0].end - spans[0].start))
-
-
-def _citation(n: int, passage: Passage, start: int, end: int, role: str) -> Citation:
-    chunk = passage.chunk
-    return Citation(
-        n=n,
-        doc_id=chunk.doc_id,
-        title=chunk.title,
-        municipality=chunk.municipality,
-        year=chunk.year,
-        section=chunk.section,
-        page=chunk.page,
-        page_label=chunk.page_label,
-        quote=chunk.text[start:end],
-        score=round(float(passage.score), 6),
-        chunk_id=chunk.chunk_id,
-        start=chunk.start + start,
-        end=chunk.start + end,
-        role=role,
-    )
-
-
-class UnsupportedAnswer(AssertionError):
-    """An answer broke the truth rules; a bug, never shown to a user."""
-
-
-def verify(answer: Answer) -> None:
-    quotes = " \n ".join(c.quote for c in answer.citations)
-    quoted_numbers = set(numbers_in(quotes))
-    for number in numbers_in(re.sub(r"\[\d+\]", "", answer.answer)):
-        if number not in quoted_numbers:
-            raise UnsupportedAnswer(f"number {number} in the answer is in no cited quote")
-    for c in answer.citations:
-        if not c.quote or c.quote not in answer.answer and c.role == "evidence":
-            raise UnsupportedAnswer(f"citation [{c.n}] quote is not in the answer")

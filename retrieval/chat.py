@@ -114,7 +114,7 @@ class ChatService:
 
         standalone = question
         if self.generator is not None and turns:
-            from .generate import condense
+            from .condense import condense
 
             standalone = condense(self.generator, messages, question)
         resolved = resolver.resolve(standalone, turns, municipalities, years)
@@ -143,7 +143,7 @@ class ChatService:
     def notice(self, answer: Answer, lang: str) -> Optional[str]:
         if not answer.fallback_reason:
             return None
-        from .generate import fallback_notice
+        from .llm_prompts import fallback_notice
 
         return fallback_notice(lang)
 

@@ -17,7 +17,7 @@ from ingest.index import PlanIndex
 from planchat.danish import analyze
 from planchat.errors import DocumentError, EmptyDocument, EncryptedDocument, NoTextLayer
 from planchat.records import DocumentMeta, Passage
-from retrieval.answer import _citation
+from retrieval.truth import citation_for
 
 ERROR_CLASSES = {
     "pp-empty.pdf": EmptyDocument,
@@ -93,7 +93,7 @@ def test_a_citation_carries_the_printed_page_label(ingested):
     phrase = REAL_PDF_OUTCOMES["sf-009-GeoTopo-komprimiert.pdf"]["phrase"]
     (chunk,) = [c for c in index.docstore.chunks("sf-009-geotopo-komprimiert") if phrase in c.text]
     start = chunk.text.index(phrase)
-    citation = _citation(1, Passage(chunk=chunk, score=1.0), start, start + len(phrase), "evidence")
+    citation = citation_for(1, Passage(chunk=chunk, score=1.0), start, start + len(phrase), "evidence")
     # Physical page 6 is printed as "3" (after the roman front matter i-iii).
     assert (citation.page, citation.page_label, citation.quote) == (6, "3", phrase)
     assert index.docstore.clean_text(chunk.doc_id)[citation.start : citation.end] == phrase

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from planchat.records import Answer, Chunk, Citation, DocumentMeta, Passage
-from retrieval.answer import ExtractiveAnswerer, UnsupportedAnswer, extend_quote, verify
+from retrieval.answer import ExtractiveAnswerer, extend_quote
 from retrieval.query import QueryAnalyzer
+from retrieval.truth import UnsupportedAnswer, verify
 
 JAMMERBUGT = (
     "Mål 3. Langtidsledigheden skal bekæmpes.\n\n"

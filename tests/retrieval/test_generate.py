@@ -10,15 +10,10 @@ from fake_llm import FakeLLM
 from planchat.config import Settings
 from planchat.records import Chunk, DocumentMeta, Passage
 from retrieval.answer import ExtractiveAnswerer
-from retrieval.generate import (
-    GenerationError,
-    OpenAIChatGenerator,
-    build_messages,
-    condense,
-    fallback_notice,
-    generate_answer,
-    generator_from_settings,
-)
+from retrieval.condense import condense
+from retrieval.generate import generate_answer
+from retrieval.llm_client import GenerationError, OpenAIChatGenerator, generator_from_settings
+from retrieval.llm_prompts import build_messages, fallback_notice
 from retrieval.query import QueryAnalyzer
 
 from prompts import render
