@@ -88,7 +88,3 @@ class ConfigurationError(PlanchatError):
     code = "configuration_error"
     status = 500
 
-
-class IndexInconsistent(PlanchatError):
-    code = "index_inconsistent"
-    status = 503
