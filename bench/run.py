@@ -44,7 +44,7 @@ from pathlib import Path
 import httpx
 
 from planchat.config import DEFAULT_EMBEDDER, REPO_ROOT, Settings
-from planchat.processes import free_port, start_server
+from processes import free_port, start_server
 
 PLANCHAT = REPO_ROOT / ".venv" / "bin" / "planchat"
 DEFAULT_SET = REPO_ROOT / "evals" / "sets" / "core.jsonl"
