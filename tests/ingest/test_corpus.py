@@ -10,12 +10,16 @@ from conftest import make_settings
 from ingest.corpus import ensure_corpus, open_index, print_report, report_repairs
 from ingest.index import IngestReport
 
-MANIFEST_ORDER = ["rebild-2022", "fredericia-2023", "region-hovedstaden-sjaelland-2010", "jammerbugt-2014", "vejle-2020-23"]
+MANIFEST_ORDER = [  # the order ingest reports in
+    "rebild-2022", "fredericia-2023", "region-hovedstaden-sjaelland-2010", "jammerbugt-2014", "vejle-2020-23",
+]  # fmt: skip
 
 
 def test_print_report_one_line_then_its_warnings():
     out = io.StringIO()
-    report = IngestReport("aarhus-2024", "added", chunks=3, targets=2, embedded=1, pages=4, warnings=["2 pages have no text"])
+    report = IngestReport(
+        "aarhus-2024", "added", chunks=3, targets=2, embedded=1, pages=4, warnings=["2 pages have no text"]
+    )
     print_report(report, out)
     assert out.getvalue() == (
         "added     aarhus-2024: 3 chunks (1 embedded), 2 targets, 4 pages\n"
@@ -35,7 +39,8 @@ def test_report_repairs_says_what_was_repaired_and_is_silent_otherwise():
     assert out.getvalue() == ""
     report_repairs({"repaired": True, "extra_vectors": 2, "missing_vectors": 5, "bm25_ok": False}, out)
     assert out.getvalue() == (
-        "index: repaired after an interrupted write: removed 2 vectors no chunk owns, re-added 5 missing, BM25 rebuilt\n"
+        "index: repaired after an interrupted write: removed 2 vectors no chunk owns, "
+        "re-added 5 missing, BM25 rebuilt\n"
     )
 
 
