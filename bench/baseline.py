@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from run import DEFAULT_SET, WARMUP_REQUESTS, BenchSettings, latency_summary, percentile
+from harness import DEFAULT_SET, WARMUP_REQUESTS, BenchSettings, latency_summary, percentile
 from planchat.config import DEFAULT_EMBEDDER, REPO_ROOT, Settings
 
 LABEL = "naive baseline (LangChain 800/200 + same embedder + Chroma top-5)"

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import httpx
 
-from run import DEFAULT_SET, PLANCHAT, BenchSettings, percentile, proc_status_mb, serve_copy, settings_env
+from harness import DEFAULT_SET, PLANCHAT, BenchSettings, percentile, proc_status_mb, serve_copy, settings_env
 from planchat.config import DEFAULT_EMBEDDER, REPO_ROOT
 
 DEFAULT_OUT = REPO_ROOT / "bench" / "load-results.json"

@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import BenchSettings  # noqa: E402
+from harness import BenchSettings  # noqa: E402
 
 from planchat.config import DEFAULT_EMBEDDER, REPO_ROOT  # noqa: E402
 

@@ -55,11 +55,11 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ (synth, run)
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ (synth, harness)
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))  # the repo
 
 import synth  # noqa: E402
-from run import BenchSettings, git_commit, percentile, timed_calls  # noqa: E402
+from harness import BenchSettings, git_commit, percentile, timed_calls  # noqa: E402
 
 from planchat.config import DEFAULT_EMBEDDER, REPO_ROOT  # noqa: E402
 

@@ -305,7 +305,7 @@ def main(args, settings: Settings) -> int:
     configs = args.configs or [settings.retrieval_mode]
     index = None
     if not args.against:
-        from planchat.cli import ensure_corpus
+        from ingest.corpus import ensure_corpus
 
         index = ensure_corpus(settings, quiet=True)
     results = []

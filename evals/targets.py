@@ -174,9 +174,9 @@ def format_scores(scores: TargetScores, show_misses: bool = False) -> str:
 
 
 def main(args, settings) -> int:
-    from planchat.cli import _index, ensure_corpus
+    from ingest.corpus import ensure_corpus, open_index
 
-    index = _index(settings)
+    index = open_index(settings)
     if index.is_empty():
         ensure_corpus(settings, index, quiet=True)
     labels = load_labels(args.labels)

@@ -1,29 +1,83 @@
-"""Corpus sync and repair: make the index hold a corpus folder's documents,
-and bring Chroma and BM25 back in step with the document store after an
-interrupted write. Shared by the CLI, the API's start-up and the eval runner.
+"""The corpus in the index: open the index, bring a corpus folder into it
+(after repairing an interrupted write), corpus sync and the start-up repair
+that brings Chroma and BM25 back in step with the document store, and the
+one-line reports of what changed. Shared by the CLI, the API's start-up and
+the eval runners, so none of them imports another. Importing this module is
+cheap: the index (model, Chroma) is opened only by ``open_index``.
 """
 
 from __future__ import annotations
 
+import sys
+import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
+from planchat.config import Settings
 from planchat.records import DocumentMeta
 
-from .index import IngestReport, PlanIndex
-from .manifest import read_manifest
-from .pipeline import dense_text
-from .stores.lexical import fingerprint
+if TYPE_CHECKING:
+    from .index import IngestReport, PlanIndex
+
+
+def open_index(settings: Settings):
+    """The PlanIndex over ``settings.data_dir`` (loads the embedder, opens Chroma and the stores)."""
+    from ingest.index import PlanIndex
+
+    return PlanIndex(settings)
+
+
+def print_report(report, stream=None) -> None:
+    """One line per ingested document (status, chunks, targets, pages), then its warnings; stdout by default."""
+    stream = stream or sys.stdout
+    extra = f" ({report.embedded} embedded)" if report.status in ("added", "updated") else ""
+    pages = f", {report.pages} pages" if report.pages else ""
+    targets = f", {report.targets} targets" if report.status != "removed" else ""
+    print(f"{report.status:9} {report.doc_id}: {report.chunks} chunks{extra}{targets}{pages}", file=stream, flush=True)
+    for warning in report.warnings:
+        print(f"          warning: {warning}", file=stream, flush=True)
+
+
+def report_repairs(report: dict, stream=None) -> None:
+    """Say what the start-up consistency check repaired (nothing: silent)."""
+    if report.get("repaired"):
+        print(
+            f"index: repaired after an interrupted write: removed {report['extra_vectors']} vectors no chunk owns, "
+            f"re-added {report['missing_vectors']} missing, BM25 {'kept' if report['bm25_ok'] else 'rebuilt'}",
+            file=stream or sys.stderr, flush=True,
+        )  # fmt: skip
+
+
+def ensure_corpus(settings: Settings, index=None, quiet: bool = False, stream=None):
+    """Ingest the configured corpus when the index is empty or stale (cheap when not)."""
+    index = index or open_index(settings)
+    report_repairs(index.check_consistency(repair=True), stream)
+    started = time.perf_counter()
+    stream = stream or sys.stdout
+    reports = index.sync_corpus(
+        settings.corpus_dir, progress=None if quiet else (lambda r: print_report(r, stream))
+    )
+    changed = [r for r in reports if r.status != "unchanged"]
+    if not quiet:
+        print(
+            f"corpus: {len(reports)} documents, {len(changed)} changed, "
+            f"{sum(r.chunks for r in reports if r.status != 'removed')} chunks, {time.perf_counter() - started:.1f}s",
+            file=stream,
+            flush=True,
+        )
+    return index
 
 
 def sync_corpus(
-    index: PlanIndex, corpus_dir: Path, progress: Optional[Callable[[IngestReport], None]] = None
-) -> list[IngestReport]:
+    index: "PlanIndex", corpus_dir: Path, progress: Optional[Callable[["IngestReport"], None]] = None
+) -> list["IngestReport"]:
     """Make the index hold exactly the documents of ``corpus_dir``'s manifest.
     They are managed by the corpus (HTTP cannot replace or delete them).
     Documents ingested from elsewhere (uploads, another corpus folder) are
     left alone."""
+    from .manifest import read_manifest
+
     corpus_dir = corpus_dir.resolve()
     entries = read_manifest(corpus_dir)
     reports = []
@@ -47,11 +101,14 @@ def sync_corpus(
     return reports
 
 
-def check_consistency(index: PlanIndex, repair: bool = True) -> dict:
+def check_consistency(index: "PlanIndex", repair: bool = True) -> dict:
     """Compare Chroma and BM25 with the document store; repair if asked.
     Every Chroma id is compared only when the last write did not complete
     its vector operations or the counts differ (PlanIndex.vectors_in_step).
     A repair also stores targets re-extracted for a newer extractor."""
+    from .pipeline import dense_text
+    from .stores.lexical import fingerprint
+
     with index.writing():
         token = index.docstore.write_token()
         ids = index.docstore.ordered_chunk_ids()

@@ -14,25 +14,15 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Optional
 
+from ingest.corpus import (  # under their former local names, so the commands below are unchanged
+    ensure_corpus,
+    open_index as _index,
+    print_report as _print_report,
+    report_repairs as _report_repairs,
+)
 from planchat.config import Settings
 from planchat.errors import InvalidRequest, PlanchatError
 from planchat.records import DocumentMeta
-
-
-def _index(settings: Settings):
-    from ingest.index import PlanIndex
-
-    return PlanIndex(settings)
-
-
-def _print_report(report, stream=None) -> None:
-    stream = stream or sys.stdout
-    extra = f" ({report.embedded} embedded)" if report.status in ("added", "updated") else ""
-    pages = f", {report.pages} pages" if report.pages else ""
-    targets = f", {report.targets} targets" if report.status != "removed" else ""
-    print(f"{report.status:9} {report.doc_id}: {report.chunks} chunks{extra}{targets}{pages}", file=stream, flush=True)
-    for warning in report.warnings:
-        print(f"          warning: {warning}", file=stream, flush=True)
 
 
 class Progress:
@@ -60,36 +50,6 @@ class Progress:
         if quarter > self.last_quarter:
             self.last_quarter = quarter
             print(f"{self.label} {done}/{total} chunks", file=self.stream, flush=True)
-
-
-def _report_repairs(report: dict, stream=None) -> None:
-    """Say what the start-up consistency check repaired (nothing: silent)."""
-    if report.get("repaired"):
-        print(
-            f"index: repaired after an interrupted write: removed {report['extra_vectors']} vectors no chunk owns, "
-            f"re-added {report['missing_vectors']} missing, BM25 {'kept' if report['bm25_ok'] else 'rebuilt'}",
-            file=stream or sys.stderr, flush=True,
-        )  # fmt: skip
-
-
-def ensure_corpus(settings: Settings, index=None, quiet: bool = False, stream=None):
-    """Ingest the configured corpus when the index is empty or stale (cheap when not)."""
-    index = index or _index(settings)
-    _report_repairs(index.check_consistency(repair=True), stream)
-    started = time.perf_counter()
-    stream = stream or sys.stdout
-    reports = index.sync_corpus(
-        settings.corpus_dir, progress=None if quiet else (lambda r: _print_report(r, stream))
-    )
-    changed = [r for r in reports if r.status != "unchanged"]
-    if not quiet:
-        print(
-            f"corpus: {len(reports)} documents, {len(changed)} changed, "
-            f"{sum(r.chunks for r in reports if r.status != 'removed')} chunks, {time.perf_counter() - started:.1f}s",
-            file=stream,
-            flush=True,
-        )
-    return index
 
 
 def cmd_ingest(args, settings: Settings) -> int:

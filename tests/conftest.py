@@ -12,11 +12,15 @@ Tests that write build their own small index in ``tmp_path``.
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
 
 from planchat.config import REPO_ROOT, Settings
+
+# bench/ is not a package: its helpers (processes, synth) are imported by module name, as bench's scripts do.
+sys.path.insert(0, str(REPO_ROOT / "bench"))
 
 SHARED_PDFS = REPO_ROOT.parent / "shared" / "pdfs"
 CORPUS = REPO_ROOT / "corpus"

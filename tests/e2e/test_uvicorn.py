@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from planchat.config import REPO_ROOT
-from planchat.processes import ServerDidNotStart, free_port, start_server
+from processes import ServerDidNotStart, free_port, start_server
 from expected import ANSWER_KEYS, FOLLOWUP_FIRST_Q, FOLLOWUP_Q, FOLLOWUP_RESOLVED, JAMMERBUGT_36, JAMMERBUGT_Q, JAMMERBUGT_228
 
 pytestmark = pytest.mark.e2e

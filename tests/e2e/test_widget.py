@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from planchat.config import REPO_ROOT
-from planchat.processes import ServerDidNotStart, free_port, start_server
+from processes import ServerDidNotStart, free_port, start_server
 from expected import JAMMERBUGT_Q, JAMMERBUGT_228
 
 pytestmark = pytest.mark.e2e

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import make_settings
-from planchat.processes import ServerDidNotStart, free_port, start_server
+from processes import ServerDidNotStart, free_port, start_server
 
 CHROMA = Path(sys.executable).parent / "chroma"
 

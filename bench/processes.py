@@ -1,7 +1,8 @@
 """Start, wait for and stop local server processes (uvicorn, `chroma run`)
 on loopback. Used by the end-to-end tests, the Chroma server-mode tests and
-bench/. Waiting is a bounded poll, never a timing assertion; output goes to
-files, not pipes, so a chatty server cannot block on a full pipe.
+bench/ only, so it lives here rather than in the installed package. Waiting
+is a bounded poll, never a timing assertion; output goes to files, not
+pipes, so a chatty server cannot block on a full pipe.
 """
 
 from __future__ import annotations
