@@ -189,18 +189,12 @@ def cmd_targets(args, settings: Settings) -> int:
 
     from retrieval import formatting
     from retrieval.service import AskService
-    from retrieval.targets import distinct_targets, select_targets, targets_csv
+    from retrieval.targets import select_targets_for, targets_csv
 
     index = _ready_index(settings)
     analyzer = AskService(index, settings).analyzer
-    munis = {analyzer.resolve_municipality(m) for m in args.municipality} if args.municipality else None
-    terms = analyzer.analyze(args.q).terms if args.q else []
-    found = select_targets(
-        index.targets(), municipalities=munis, years=set(args.year) if args.year else None, terms=terms,
-        idf=index.bm25.idf,
-    )
-    if args.distinct:
-        found = distinct_targets(found)
+    # The same selection and validation as GET /v1/targets.
+    found = select_targets_for(index, analyzer, args.municipality, args.year, args.q, args.distinct)
     if args.format == "json":
         print(json.dumps({"targets": [asdict(t) for t in found]}, ensure_ascii=False, indent=2))
     elif args.format == "csv":
