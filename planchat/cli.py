@@ -133,13 +133,10 @@ def cmd_ask(args, settings: Settings) -> int:
     chat = ChatService(settings, store=None, generator=generator_from_settings(settings))
     prepared = chat.prepare(service, args.question, args.municipality or None, args.year or None, args.top_k,
                             remember=False)  # fmt: skip
-    answer, _ = chat.answer(prepared)
-    notice = chat.notice(answer, prepared.resolved.query.lang)
+    reply = chat.turn(prepared)  # the same turn as POST /v1/ask; its body is the answer record
+    answer, notice = reply.answer, reply.notice
     if args.json:
-        # The same record as POST /v1/ask returns.
-        payload = {**asdict(answer), "question": prepared.resolved.question, "carried": prepared.resolved.carried,
-                   "conversation_id": None, "notice": notice}  # fmt: skip
-        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        print(json.dumps(reply.body, ensure_ascii=False, indent=2))
         return 0
     if notice:
         print(notice)
