@@ -424,3 +424,8 @@ class PlanIndex:
             if not in_step and (repair or not (extra or missing)):
                 self._vectors_done(token)  # Chroma now holds exactly the chunks of this token
             return report
+
+    def close(self) -> None:
+        """Release the docstore's SQLite connection and the Chroma client (an app's shutdown); unusable after."""
+        self.docstore.close()
+        self.vectors._client.close()  # ChromaVectorStore has no close(); the client is refcounted per path
