@@ -93,13 +93,10 @@ def cmd_ask(args, settings: Settings) -> int:
     chat = ChatService(settings, store=None, generator=generator_from_settings(settings))
     prepared = chat.prepare(service, args.question, args.municipality or None, args.year or None, args.top_k,
                             remember=False)  # fmt: skip
-    answer, _ = chat.answer(prepared)
-    notice = chat.notice(answer, prepared.resolved.query.lang)
+    reply = chat.turn(prepared)  # the same turn as POST /v1/ask; its body is the answer record
+    answer, notice = reply.answer, reply.notice
     if args.json:
-        # The same record as POST /v1/ask returns.
-        payload = {**asdict(answer), "question": prepared.resolved.question, "carried": prepared.resolved.carried,
-                   "conversation_id": None, "notice": notice}  # fmt: skip
-        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        print(json.dumps(reply.body, ensure_ascii=False, indent=2))
         return 0
     if notice:
         print(notice)
@@ -148,19 +145,11 @@ def cmd_targets(args, settings: Settings) -> int:
     import shutil
 
     from retrieval import formatting
-    from retrieval.service import AskService
-    from retrieval.targets import distinct_targets, select_targets, targets_csv
+    from retrieval.targets import select_targets_for, targets_csv
 
     index = _ready_index(settings)
-    analyzer = AskService(index, settings).analyzer
-    munis = {analyzer.resolve_municipality(m) for m in args.municipality} if args.municipality else None
-    terms = analyzer.analyze(args.q).terms if args.q else []
-    found = select_targets(
-        index.targets(), municipalities=munis, years=set(args.year) if args.year else None, terms=terms,
-        idf=index.bm25.idf,
-    )
-    if args.distinct:
-        found = distinct_targets(found)
+    # The same selection and validation as GET /v1/targets.
+    found = select_targets_for(index.snapshot, args.municipality, args.year, args.q, args.distinct)
     if args.format == "json":
         print(json.dumps({"targets": [asdict(t) for t in found]}, ensure_ascii=False, indent=2))
     elif args.format == "csv":
@@ -199,15 +188,15 @@ def cmd_serve(args, settings: Settings) -> int:
 
 
 def cmd_documents(args, settings: Settings) -> int:
-    from ingest.uploads import delete_uploaded, managed_by
+    from ingest.uploads import delete_uploaded
 
     index = _index(settings)
     action = args.action or "list"
     if action == "list":
         for record in index.document_records():
-            meta = record["meta"]
-            print(f"{meta.doc_id:40} {meta.municipality:30} {meta.year}  {record['chunk_count']:5} chunks  "
-                  f"{managed_by(meta):6}  {meta.title}")  # fmt: skip
+            meta = record.meta
+            print(f"{meta.doc_id:40} {meta.municipality:30} {meta.year}  {record.chunk_count:5} chunks  "
+                  f"{record.managed_by:6}  {meta.title}")  # fmt: skip
         return 0
     if not args.doc_id:
         raise InvalidRequest(f"documents {action}: name the document id (see `planchat documents list`).")
@@ -215,10 +204,9 @@ def cmd_documents(args, settings: Settings) -> int:
         record = index.docstore.document(args.doc_id)
         if record is None:
             raise InvalidRequest(f"{args.doc_id}: no such document (see `planchat documents list`).")
-        meta = record["meta"]
-        out = {**asdict(meta), "managed_by": managed_by(meta), "chunks": record["chunk_count"],
-               "chars": record["chars"], "pages": record["pages"], "content_hash": record["content_hash"],
-               "ingested_at": record["ingested_at"], "report": record.get("report")}  # fmt: skip
+        out = {**asdict(record.meta), "managed_by": record.managed_by, "chunks": record.chunk_count,
+               "chars": record.chars, "pages": record.pages, "content_hash": record.content_hash,
+               "ingested_at": record.ingested_at, "report": record.report}  # fmt: skip
         print(json.dumps(out, ensure_ascii=False, indent=2))
         return 0
     _print_report(delete_uploaded(index, args.doc_id))

@@ -1,8 +1,9 @@
 """The chat service: a question with its history -> a cited answer.
 
-Shared by /v1/ask, /v1/ask/stream and /v1/chat/completions. In two steps,
-so a streaming endpoint can refuse bad input with a plain 4xx before the
-stream starts, and report anything later as an error event:
+Shared by /v1/ask, /v1/ask/stream, /v1/chat/completions and ``planchat
+ask``. In two steps, so a streaming endpoint can refuse bad input with a
+plain 4xx before the stream starts, and report anything later as an error
+event:
 
 1. ``prepare``: validate, load the history (request ``history``/``messages``
    or a server-side ``conversation_id``, see ``retrieval/conversation.py``),
@@ -12,6 +13,11 @@ stream starts, and report anything later as an error event:
    let it write the answer from the same passages, verified, falling back to
    the extractive answer (``fallback_reason`` says why).
 
+``turn`` is step 2 as every front end runs it: answer, the notice for a
+fallback, the body (shaped by the front end's ``shape``: the API's /v1/ask
+response, or by default the answer record ``planchat ask --json`` prints),
+and the turn stored in its server-side conversation.
+
 LLM answers are generated whole and verified before a single word is
 streamed: a user never sees text that later turns out to be unsupported.
 """
@@ -19,8 +25,8 @@ streamed: a user never sees text that later turns out to be unsupported.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
-from typing import Optional, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Callable, Optional, Sequence
 
 from ingest.snapshot import IndexSnapshot
 from planchat.config import Settings
@@ -40,20 +46,38 @@ MAX_HISTORY_CONTENT_CHARS = 20_000
 class Prepared:
     snapshot: IndexSnapshot  # the one index generation this turn reads
     service: AskService
-    question: str
     resolved: Resolved
     k: int
-    history: list[Turn]
-    messages: list[dict]  # the history as role/content, for the LLM condense prompt
     conversation_id: Optional[str] = None  # None: stateless (history came in the request)
     started: float = field(default_factory=time.perf_counter)
 
 
+@dataclass
+class Reply:
+    """One answered turn: the answer, the note for the user (a fallback), and the body as the front end shapes it."""
+
+    answer: Answer
+    notice: Optional[str]
+    body: dict
+
+
+def answer_record(prepared: Prepared, answer: Answer, notice: Optional[str]) -> dict:
+    """The answer record with the turn's context (what ``planchat ask --json`` prints)."""
+    return {**asdict(answer), "question": prepared.resolved.question, "carried": prepared.resolved.carried,
+            "conversation_id": prepared.conversation_id, "notice": notice}  # fmt: skip
+
+
+Shape = Callable[[Prepared, Answer, Optional[str]], dict]
+
+
 class ChatService:
-    def __init__(self, settings: Settings, store: Optional[ConversationStore], generator=None):
+    def __init__(
+        self, settings: Settings, store: Optional[ConversationStore], generator=None, shape: Shape = answer_record
+    ):
         self.settings = settings
         self.store = store
         self.generator = generator
+        self.shape = shape  # the body of a reply, as the front end returns it (and stores it with the turn)
 
     def validate_history(self, messages: Sequence[dict], field_name: str = "history") -> list[dict]:
         s = self.settings
@@ -123,7 +147,7 @@ class ChatService:
             resolved.query = resolved.query.with_(lang=detect_language(question))
         if conversation_id is None and remember and not history and self.store is not None:
             conversation_id = self.store.create()  # only once the question is known to be answerable
-        return Prepared(snapshot, service, question, resolved, k, turns, messages, conversation_id, started)
+        return Prepared(snapshot, service, resolved, k, conversation_id, started)
 
     def answer(self, prepared: Prepared) -> tuple[Answer, list[Passage]]:
         answer, passages = prepared.service.answer_query(
@@ -139,6 +163,14 @@ class ChatService:
             generated.timings_ms.setdefault("generate", round((time.perf_counter() - t0) * 1000, 2))
             answer = generated
         return answer, passages
+
+    def turn(self, prepared: Prepared) -> Reply:
+        """Answer a prepared question, shape the body, store the turn (when it has a conversation)."""
+        answer, _ = self.answer(prepared)
+        notice = self.notice(answer, prepared.resolved.query.lang)
+        body = self.shape(prepared, answer, notice)
+        self.remember(prepared, body)
+        return Reply(answer, notice, body)
 
     def notice(self, answer: Answer, lang: str) -> Optional[str]:
         if not answer.fallback_reason:

@@ -97,12 +97,13 @@ class QueryAnalyzer:
         national = {s: c for s, c in national_names().items() if c not in self.corpus_municipalities}
         self._matcher = MunicipalityMatcher({**national, **surfaces})
 
-    def resolve_municipality(self, name: str) -> str:
+    def resolve_municipality(self, name: str, field: str = "municipalities") -> str:
+        """The corpus name for ``name``; else UnknownFilter naming ``field`` (the request's own field name)."""
         canonical = self._lookup.get(name.strip().casefold())
         if canonical is None:
             known = ", ".join(self.corpus_municipalities) or "(none: the index is empty)"
             raise UnknownFilter(
-                f"municipalities: '{name}' is not in the corpus. Known municipalities: {known}."
+                f"{field}: '{name}' is not in the corpus. Known municipalities: {known}."
             )
         return canonical
 

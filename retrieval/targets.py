@@ -16,6 +16,7 @@ from dataclasses import asdict
 from typing import AbstractSet, Callable, Iterable, Optional, Sequence
 
 from planchat.danish import analyze
+from planchat.errors import InvalidRequest
 from planchat.records import Citation, Target
 
 MIN_TOPIC_COVERAGE = 0.5
@@ -146,3 +147,27 @@ def targets_csv(targets: Iterable[Target]) -> str:
 def format_value(value: float) -> str:
     """3.7 -> '3.7', 228.0 -> '228' (machine-readable, no thousands separator)."""
     return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def select_targets_for(
+    snapshot,
+    municipalities: Optional[Sequence[str]] = None,
+    years: Optional[Iterable[int]] = None,
+    q: Optional[str] = None,
+    distinct: bool = False,
+) -> list[Target]:
+    """A target selection as a user asks for it (GET /v1/targets, ``planchat
+    targets``): municipality names as typed, plan or target years, topic words.
+    Validates them (an unknown municipality or a ``q`` of only stopwords is
+    refused, naming the field), then ``select_targets`` on the snapshot's
+    targets; ``distinct`` keeps one of each target a plan states more than once."""
+    from .query import query_analyzer
+
+    analyzer = query_analyzer(snapshot)
+    munis = {analyzer.resolve_municipality(m, field="municipality") for m in municipalities} if municipalities else None
+    terms = analyzer.analyze(q).terms if q and q.strip() else []
+    if q and q.strip() and not terms:
+        raise InvalidRequest("q: has no searchable words (only stopwords or punctuation). Name what is measured.")
+    found = select_targets(snapshot.targets(), municipalities=munis, years=set(years) if years else None,
+                           terms=terms, idf=snapshot.bm25.idf, terms_of=TargetTerms.of(snapshot))  # fmt: skip
+    return distinct_targets(found) if distinct else found

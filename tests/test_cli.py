@@ -322,6 +322,29 @@ def test_targets_and_their_evaluation(planchat):
     ]
 
 
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (("--q", "og i"), "q: has no searchable words (only stopwords or punctuation). Name what is measured."),
+        (("--municipality", "Aarhus"),
+         f"municipality: 'Aarhus' is not in the corpus. Known municipalities: {KNOWN_MUNICIPALITIES}."),
+    ],
+)
+def test_targets_refuses_what_get_v1_targets_refuses_with_the_same_message(planchat, argv, message):
+    assert planchat("targets", *argv) == (2, "", f"error: {message}\n")
+
+
+def test_targets_selects_as_get_v1_targets_does(planchat):
+    code, out, err = planchat("targets", "--municipality", "jammerbugt", "--year", "2014", "--q", "langtidsledige",
+                              "--distinct", "--format", "json")  # fmt: skip
+    assert (code, err) == (0, "")
+    found = json.loads(out)["targets"]
+    assert [(t["target_id"], t["value_text"], t["unit"], t["direction"]) for t in found] == [
+        ("jammerbugt-2014#5", "228", "personer", "at_most"),
+        ("jammerbugt-2014#6", "20", "pct", "decrease"),
+    ]
+
+
 def test_a_single_file_is_ingested_shown_replaced_and_deleted(fresh_planchat, tmp_path):
     """The same rules as POST /v1/documents, from the command line."""
     assert fresh_planchat("ingest")[0] == 0

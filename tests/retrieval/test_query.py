@@ -110,3 +110,16 @@ def test_language_detection(question, lang):
 )
 def test_answer_type(question, kind):
     assert answer_type(question) == kind
+
+
+def test_an_unknown_municipality_names_the_callers_field(analyzer):
+    assert analyzer.resolve_municipality(" jammerbugt ", field="municipality") == "Jammerbugt"
+    known = "Beskæftigelsesregion Hovedstaden & Sjælland, Fredericia, Jammerbugt, Vejle"
+    with pytest.raises(UnknownFilter) as default:
+        analyzer.resolve_municipality("Aarhus")
+    with pytest.raises(UnknownFilter) as named:
+        analyzer.resolve_municipality("Aarhus", field="municipality")
+    assert (default.value.message, named.value.message) == (
+        f"municipalities: 'Aarhus' is not in the corpus. Known municipalities: {known}.",
+        f"municipality: 'Aarhus' is not in the corpus. Known municipalities: {known}.",
+    )

@@ -13,24 +13,21 @@ from __future__ import annotations
 
 from typing import Optional
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, UploadFile
 from fastapi.responses import JSONResponse
 
 from ingest.index import IngestReport, PlanIndex
-from ingest.uploads import delete_uploaded, managed_by, upload_meta
-from planchat.config import Settings
+from ingest.stores.docstore import DocumentRecord
+from ingest.uploads import delete_uploaded, upload_meta
 from planchat.errors import NotFound, PayloadTooLarge
 
-from .schemas import DocumentDeleted, DocumentDetail, DocumentList, DocumentOut, DocumentText, ErrorResponse, IngestReportOut
-from .security import require_write
+from ..deps import IndexDep, SettingsDep
+from ..schemas import DocumentDeleted, DocumentDetail, DocumentList, DocumentOut, DocumentText, ErrorResponse, IngestReportOut
+from ..security import require_write
 
 
-def index_of(request: Request) -> PlanIndex:
-    return request.app.state.index
-
-
-def document_out(record: dict) -> DocumentOut:
-    meta = record["meta"]
+def document_out(record: DocumentRecord) -> DocumentOut:
+    meta = record.meta
     return DocumentOut(
         doc_id=meta.doc_id,
         municipality=meta.municipality,
@@ -40,12 +37,12 @@ def document_out(record: dict) -> DocumentOut:
         title=meta.title,
         kind=meta.kind,
         source=meta.source,
-        chunks=record["chunk_count"],
-        chars=record["chars"],
-        pages=record["pages"],
-        content_hash=record["content_hash"],
-        ingested_at=record["ingested_at"],
-        managed_by=managed_by(meta),
+        chunks=record.chunk_count,
+        chars=record.chars,
+        pages=record.pages,
+        content_hash=record.content_hash,
+        ingested_at=record.ingested_at,
+        managed_by=record.managed_by,
     )
 
 
@@ -57,7 +54,7 @@ def detail(index: PlanIndex, doc_id: str, report: Optional[IngestReport] = None)
     record = index.docstore.document(doc_id)
     if record is None:
         raise NotFound(f"doc_id: no document '{doc_id}' in the index. GET /v1/documents lists them.")
-    stored = report.as_dict() if report is not None else record.get("report")
+    stored = report.as_dict() if report is not None else record.report
     return DocumentDetail(**document_out(record).model_dump(), report=report_out(stored) if stored else None)
 
 
@@ -65,8 +62,8 @@ router = APIRouter()
 
 ERRORS = {status: {"model": ErrorResponse} for status in (400, 401, 403, 404, 409, 413, 415, 422)}
 @router.get("/v1/documents", response_model=DocumentList, responses=ERRORS)
-def list_documents(request: Request) -> DocumentList:
-    return DocumentList(documents=[document_out(r) for r in index_of(request).document_records()])
+def list_documents(index: IndexDep) -> DocumentList:
+    return DocumentList(documents=[document_out(r) for r in index.document_records()])
 
 
 @router.post(
@@ -74,7 +71,8 @@ def list_documents(request: Request) -> DocumentList:
     responses={**ERRORS, 200: {"model": DocumentDetail, "description": "unchanged or replaced"}},
 )  # fmt: skip
 def upload_document(
-    request: Request,
+    index: IndexDep,
+    settings: SettingsDep,
     file: UploadFile = File(description="The plan: .pdf, .txt or .md."),
     municipality: str = Form(description="The municipality the plan belongs to, e.g. 'Aarhus'."),
     year: int = Form(description="The plan year, e.g. 2024."),
@@ -83,8 +81,6 @@ def upload_document(
 ):
     """Ingest a plan. 201 when added; 200 when it replaced the municipality's
     plan for that year or was identical to it (status in the report)."""
-    index = index_of(request)
-    settings: Settings = request.app.state.settings
     name, meta = upload_meta(index, file.filename, municipality, year, title, kind)
     limit = int(settings.max_upload_mb * 1024 * 1024)
     data = file.file.read(limit + 1)
@@ -99,13 +95,13 @@ def upload_document(
 
 
 @router.get("/v1/documents/{doc_id}", response_model=DocumentDetail, responses=ERRORS)
-def show_document(doc_id: str, request: Request) -> DocumentDetail:
-    return detail(index_of(request), doc_id)
+def show_document(doc_id: str, index: IndexDep) -> DocumentDetail:
+    return detail(index, doc_id)
 
 
 @router.get("/v1/documents/{doc_id}/text", response_model=DocumentText, responses=ERRORS)
-def document_text(doc_id: str, request: Request) -> DocumentText:
-    text = index_of(request).docstore.clean_text(doc_id)
+def document_text(doc_id: str, index: IndexDep) -> DocumentText:
+    text = index.docstore.clean_text(doc_id)
     if text is None:
         raise NotFound(f"doc_id: no document '{doc_id}' in the index. GET /v1/documents lists them.")
     return DocumentText(doc_id=doc_id, text=text)
@@ -113,7 +109,7 @@ def document_text(doc_id: str, request: Request) -> DocumentText:
 
 @router.delete("/v1/documents/{doc_id}", response_model=DocumentDeleted, dependencies=[Depends(require_write)],
                responses=ERRORS)  # fmt: skip
-def delete_document(doc_id: str, request: Request) -> DocumentDeleted:
-    report = delete_uploaded(index_of(request), doc_id)
+def delete_document(doc_id: str, index: IndexDep) -> DocumentDeleted:
+    report = delete_uploaded(index, doc_id)
     return DocumentDeleted(doc_id=doc_id, status=report.status, chunks=report.chunks)
 

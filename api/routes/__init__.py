@@ -1,0 +1,13 @@
+"""One router per resource; ``api/app.py`` includes them in this order:
+documents, health, ask, conversations, openai, planner, static.
+
+Handlers are thin: they parse and validate the request, call one service
+method (the services come from the aliases in ``api/deps.py``) and shape
+the response (``api/shapes.py``).
+"""
+
+from __future__ import annotations
+
+from ..schemas import ErrorResponse
+
+ERROR_RESPONSES = {400: {"model": ErrorResponse}, 422: {"model": ErrorResponse}, 500: {"model": ErrorResponse}}

@@ -1,0 +1,71 @@
+"""POST /v1/ask (a question, with history or conversation_id -> a cited
+answer) and POST /v1/ask/stream (the same as Server-Sent Events: meta,
+delta..., done | error; see api/streaming.py)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Iterator
+
+from fastapi import APIRouter
+from fastapi.responses import StreamingResponse
+
+from planchat.errors import PlanchatError
+from retrieval.chat import ChatService, Prepared
+
+from .. import streaming
+from ..deps import AskServiceDep, AskServices, ChatDep
+from ..schemas import AskRequest, AskResponse, ErrorResponse
+from . import ERROR_RESPONSES
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+
+def prepare(chat: ChatService, services: AskServices, body: AskRequest) -> Prepared:
+    return chat.prepare(
+        services(body.mode), body.question, body.municipalities, body.years, body.top_k,
+        history=[m.model_dump() for m in body.history] if body.history else None,
+        conversation_id=body.conversation_id,
+    )  # fmt: skip
+
+
+@router.post("/v1/ask", response_model=AskResponse, responses=ERROR_RESPONSES)
+def ask(body: AskRequest, chat: ChatDep, services: AskServiceDep) -> dict:
+    return chat.turn(prepare(chat, services, body)).body
+
+
+@router.post(
+    "/v1/ask/stream",
+    responses={**ERROR_RESPONSES, 404: {"model": ErrorResponse}, 200: {"content": {"text/event-stream": {}}}},
+)
+def ask_stream(body: AskRequest, chat: ChatDep, services: AskServiceDep):
+    """The answer as Server-Sent Events: meta, delta (several), done (the /v1/ask body) or error."""
+    prepared = prepare(chat, services, body)  # bad input: a plain 4xx, before any event
+    return StreamingResponse(
+        events(chat, prepared), media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )  # fmt: skip
+
+
+def events(chat: ChatService, prepared: Prepared) -> Iterator[bytes]:
+    yield streaming.sse("meta", {
+        "conversation_id": prepared.conversation_id,
+        "question": prepared.resolved.question,
+        "carried": prepared.resolved.carried,
+        "municipalities": prepared.resolved.query.municipalities,
+        "years": prepared.resolved.query.years,
+    })  # fmt: skip
+    try:
+        body = chat.turn(prepared).body
+    except PlanchatError as exc:
+        yield streaming.sse("error", streaming.error_payload(exc.status, exc.code, exc.message))
+        return
+    except Exception:
+        log.exception("unhandled error in /v1/ask/stream")
+        yield streaming.sse("error", streaming.error_payload(
+            500, "internal_error", "Something went wrong on our side; the error was logged."))
+        return
+    for piece in streaming.pieces(body["answer"]):
+        yield streaming.sse("delta", {"text": piece})
+    yield streaming.sse("done", body)

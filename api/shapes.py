@@ -1,0 +1,114 @@
+"""Records -> the response models of api/schemas.py (the JSON contract).
+
+``ask_body`` is the API's shape of a chat turn (``ChatService(shape=...)``):
+the /v1/ask body, which the stream's ``done`` event, the OpenAI
+``planchat`` field and the stored conversation turn carry too.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from ingest.snapshot import IndexSnapshot
+from planchat.records import Answer
+from retrieval.chat import Prepared
+from retrieval.compare import Comparison, CompareRow
+from retrieval.ministermaal import Matrix, MinistermaalService
+
+from .schemas import (
+    AskResponse,
+    CitationOut,
+    CompareResponse,
+    CompareRowOut,
+    Conversation,
+    ConversationTurn,
+    GoalOut,
+    MinistermaalCell,
+    MinistermaalColumn,
+    MinistermaalResponse,
+    MinistermaalRow,
+    TargetOut,
+)
+
+
+def citation_out(c) -> CitationOut:
+    return CitationOut(**{k: getattr(c, k) for k in CitationOut.model_fields})
+
+
+def target_out(t) -> TargetOut:
+    return TargetOut(**{k: getattr(t, k) for k in TargetOut.model_fields})
+
+
+def row_out(row: CompareRow) -> CompareRowOut:
+    return CompareRowOut(
+        municipality=row.municipality,
+        year=row.year,
+        title=row.title,
+        doc_id=row.doc_id,
+        stated=row.stated,
+        summary=row.summary,
+        citations=[citation_out(c) for c in row.citations],
+        targets=[target_out(t) for t in row.targets],
+    )
+
+
+def ask_response(prepared: Prepared, answer: Answer, notice: Optional[str]) -> AskResponse:
+    return AskResponse(
+        answer=answer.answer,
+        abstained=answer.abstained,
+        citations=[citation_out(c) for c in answer.citations],
+        targets=[target_out(t) for t in answer.targets],
+        timings_ms=answer.timings_ms,
+        municipalities=answer.municipalities,
+        years=answer.years,
+        question=prepared.resolved.question,
+        carried=prepared.resolved.carried,
+        conversation_id=prepared.conversation_id,
+        generator=answer.generator,
+        fallback_reason=answer.fallback_reason,
+        notice=notice,
+    )
+
+
+def ask_body(prepared: Prepared, answer: Answer, notice: Optional[str]) -> dict:
+    return ask_response(prepared, answer, notice).model_dump()
+
+
+def comparison_out(result: Comparison) -> CompareResponse:
+    return CompareResponse(topic=result.topic, rows=[row_out(r) for r in result.rows], timings_ms=result.timings_ms)
+
+
+def conversation_out(stored: dict) -> Conversation:
+    turns = [
+        ConversationTurn(
+            question=t.question,
+            resolved_question=(t.answer or {}).get("question") or t.text,
+            answer=AskResponse(**t.answer) if t.answer else None,
+        )
+        for t in stored["turns"]
+    ]
+    return Conversation(conversation_id=stored["conversation_id"], created_at=stored["created_at"],
+                        updated_at=stored["updated_at"], turns=turns)  # fmt: skip
+
+
+def ministermaal_out(matrix: Matrix, snapshot: IndexSnapshot) -> MinistermaalResponse:
+    rows = []
+    for goal in matrix.goals:
+        sources = [citation_out(MinistermaalService.source_citation(snapshot, n, s)) for n, s in enumerate(goal.sources, 1)]
+        cells = [
+            MinistermaalCell(
+                municipality=r.municipality,
+                doc_id=r.doc_id,
+                stated=r.stated,
+                summary=r.summary,
+                citations=[citation_out(c) for c in r.citations],
+                targets=[target_out(t) for t in r.targets],
+            )
+            for r in matrix.cells[goal.number]
+        ]
+        rows.append(MinistermaalRow(goal=GoalOut(number=goal.number, title=goal.title, sources=sources), cells=cells))
+    columns = [
+        MinistermaalColumn(municipality=m.municipality, doc_id=m.doc_id, year=m.year, title=m.title)
+        for m in matrix.plans
+    ]
+    return MinistermaalResponse(year=matrix.year, columns=columns, rows=rows)
