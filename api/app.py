@@ -35,7 +35,7 @@ from retrieval.compare import CompareRow, CompareService
 from retrieval.conversation import ConversationStore
 from retrieval.ministermaal import MinistermaalService
 from retrieval.service import AskService
-from retrieval.targets import TargetTerms, distinct_targets, select_targets, targets_csv
+from retrieval.target_selection import TargetTerms, distinct_targets, select_targets, targets_csv
 
 from . import documents, errors, streaming
 from .security import BodyLimit, require_read
