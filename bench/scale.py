@@ -362,7 +362,7 @@ def child_probe(args) -> dict:
     from retrieval.compare import CompareService
     from retrieval.query import QueryAnalyzer
     from retrieval.service import AskService
-    from retrieval.targets import select_targets
+    from retrieval.target_selection import select_targets
 
     settings = settings_for(args.data, args.corpus, args.embedder)
     out: dict = {"loadavg_start": load()}

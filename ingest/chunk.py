@@ -81,103 +81,137 @@ def chunk_document(
     max_tokens: int = 220,
     count: Callable[[str], int] = count_tokens,
 ) -> list[Chunk]:
+    packer = _ChunkPacker(clean, meta, max_tokens, count)
+    for unit in _plan_units(clean, max_tokens, count):
+        packer.add(unit)
+    return packer.finish()
+
+
+def _plan_units(clean: CleanText, max_tokens: int, count: Callable[[str], int]) -> list[_Unit]:
+    """The document as units in reading order: lines (an over-long line pre-split
+    into sentence or word groups), each heading a unit of its own."""
     text = clean.text
     boundaries = sorted({h.start for h in clean.headings} | {0, len(text)})
-    heading_at = {h.start: h for h in clean.headings}
-
-    # Units: lines (with long lines pre-split); headings are their own units.
+    heading_starts = {h.start for h in clean.headings}
     units: list[_Unit] = []
     for a, b in zip(boundaries, boundaries[1:]):
         for line_start, line_end, blank in _lines(text, a, b):
-            if line_start in heading_at:
+            if line_start in heading_starts:
                 units.append(_Unit(line_start, line_end, is_heading=True, paragraph_break_before=True))
             elif count(text[line_start:line_end]) > max_tokens:
                 for i, (p_start, p_end) in enumerate(_split_long(text, line_start, line_end, max_tokens, count)):
                     units.append(_Unit(p_start, p_end, paragraph_break_before=blank and i == 0))
             else:
                 units.append(_Unit(line_start, line_end, paragraph_break_before=blank))
+    return units
 
-    chunks: list[Chunk] = []
-    path: list[tuple[int, str]] = []  # (level, title) stack
-    current: list[_Unit] = []
-    current_path = ""
-    table_header: str = ""
-    current_context = ""
 
-    def section_path() -> str:
-        return SECTION_SEPARATOR.join(title for _, title in path)
+def _chunk_record(clean: CleanText, meta: DocumentMeta, start: int, end: int, ordinal: int, section: str,
+                  context: str) -> Chunk:
+    body = clean.text[start:end]
+    # The id names everything BM25 indexes (heading path, table header, text):
+    # a saved BM25 is reused only while its chunk ids match, so a heading
+    # edited above an unchanged chunk must give that chunk a new id.
+    digest = hashlib.sha256(f"{start}:{end}:{section}\0{context}\0{body}".encode()).hexdigest()[:12]
+    return Chunk(
+        chunk_id=f"{meta.doc_id}:{ordinal:04d}:{digest}",
+        doc_id=meta.doc_id,
+        municipality=meta.municipality,
+        year=meta.year,
+        years=meta.covered_years,
+        title=meta.title,
+        section=section,
+        page=clean.page_at(start),
+        page_label=clean.label_at(start),
+        start=start,
+        end=end,
+        text=body,
+        ordinal=ordinal,
+        context=context,
+    )
 
-    def flush() -> None:
-        nonlocal current, current_context
-        if not current:
-            return
-        start, end = current[0].start, current[-1].end
-        body = text[start:end]
-        ordinal = len(chunks)
-        # The id names everything BM25 indexes (heading path, table header, text):
-        # a saved BM25 is reused only while its chunk ids match, so a heading
-        # edited above an unchanged chunk must give that chunk a new id.
-        digest = hashlib.sha256(f"{start}:{end}:{current_path}\0{current_context}\0{body}".encode()).hexdigest()[:12]
-        chunks.append(
-            Chunk(
-                chunk_id=f"{meta.doc_id}:{ordinal:04d}:{digest}",
-                doc_id=meta.doc_id,
-                municipality=meta.municipality,
-                year=meta.year,
-                years=meta.covered_years,
-                title=meta.title,
-                section=current_path,
-                page=clean.page_at(start),
-                page_label=clean.label_at(start),
-                start=start,
-                end=end,
-                text=body,
-                ordinal=ordinal,
-                context=current_context,
-            )
-        )
-        current = []
-        current_context = ""
 
-    def only_headings() -> bool:
-        return all(u.is_heading for u in current)
+class _ChunkPacker:
+    """Packs units into chunks in reading order: a chunk closes at a heading
+    (unless it holds only headings) or when the next unit would cross the token
+    budget. Tracks the heading path each chunk is filed under, and the header
+    row of the table being read, which a chunk starting mid-table carries."""
 
-    for unit in units:
-        unit_text = text[unit.start : unit.end]
-        is_row = " | " in unit_text or unit_text.startswith("| ")
+    def __init__(self, clean: CleanText, meta: DocumentMeta, max_tokens: int, count: Callable[[str], int]):
+        self.clean, self.meta, self.max_tokens, self.count = clean, meta, max_tokens, count
+        self.text = clean.text
+        self.heading_at = {h.start: h for h in clean.headings}
+        self.chunks: list[Chunk] = []
+        self.path: list[tuple[int, str]] = []  # (level, title) stack
+        self.current: list[_Unit] = []
+        self.current_path = ""
+        self.table_header = ""
+        self.current_context = ""
+
+    def add(self, unit: _Unit) -> None:
         if unit.is_heading:
-            heading = heading_at[unit.start]
-            while path and path[-1][0] >= heading.level:
-                path.pop()
-            path.append((heading.level, heading.title))
-            if not only_headings() or (current and count(text[current[0].start : unit.end]) > max_tokens):
-                flush()
-            current_path = section_path()
-            table_header = ""
-            current.append(unit)
-            continue
-        if current and count(text[current[0].start : unit.end]) > max_tokens:
-            # A line that introduces what follows ("... følgende systemer:")
-            # moves to the next chunk, so it is never quoted without its list.
-            carried = []
-            last = current[-1]
-            if (
-                len(current) > 1
-                and not last.is_heading
-                and text[last.start : last.end].endswith(":")
-                and count(text[last.start : unit.end]) <= max_tokens
-            ):
-                carried = [current.pop()]
-            flush()
-            current.extend(carried)
-            if is_row and table_header and table_header != unit_text:
-                current_context = table_header
-        if is_row and not table_header:
-            table_header = unit_text
+            self._add_heading(unit)
+        else:
+            self._add_line(unit)
+
+    def finish(self) -> list[Chunk]:
+        self._flush()
+        return self.chunks
+
+    def _section_path(self) -> str:
+        return SECTION_SEPARATOR.join(title for _, title in self.path)
+
+    def _overflows_with(self, unit: _Unit) -> bool:
+        """Whether the current chunk, extended to the end of ``unit``, is over the budget."""
+        return bool(self.current) and self.count(self.text[self.current[0].start : unit.end]) > self.max_tokens
+
+    def _add_heading(self, unit: _Unit) -> None:
+        heading = self.heading_at[unit.start]
+        while self.path and self.path[-1][0] >= heading.level:
+            self.path.pop()
+        self.path.append((heading.level, heading.title))
+        if not all(u.is_heading for u in self.current) or self._overflows_with(unit):
+            self._flush()
+        self.current_path = self._section_path()
+        self.table_header = ""
+        self.current.append(unit)
+
+    def _add_line(self, unit: _Unit) -> None:
+        unit_text = self.text[unit.start : unit.end]
+        is_row = " | " in unit_text or unit_text.startswith("| ")
+        if self._overflows_with(unit):
+            carried = self._carried_introduction(unit)
+            self._flush()
+            self.current.extend(carried)
+            if is_row and self.table_header and self.table_header != unit_text:
+                self.current_context = self.table_header
+        if is_row and not self.table_header:
+            self.table_header = unit_text
         elif not is_row:
-            table_header = ""
-        if not current:
-            current_path = section_path()
-        current.append(unit)
-    flush()
-    return chunks
+            self.table_header = ""
+        if not self.current:
+            self.current_path = self._section_path()
+        self.current.append(unit)
+
+    def _carried_introduction(self, unit: _Unit) -> list[_Unit]:
+        """A line that introduces what follows ("... følgende systemer:") moves
+        to the next chunk, so it is never quoted without its list."""
+        last = self.current[-1]
+        if (
+            len(self.current) > 1
+            and not last.is_heading
+            and self.text[last.start : last.end].endswith(":")
+            and self.count(self.text[last.start : unit.end]) <= self.max_tokens
+        ):
+            return [self.current.pop()]
+        return []
+
+    def _flush(self) -> None:
+        if not self.current:
+            return
+        start, end = self.current[0].start, self.current[-1].end
+        self.chunks.append(
+            _chunk_record(self.clean, self.meta, start, end, len(self.chunks), self.current_path, self.current_context)
+        )
+        self.current = []
+        self.current_context = ""

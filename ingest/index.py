@@ -40,7 +40,7 @@ from .snapshot import DocChunks, IndexSnapshot
 from .stores.docstore import DocStore, DocumentRecord
 from .stores.lexical import AnalysedTerms, BM25Index, fingerprint
 from .stores.vectors import ChromaVectorStore, collection_name, make_client
-from .targets import TARGETS_VERSION, extract_targets
+from .target_extraction import TARGETS_VERSION, extract_targets
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from .chunk import chunk_document
 from .clean import clean
 from .embedders import Embedder
 from .loaders import load_bytes
-from .targets import extract_targets
+from .target_extraction import extract_targets
 
 # Bump when cleaning or chunking changes what a document turns into.
 PIPELINE_VERSION = "10"
@@ -45,7 +45,7 @@ class IngestReport:
     doc_id: str
     status: str  # "added", "updated", "unchanged", "removed"
     chunks: int = 0
-    targets: int = 0  # quantitative targets extracted (ingest/targets.py)
+    targets: int = 0  # quantitative targets extracted (ingest/target_extraction.py)
     embedded: int = 0  # chunks that needed a model call (not in the cache)
     pages: Optional[int] = None
     empty_pages: int = 0  # pages without a text layer (scanned?), not searchable

@@ -145,7 +145,7 @@ def cmd_targets(args, settings: Settings) -> int:
     import shutil
 
     from retrieval import formatting
-    from retrieval.targets import select_targets_for, targets_csv
+    from retrieval.target_selection import select_targets_for, targets_csv
 
     index = _ready_index(settings)
     # The same selection and validation as GET /v1/targets.
@@ -220,7 +220,7 @@ def cmd_eval(args, settings: Settings) -> int:
 
 
 def cmd_eval_targets(args, settings: Settings) -> int:
-    from evals.targets import main as targets_main
+    from evals.target_scoring import main as targets_main
 
     return targets_main(args, settings)
 
@@ -289,7 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_eval)
 
-    from evals.targets import DEFAULT_LABELS
+    from evals.target_scoring import DEFAULT_LABELS
 
     p = sub.add_parser("eval-targets", help="score target extraction against the hand-labelled targets")
     p.add_argument("labels", type=Path, nargs="?", default=DEFAULT_LABELS, help="default: evals/targets.jsonl")

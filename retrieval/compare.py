@@ -23,7 +23,7 @@ from prompts import render
 
 from .query import Query, query_analyzer
 from .service import AskService, require_text
-from .targets import TargetTerms, distinct_targets, select_targets, targets_in_citations
+from .target_selection import TargetTerms, distinct_targets, select_targets, targets_in_citations
 
 MAX_TOPIC_CHARS = 300
 

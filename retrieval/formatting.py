@@ -17,7 +17,7 @@ from typing import Iterable
 from planchat.records import Citation, Target
 
 from .compare import Comparison
-from .targets import format_value
+from .target_selection import format_value
 
 DIRECTION_SIGNS = {"at_most": "≤", "at_least": "≥", "equal": "=", "decrease": "↓", "increase": "↑"}
 CHANGE_WORDS = {"to": "til", "by": "med"}

@@ -20,7 +20,7 @@ from planchat.timing import Timer
 from .answer import ExcludedSpans, ExtractiveAnswerer, content_terms
 from .query import Query, QueryAnalyzer, query_analyzer
 from .retrievers import RETRIEVERS, Retriever
-from .targets import TargetTerms, asks_for_target, distinct_targets, select_targets, targets_in_citations
+from .target_selection import TargetTerms, asks_for_target, distinct_targets, select_targets, targets_in_citations
 
 
 def require_text(field_name: str, value: str) -> None:

@@ -24,7 +24,7 @@ FOLLOWUP_FIRST_Q = "Hvor mange langtidsledige må der højst være i Jammerbugt 
 FOLLOWUP_Q = "Og hvor mange må tilgangen til førtidspension højst være samme sted?"
 FOLLOWUP_RESOLVED = f"{FOLLOWUP_Q} (Jammerbugt, 2014)"
 JAMMERBUGT_36 = "Tilgangen til førtidspension skal begrænses til 36 personer i december 2014"
-# Quantitative targets extracted per corpus document (ingest/targets.py; 46 hand-labelled in evals/targets.jsonl).
+# Quantitative targets extracted per corpus document (ingest/target_extraction.py; 46 hand-labelled in evals/targets.jsonl).
 TARGET_COUNTS = {
     "fredericia-2023": 10,
     "jammerbugt-2014": 28,

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from planchat.errors import InvalidRequest
-from retrieval.targets import select_targets_for, targets_csv
+from retrieval.target_selection import select_targets_for, targets_csv
 
 from ..deps import CompareDep, MinistermaalDep, SnapshotDep
 from ..schemas import CompareRequest, CompareResponse, ErrorResponse, MinistermaalResponse, TargetList

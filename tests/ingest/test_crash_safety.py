@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from ingest.index import PlanIndex
-from ingest.targets import extract_targets
+from ingest.target_extraction import extract_targets
 from planchat.config import REPO_ROOT
 
 from conftest import REAL_EMBEDDER, make_settings

@@ -1,5 +1,5 @@
 """A target selection as GET /v1/targets and ``planchat targets`` both ask
-for it (retrieval/targets.py: select_targets_for)."""
+for it (retrieval/target_selection.py: select_targets_for)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import re
 import pytest
 
 from planchat.errors import InvalidRequest, UnknownFilter
-from retrieval.targets import select_targets_for
+from retrieval.target_selection import select_targets_for
 
 from expected import KNOWN_MUNICIPALITIES
 

@@ -1,5 +1,5 @@
 """Target selection with the per-snapshot cache of analysed target terms
-(retrieval/targets.py: TargetTerms): the same selection, analysed once."""
+(retrieval/target_selection.py: TargetTerms): the same selection, analysed once."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import dataclasses
 
 import pytest
 
-import retrieval.targets as targets_module
-from retrieval.targets import TargetTerms, select_targets, topic_coverage
+import retrieval.target_selection as target_selection
+from retrieval.target_selection import TargetTerms, select_targets, topic_coverage
 
 TOPICS = ["langtidsledighed", "flygtninge og familiesammenførte", "sygedagpenge varighed", "ledighed fleksjob"]
 
@@ -17,8 +17,8 @@ TOPICS = ["langtidsledighed", "flygtninge og familiesammenførte", "sygedagpenge
 def counted(monkeypatch):
     """Count the analyses of targets."""
     calls = []
-    real = targets_module.target_terms
-    monkeypatch.setattr(targets_module, "target_terms", lambda t: calls.append(t.target_id) or real(t))
+    real = target_selection.target_terms
+    monkeypatch.setattr(target_selection, "target_terms", lambda t: calls.append(t.target_id) or real(t))
     return calls
 
 
@@ -49,7 +49,7 @@ def test_topic_coverage_is_unchanged(hash_index, hash_service):
     terms = hash_service.analyzer.analyze("langtidsledige december").terms
     weights = {t: max(hash_index.bm25.idf(t), 0.01) for t in dict.fromkeys(terms)}
     for target in hash_index.targets()[:20]:
-        found = targets_module.target_terms(target)
+        found = target_selection.target_terms(target)
         expected = sum(w for t, w in weights.items() if t in found) / sum(weights.values())
         assert topic_coverage(terms, target, hash_index.bm25.idf) == expected
     assert topic_coverage([], hash_index.targets()[0], hash_index.bm25.idf) == 1.0
@@ -78,7 +78,7 @@ def test_a_reader_holding_the_old_version_gets_its_own_terms(hash_index, counted
     new = dataclasses.replace(old, quote="Ledigheden for flygtninge skal falde.", indicator="flygtninge")
     terms_of = TargetTerms(FakeSnapshot([new]))
     assert "flygtning" in terms_of(new)
-    assert terms_of(old) == frozenset(targets_module.target_terms(old))
+    assert terms_of(old) == frozenset(target_selection.target_terms(old))
 
 
 def test_one_cache_per_snapshot(hash_index):

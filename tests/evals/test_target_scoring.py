@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from evals.targets import DEFAULT_LABELS, load_labels, score_targets
+from evals.target_scoring import DEFAULT_LABELS, load_labels, score_targets
 from planchat.errors import InvalidRequest
 from planchat.records import Target
 

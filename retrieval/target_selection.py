@@ -1,6 +1,6 @@
 """Finding extracted targets: by municipality, plan/target year and topic.
 
-The targets themselves are extracted at ingest (ingest/targets.py); this
+The targets themselves are extracted at ingest (ingest/target_extraction.py); this
 module selects them for GET /v1/targets, for the rows of /v1/compare and
 for /v1/ask answers to target questions. Topic matching uses the same
 Danish analysis as BM25: a target matches when its indicator, quote and

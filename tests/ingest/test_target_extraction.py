@@ -1,4 +1,4 @@
-"""Target extraction (ingest/targets.py): exact records from exact sentences,
+"""Target extraction (ingest/target_extraction.py): exact records from exact sentences,
 the corpus's targets, and how stored targets follow the document store."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 
 import ingest.index as index_module
 from ingest.index import PlanIndex
-from ingest.targets import extract_targets, find_targets
+from ingest.target_extraction import extract_targets, find_targets
 
 from conftest import make_settings
 from expected import TARGET_COUNTS
