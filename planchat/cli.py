@@ -14,7 +14,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Optional
 
-from planchat.config import Settings
+from planchat.config import RetrievalMode, Settings
 from planchat.errors import InvalidRequest, PlanchatError
 from planchat.records import DocumentMeta
 
@@ -296,7 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--municipality", action="append", help="only this municipality (repeatable)")
     p.add_argument("--year", type=int, action="append", help="only plans covering this year (repeatable)")
     p.add_argument("--top-k", type=int, default=None)
-    p.add_argument("--mode", choices=["hybrid", "bm25", "dense"], default=None, help="retrieval mode")
+    p.add_argument("--mode", choices=[m.value for m in RetrievalMode], default=None, help="retrieval mode")
     p.add_argument("--json", action="store_true", help="print the full answer record as JSON")
     p.set_defaults(func=cmd_ask)
 
@@ -331,7 +331,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", help="run a question set and score the answers")
     p.add_argument("set", type=Path, help="a JSON Lines question set, e.g. evals/sets/core.jsonl")
-    p.add_argument("--config", action="append", dest="configs", help="retrieval mode(s) to compare: hybrid, bm25, dense")
+    p.add_argument("--config", action="append", dest="configs", choices=[m.value for m in RetrievalMode],
+                   metavar="CONFIGS", help=f"retrieval mode(s) to compare: {', '.join(RetrievalMode)}")
     p.add_argument("--json", type=Path, dest="json_out", help="write scores and per-question rows here")
     p.add_argument("--report", type=Path, help="write a self-contained HTML report here")
     p.add_argument("--against", help="base URL of a running planchat server (default: in-process)")

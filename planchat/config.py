@@ -9,15 +9,27 @@ is read nowhere else.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from planchat.errors import ConfigurationError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # The production embedder; bench/ and the tests' real index use it too.
 DEFAULT_EMBEDDER = "e5-torch"
+
+
+class RetrievalMode(StrEnum):
+    """How passages are found (retrieval/retrievers.py): the one list of modes
+    that the settings, the API's ``mode`` fields and the CLI's choices share."""
+
+    HYBRID = "hybrid"  # BM25 and dense, fused by reciprocal rank fusion (the default)
+    BM25 = "bm25"
+    DENSE = "dense"
 
 
 class Settings(BaseSettings):
@@ -67,8 +79,8 @@ class Settings(BaseSettings):
         default=256, ge=1, description="Largest JSON request body (uploads have max_upload_mb); larger ones get a 413."
     )
 
-    retrieval_mode: str = Field(
-        default="hybrid", description="hybrid (BM25 + dense, fused), bm25 or dense."
+    retrieval_mode: RetrievalMode = Field(
+        default=RetrievalMode.HYBRID, description="hybrid (BM25 + dense, fused), bm25 or dense."
     )
     rrf_k: int = Field(default=30, ge=1, description="Reciprocal rank fusion constant (30 measured best of 10-60).")
     bm25_weight: float = Field(
@@ -113,6 +125,19 @@ class Settings(BaseSettings):
         description='Origins allowed by CORS, e.g. ["https://jobcenter.example.dk"] (JSON list in the env variable). '
         "Empty: same-origin only.",
     )
+
+    # A ConfigurationError, not a ValueError: pydantic would wrap a ValueError with
+    # the whole input, PLANCHAT_API_KEY included; the CLI prints this as one line.
+    @field_validator("retrieval_mode", mode="before")
+    @classmethod
+    def _known_mode(cls, value: Any) -> RetrievalMode:
+        try:
+            return RetrievalMode(value)
+        except ValueError:
+            raise ConfigurationError(
+                f"PLANCHAT_RETRIEVAL_MODE={value!r} is not a known retrieval mode; "
+                f"use one of {', '.join(RetrievalMode)}."
+            ) from None
 
     @property
     def conversations_file(self) -> Path:

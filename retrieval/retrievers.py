@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Callable, Protocol
 
 from ingest.index import PlanIndex
+from planchat.config import RetrievalMode
 from planchat.danish import analyze
 from planchat.records import Passage
 
@@ -108,8 +109,8 @@ class HybridRetriever:
         ]
 
 
-RETRIEVERS: dict[str, Callable[..., Retriever]] = {
-    "bm25": lambda index, **_: BM25Retriever(index),
-    "dense": lambda index, **_: DenseRetriever(index),
-    "hybrid": lambda index, rrf_k=60, candidates=30, bm25_weight=1.0: HybridRetriever(index, rrf_k, candidates, bm25_weight),
+RETRIEVERS: dict[RetrievalMode, Callable[..., Retriever]] = {
+    RetrievalMode.BM25: lambda index, **_: BM25Retriever(index),
+    RetrievalMode.DENSE: lambda index, **_: DenseRetriever(index),
+    RetrievalMode.HYBRID: lambda index, rrf_k=60, candidates=30, bm25_weight=1.0: HybridRetriever(index, rrf_k, candidates, bm25_weight),
 }
