@@ -13,7 +13,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Optional
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from planchat.errors import ConfigurationError
@@ -139,6 +139,14 @@ class Settings(BaseSettings):
                 f"use one of {', '.join(RetrievalMode)}."
             ) from None
 
+    @model_validator(mode="after")
+    def _consistent(self) -> "Settings":
+        """Settings that contradict each other fail at start-up, naming both variables."""
+        problem = contradiction(self)
+        if problem:
+            raise ConfigurationError(problem)
+        return self
+
     @property
     def conversations_file(self) -> Path:
         return self.conversations_path or self.data_dir / "conversations.sqlite3"
@@ -162,3 +170,33 @@ class Settings(BaseSettings):
     @property
     def embedding_cache_path(self) -> Path:
         return self.embedding_cache or self.data_dir / "embedding-cache.sqlite3"
+
+
+def contradiction(s: Settings) -> Optional[str]:
+    """The first pair of settings that cannot both hold, as a message; None if none."""
+    if s.llm_base_url and not s.llm_model:
+        return (
+            "PLANCHAT_LLM_BASE_URL is set but PLANCHAT_LLM_MODEL is empty: set the model the LLM server should run "
+            "(e.g. llama3.1:8b), or unset PLANCHAT_LLM_BASE_URL for extractive answers only."
+        )
+    if s.llm_model and not s.llm_base_url:
+        return (
+            "PLANCHAT_LLM_MODEL is set but PLANCHAT_LLM_BASE_URL is empty: set the LLM server's URL "
+            "(e.g. http://127.0.0.1:11434/v1), or unset PLANCHAT_LLM_MODEL for extractive answers only."
+        )
+    if s.top_k > s.max_top_k:
+        return (
+            f"PLANCHAT_TOP_K={s.top_k} is above PLANCHAT_MAX_TOP_K={s.max_top_k}, so every request without its own "
+            "top_k would be refused. Lower PLANCHAT_TOP_K or raise PLANCHAT_MAX_TOP_K."
+        )
+    if s.protect_reads and not s.api_key:
+        return (
+            "PLANCHAT_PROTECT_READS=true needs PLANCHAT_API_KEY: without a key no client could read /v1. "
+            "Set PLANCHAT_API_KEY, or unset PLANCHAT_PROTECT_READS."
+        )
+    if s.embedder_model and s.embedder != "sentence-transformers":
+        return (
+            f"PLANCHAT_EMBEDDER_MODEL is only read by PLANCHAT_EMBEDDER=sentence-transformers, but PLANCHAT_EMBEDDER "
+            f"is {s.embedder!r}. Unset PLANCHAT_EMBEDDER_MODEL, or set PLANCHAT_EMBEDDER=sentence-transformers."
+        )
+    return None

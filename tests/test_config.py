@@ -1,9 +1,10 @@
 """planchat/config.py: the one RetrievalMode, and settings that fail at
-start-up with a sentence naming the variable."""
+start-up with a sentence naming the variables."""
 
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 
@@ -52,6 +53,77 @@ def test_the_cli_prints_a_configuration_error_as_one_line(env, capsys):
         "",
         "error: PLANCHAT_RETRIEVAL_MODE='fast' is not a known retrieval mode; use one of hybrid, bm25, dense.\n",
     )
+
+
+CONTRADICTIONS = [
+    (
+        {"PLANCHAT_LLM_BASE_URL": "http://127.0.0.1:11434/v1"},
+        "PLANCHAT_LLM_BASE_URL is set but PLANCHAT_LLM_MODEL is empty: set the model the LLM server should run "
+        "(e.g. llama3.1:8b), or unset PLANCHAT_LLM_BASE_URL for extractive answers only.",
+    ),
+    (
+        {"PLANCHAT_LLM_MODEL": "llama3.1:8b"},
+        "PLANCHAT_LLM_MODEL is set but PLANCHAT_LLM_BASE_URL is empty: set the LLM server's URL "
+        "(e.g. http://127.0.0.1:11434/v1), or unset PLANCHAT_LLM_MODEL for extractive answers only.",
+    ),
+    (
+        {"PLANCHAT_TOP_K": "21"},
+        "PLANCHAT_TOP_K=21 is above PLANCHAT_MAX_TOP_K=20, so every request without its own top_k would be "
+        "refused. Lower PLANCHAT_TOP_K or raise PLANCHAT_MAX_TOP_K.",
+    ),
+    (
+        {"PLANCHAT_TOP_K": "8", "PLANCHAT_MAX_TOP_K": "5"},
+        "PLANCHAT_TOP_K=8 is above PLANCHAT_MAX_TOP_K=5, so every request without its own top_k would be "
+        "refused. Lower PLANCHAT_TOP_K or raise PLANCHAT_MAX_TOP_K.",
+    ),
+    (
+        {"PLANCHAT_PROTECT_READS": "true"},
+        "PLANCHAT_PROTECT_READS=true needs PLANCHAT_API_KEY: without a key no client could read /v1. "
+        "Set PLANCHAT_API_KEY, or unset PLANCHAT_PROTECT_READS.",
+    ),
+    (
+        {"PLANCHAT_EMBEDDER_MODEL": "/models/e5"},
+        "PLANCHAT_EMBEDDER_MODEL is only read by PLANCHAT_EMBEDDER=sentence-transformers, but PLANCHAT_EMBEDDER "
+        "is 'e5-torch'. Unset PLANCHAT_EMBEDDER_MODEL, or set PLANCHAT_EMBEDDER=sentence-transformers.",
+    ),
+]
+
+
+@pytest.mark.parametrize("variables, message", CONTRADICTIONS, ids=["+".join(v) for v, _ in CONTRADICTIONS])
+def test_contradicting_settings_fail_at_start_up(env, variables, message):
+    for name, value in variables.items():
+        env.setenv(name, value)
+    with pytest.raises(ConfigurationError, match=f"^{re.escape(message)}$"):
+        Settings()
+
+
+def test_the_message_never_carries_the_api_key(env):
+    # A pydantic ValueError would print the whole input, PLANCHAT_API_KEY included.
+    env.setenv("PLANCHAT_API_KEY", "s3cret-key")
+    env.setenv("PLANCHAT_LLM_MODEL", "llama3.1:8b")
+    with pytest.raises(ConfigurationError) as caught:
+        Settings()
+    assert "s3cret-key" not in str(caught.value) and "s3cret-key" not in repr(caught.value)
+
+
+@pytest.mark.parametrize(
+    "variables",
+    [
+        {},
+        {"PLANCHAT_LLM_BASE_URL": "http://127.0.0.1:11434/v1", "PLANCHAT_LLM_MODEL": "llama3.1:8b"},
+        {"PLANCHAT_TOP_K": "20"},
+        {"PLANCHAT_TOP_K": "30", "PLANCHAT_MAX_TOP_K": "30"},
+        {"PLANCHAT_PROTECT_READS": "true", "PLANCHAT_API_KEY": "k"},
+        {"PLANCHAT_EMBEDDER": "sentence-transformers", "PLANCHAT_EMBEDDER_MODEL": "/models/minilm"},
+        # The key wins; anonymous writes are documented as the no-key demo switch, not a contradiction.
+        {"PLANCHAT_API_KEY": "k", "PLANCHAT_ALLOW_ANONYMOUS_WRITES": "true"},
+    ],
+)
+def test_consistent_settings_start(env, variables):
+    for name, value in variables.items():
+        env.setenv(name, value)
+    settings = Settings()
+    assert settings.llm_enabled == ("PLANCHAT_LLM_MODEL" in variables)
 
 
 def test_every_mode_has_a_retriever_and_the_cli_and_api_offer_exactly_these():
