@@ -19,10 +19,12 @@ from planchat.errors import InvalidRequest, PlanchatError
 from planchat.records import DocumentMeta
 
 
-def _index(settings: Settings):
+def _index(settings: Settings, *, lazy_embedder: bool = True):
+    from ingest.embedders import build_embedder
     from ingest.index import PlanIndex
 
-    return PlanIndex(settings)
+    # Lazy: the model loads on the first embedding, so a command that embeds nothing never imports torch.
+    return PlanIndex(settings, embedder=build_embedder(settings, lazy=lazy_embedder))
 
 
 def _print_report(report, stream=None) -> None:
@@ -220,7 +222,7 @@ def cmd_serve(args, settings: Settings) -> int:
             "--workers: several workers need a Chroma server (embedded Chroma is one process only). "
             "Start `chroma run --path DIR --port 8001` and set PLANCHAT_CHROMA_URL=http://127.0.0.1:8001."
         )
-    index = _index(settings)
+    index = _index(settings, lazy_embedder=False)  # loaded now: the first question is answered as fast as the next
     if args.no_ingest:
         _report_repairs(index.check_consistency(repair=True))  # ensure_corpus does this too
     else:
@@ -239,12 +241,13 @@ def cmd_serve(args, settings: Settings) -> int:
 
 
 def cmd_documents(args, settings: Settings) -> int:
+    from ingest.stores.docstore import DocStore
     from ingest.uploads import delete_uploaded, managed_by
 
-    index = _index(settings)
     action = args.action or "list"
     if action == "list":
-        for record in index.document_records():
+        # list and show read the document store alone: no model, Chroma or BM25 to load.
+        for record in DocStore(settings.docstore_path).documents():
             meta = record["meta"]
             print(f"{meta.doc_id:40} {meta.municipality:30} {meta.year}  {record['chunk_count']:5} chunks  "
                   f"{managed_by(meta):6}  {meta.title}")  # fmt: skip
@@ -252,7 +255,7 @@ def cmd_documents(args, settings: Settings) -> int:
     if not args.doc_id:
         raise InvalidRequest(f"documents {action}: name the document id (see `planchat documents list`).")
     if action == "show":
-        record = index.docstore.document(args.doc_id)
+        record = DocStore(settings.docstore_path).document(args.doc_id)
         if record is None:
             raise InvalidRequest(f"{args.doc_id}: no such document (see `planchat documents list`).")
         meta = record["meta"]
@@ -261,7 +264,7 @@ def cmd_documents(args, settings: Settings) -> int:
                "ingested_at": record["ingested_at"], "report": record.get("report")}  # fmt: skip
         print(json.dumps(out, ensure_ascii=False, indent=2))
         return 0
-    _print_report(delete_uploaded(index, args.doc_id))
+    _print_report(delete_uploaded(_index(settings), args.doc_id))
     return 0
 
 
