@@ -6,6 +6,12 @@ from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
+from planchat.config import RetrievalMode
+
+# RetrievalMode's values as a Literal, not the enum itself: the OpenAPI schema keeps
+# its inline string enum and the "Mode" title (the enum would become a $ref).
+ModeName = Literal[tuple(m.value for m in RetrievalMode)]
+
 
 class ChatMessage(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -20,7 +26,7 @@ class AskRequest(BaseModel):
     question: StrictStr = Field(description="The question, in Danish or English.", examples=["Hvad er Jammerbugts mål for langtidsledigheden i 2014?"])
     municipalities: Optional[list[StrictStr]] = Field(default=None, description="Only these municipalities (names as in GET /v1/documents).")
     years: Optional[list[StrictInt]] = Field(default=None, description="Only plans that cover one of these years.")
-    mode: Optional[Literal["hybrid", "bm25", "dense"]] = Field(
+    mode: Optional[ModeName] = Field(
         default=None, description="Retrieval mode for this request (default: the server's PLANCHAT_RETRIEVAL_MODE)."
     )
     top_k: Optional[StrictInt] = Field(default=None, description="How many passages the answer may draw on (default 8).")
@@ -128,7 +134,7 @@ class PlanchatOptions(BaseModel):
     municipalities: Optional[list[StrictStr]] = None
     years: Optional[list[StrictInt]] = None
     top_k: Optional[StrictInt] = None
-    mode: Optional[Literal["hybrid", "bm25", "dense"]] = None
+    mode: Optional[ModeName] = None
 
 
 class ChatCompletionRequest(BaseModel):

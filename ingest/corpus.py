@@ -21,11 +21,14 @@ if TYPE_CHECKING:
     from .index import IngestReport, PlanIndex
 
 
-def open_index(settings: Settings):
-    """The PlanIndex over ``settings.data_dir`` (loads the embedder, opens Chroma and the stores)."""
+def open_index(settings: Settings, *, lazy_embedder: bool = True):
+    """The PlanIndex over ``settings.data_dir`` (opens Chroma and the stores).
+    With ``lazy_embedder`` the model loads on the first embedding, so a
+    command that embeds nothing never imports torch."""
+    from ingest.embedders import build_embedder
     from ingest.index import PlanIndex
 
-    return PlanIndex(settings)
+    return PlanIndex(settings, embedder=build_embedder(settings, lazy=lazy_embedder))
 
 
 def print_report(report, stream=None) -> None:

@@ -19,13 +19,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from pathlib import PurePosixPath, PureWindowsPath
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from planchat.errors import Conflict, InvalidRequest, NotFound
 from planchat.municipalities import national_names
 from planchat.records import DocumentMeta
 
-from .index import IngestReport, PlanIndex
+if TYPE_CHECKING:  # annotations only: `planchat documents list` reads managed_by without loading the index
+    from .index import IngestReport, PlanIndex
 
 UPLOAD_PREFIX = "upload/"
 MIN_YEAR, MAX_YEAR = 1990, 2100

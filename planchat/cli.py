@@ -20,7 +20,7 @@ from ingest.corpus import (  # under their former local names, so the commands b
     print_report as _print_report,
     report_repairs as _report_repairs,
 )
-from planchat.config import Settings
+from planchat.config import RetrievalMode, Settings
 from planchat.errors import InvalidRequest, PlanchatError
 from planchat.records import DocumentMeta
 
@@ -169,7 +169,7 @@ def cmd_serve(args, settings: Settings) -> int:
             "--workers: several workers need a Chroma server (embedded Chroma is one process only). "
             "Start `chroma run --path DIR --port 8001` and set PLANCHAT_CHROMA_URL=http://127.0.0.1:8001."
         )
-    index = _index(settings)
+    index = _index(settings, lazy_embedder=False)  # loaded now: the first question is answered as fast as the next
     if args.no_ingest:
         _report_repairs(index.check_consistency(repair=True))  # ensure_corpus does this too
     else:
@@ -188,12 +188,13 @@ def cmd_serve(args, settings: Settings) -> int:
 
 
 def cmd_documents(args, settings: Settings) -> int:
+    from ingest.stores.docstore import DocStore
     from ingest.uploads import delete_uploaded
 
-    index = _index(settings)
     action = args.action or "list"
     if action == "list":
-        for record in index.document_records():
+        # list and show read the document store alone: no model, Chroma or BM25 to load.
+        for record in DocStore(settings.docstore_path).documents():
             meta = record.meta
             print(f"{meta.doc_id:40} {meta.municipality:30} {meta.year}  {record.chunk_count:5} chunks  "
                   f"{record.managed_by:6}  {meta.title}")  # fmt: skip
@@ -201,7 +202,7 @@ def cmd_documents(args, settings: Settings) -> int:
     if not args.doc_id:
         raise InvalidRequest(f"documents {action}: name the document id (see `planchat documents list`).")
     if action == "show":
-        record = index.docstore.document(args.doc_id)
+        record = DocStore(settings.docstore_path).document(args.doc_id)
         if record is None:
             raise InvalidRequest(f"{args.doc_id}: no such document (see `planchat documents list`).")
         out = {**asdict(record.meta), "managed_by": record.managed_by, "chunks": record.chunk_count,
@@ -209,7 +210,7 @@ def cmd_documents(args, settings: Settings) -> int:
                "ingested_at": record.ingested_at, "report": record.report}  # fmt: skip
         print(json.dumps(out, ensure_ascii=False, indent=2))
         return 0
-    _print_report(delete_uploaded(index, args.doc_id))
+    _print_report(delete_uploaded(_index(settings), args.doc_id))
     return 0
 
 
@@ -244,7 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--municipality", action="append", help="only this municipality (repeatable)")
     p.add_argument("--year", type=int, action="append", help="only plans covering this year (repeatable)")
     p.add_argument("--top-k", type=int, default=None)
-    p.add_argument("--mode", choices=["hybrid", "bm25", "dense"], default=None, help="retrieval mode")
+    p.add_argument("--mode", choices=[m.value for m in RetrievalMode], default=None, help="retrieval mode")
     p.add_argument("--json", action="store_true", help="print the full answer record as JSON")
     p.set_defaults(func=cmd_ask)
 
@@ -279,7 +280,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", help="run a question set and score the answers")
     p.add_argument("set", type=Path, help="a JSON Lines question set, e.g. evals/sets/core.jsonl")
-    p.add_argument("--config", action="append", dest="configs", help="retrieval mode(s) to compare: hybrid, bm25, dense")
+    p.add_argument("--config", action="append", dest="configs", choices=[m.value for m in RetrievalMode],
+                   metavar="CONFIGS", help=f"retrieval mode(s) to compare: {', '.join(RetrievalMode)}")
     p.add_argument("--json", type=Path, dest="json_out", help="write scores and per-question rows here")
     p.add_argument("--report", type=Path, help="write a self-contained HTML report here")
     p.add_argument("--against", help="base URL of a running planchat server (default: in-process)")

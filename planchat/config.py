@@ -9,15 +9,27 @@ is read nowhere else.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from planchat.errors import ConfigurationError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # The production embedder; bench/ and the tests' real index use it too.
 DEFAULT_EMBEDDER = "e5-torch"
+
+
+class RetrievalMode(StrEnum):
+    """How passages are found (retrieval/retrievers.py): the one list of modes
+    that the settings, the API's ``mode`` fields and the CLI's choices share."""
+
+    HYBRID = "hybrid"  # BM25 and dense, fused by reciprocal rank fusion (the default)
+    BM25 = "bm25"
+    DENSE = "dense"
 
 
 class Settings(BaseSettings):
@@ -67,8 +79,8 @@ class Settings(BaseSettings):
         default=256, ge=1, description="Largest JSON request body (uploads have max_upload_mb); larger ones get a 413."
     )
 
-    retrieval_mode: str = Field(
-        default="hybrid", description="hybrid (BM25 + dense, fused), bm25 or dense."
+    retrieval_mode: RetrievalMode = Field(
+        default=RetrievalMode.HYBRID, description="hybrid (BM25 + dense, fused), bm25 or dense."
     )
     rrf_k: int = Field(default=30, ge=1, description="Reciprocal rank fusion constant (30 measured best of 10-60).")
     bm25_weight: float = Field(
@@ -114,6 +126,27 @@ class Settings(BaseSettings):
         "Empty: same-origin only.",
     )
 
+    # A ConfigurationError, not a ValueError: pydantic would wrap a ValueError with
+    # the whole input, PLANCHAT_API_KEY included; the CLI prints this as one line.
+    @field_validator("retrieval_mode", mode="before")
+    @classmethod
+    def _known_mode(cls, value: Any) -> RetrievalMode:
+        try:
+            return RetrievalMode(value)
+        except ValueError:
+            raise ConfigurationError(
+                f"PLANCHAT_RETRIEVAL_MODE={value!r} is not a known retrieval mode; "
+                f"use one of {', '.join(RetrievalMode)}."
+            ) from None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Settings":
+        """Settings that contradict each other fail at start-up, naming both variables."""
+        problem = contradiction(self)
+        if problem:
+            raise ConfigurationError(problem)
+        return self
+
     @property
     def conversations_file(self) -> Path:
         return self.conversations_path or self.data_dir / "conversations.sqlite3"
@@ -137,3 +170,33 @@ class Settings(BaseSettings):
     @property
     def embedding_cache_path(self) -> Path:
         return self.embedding_cache or self.data_dir / "embedding-cache.sqlite3"
+
+
+def contradiction(s: Settings) -> Optional[str]:
+    """The first pair of settings that cannot both hold, as a message; None if none."""
+    if s.llm_base_url and not s.llm_model:
+        return (
+            "PLANCHAT_LLM_BASE_URL is set but PLANCHAT_LLM_MODEL is empty: set the model the LLM server should run "
+            "(e.g. llama3.1:8b), or unset PLANCHAT_LLM_BASE_URL for extractive answers only."
+        )
+    if s.llm_model and not s.llm_base_url:
+        return (
+            "PLANCHAT_LLM_MODEL is set but PLANCHAT_LLM_BASE_URL is empty: set the LLM server's URL "
+            "(e.g. http://127.0.0.1:11434/v1), or unset PLANCHAT_LLM_MODEL for extractive answers only."
+        )
+    if s.top_k > s.max_top_k:
+        return (
+            f"PLANCHAT_TOP_K={s.top_k} is above PLANCHAT_MAX_TOP_K={s.max_top_k}, so every request without its own "
+            "top_k would be refused. Lower PLANCHAT_TOP_K or raise PLANCHAT_MAX_TOP_K."
+        )
+    if s.protect_reads and not s.api_key:
+        return (
+            "PLANCHAT_PROTECT_READS=true needs PLANCHAT_API_KEY: without a key no client could read /v1. "
+            "Set PLANCHAT_API_KEY, or unset PLANCHAT_PROTECT_READS."
+        )
+    if s.embedder_model and s.embedder != "sentence-transformers":
+        return (
+            f"PLANCHAT_EMBEDDER_MODEL is only read by PLANCHAT_EMBEDDER=sentence-transformers, but PLANCHAT_EMBEDDER "
+            f"is {s.embedder!r}. Unset PLANCHAT_EMBEDDER_MODEL, or set PLANCHAT_EMBEDDER=sentence-transformers."
+        )
+    return None

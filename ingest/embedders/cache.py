@@ -21,8 +21,6 @@ class CachedEmbedder:
     def __init__(self, inner: Embedder, path: Path):
         self.inner = inner
         self.name = inner.name
-        self.dim = inner.dim
-        self.max_tokens = inner.max_tokens
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
@@ -32,6 +30,15 @@ class CachedEmbedder:
         self._db.commit()
         self.hits = 0
         self.misses = 0
+
+    # Read from the inner embedder when needed: a lazy one loads its model for them.
+    @property
+    def dim(self) -> int:
+        return self.inner.dim
+
+    @property
+    def max_tokens(self) -> int:
+        return self.inner.max_tokens
 
     def _key(self, text: str) -> str:
         return hashlib.sha256(f"{self.name}\0passage\0{text}".encode("utf-8")).hexdigest()

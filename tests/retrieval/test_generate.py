@@ -8,6 +8,7 @@ import pytest
 from fake_llm import FakeLLM
 
 from planchat.config import Settings
+from planchat.errors import ConfigurationError
 from planchat.records import Chunk, DocumentMeta, Passage
 from retrieval.answer import ExtractiveAnswerer
 from retrieval.condense import condense
@@ -295,7 +296,9 @@ def test_condense_without_history_asks_nothing(llm, generator):
 
 def test_generator_from_settings(tmp_path):
     assert generator_from_settings(Settings(data_dir=tmp_path)) is None
-    assert generator_from_settings(Settings(data_dir=tmp_path, llm_base_url="http://127.0.0.1:11434/v1")) is None
+    # A base URL without a model used to mean "no LLM" silently; it is now refused at start-up (tests/test_config.py).
+    with pytest.raises(ConfigurationError, match=r"^PLANCHAT_LLM_BASE_URL is set but PLANCHAT_LLM_MODEL is empty: "):
+        Settings(data_dir=tmp_path, llm_base_url="http://127.0.0.1:11434/v1")
     generator = generator_from_settings(
         Settings(data_dir=tmp_path, llm_base_url="http://127.0.0.1:11434/v1/", llm_model="llama3.1:8b", llm_timeout_s=7)
     )
