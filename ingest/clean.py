@@ -2,7 +2,8 @@
 
 Keeps every word of the source while removing extraction debris:
 HTML fragments (<b>, <h3 style=...>, <ul>, <sup>), markdown emphasis and
-table rules, words hyphenated across line ends, ligatures (NFKC), runs of
+table rules, words hyphenated across line ends, ligatures (NFKC, but
+fractions, super- and subscripts stay: "1½ år" is not "11⁄2 år"), runs of
 whitespace, dot leaders, and page furniture (running headers/footers and
 bare page numbers that repeat on most pages of a PDF). Table rows stay one
 row per line with cells joined by " | ". Headings (markdown '#', <hN>, or
@@ -39,7 +40,25 @@ _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b]+")
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*\S)\s*#*\s*$")
 _NUMBERED_HEADING = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,3})\.?\s+([A-ZÆØÅ][^.!?|]{2,90})$")
 _TITLE_LINE = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2}){0,3}\.?\s+)?[A-ZÆØÅ][^|]{1,78}$")
+# Characters whose NFKC form changes what a number says: vulgar fractions
+# ("1½ år" -> "11⁄2 år", eleven halves), super- and subscripts ("2014¹" ->
+# "20141", "m²" -> "m2"), circled digits. They stay as the source has them.
+_OTHER_NUMBER = re.compile(
+    "[" + "".join(re.escape(chr(c)) for c in range(0x20, 0x10000) if unicodedata.category(chr(c)) == "No") + "]"
+)
 _PAGE_NUMBER = re.compile(r"^(?:side\s+)?\d{1,4}(?:\s*(?:af|/)\s*\d{1,4})?$", re.IGNORECASE)
+
+
+def normalize_keeping_numbers(text: str) -> str:
+    """NFKC (ligatures, compatibility spaces and letters), except for the
+    characters whose NFKC form would change a number's meaning."""
+    out, last = [], 0
+    for m in _OTHER_NUMBER.finditer(text):
+        out.append(unicodedata.normalize("NFKC", text[last : m.start()]))
+        out.append(m.group())
+        last = m.end()
+    out.append(unicodedata.normalize("NFKC", text[last:]))
+    return "".join(out)
 
 
 def _strip_markup(text: str) -> str:
@@ -66,7 +85,7 @@ def _clean_line(line: str) -> str:
 def clean_page(text: str) -> str:
     """Clean one page (or a whole text file); returns text with markdown '#'
     heading lines still marked."""
-    text = unicodedata.normalize("NFKC", text).replace("\r\n", "\n").replace("\r", "\n")
+    text = normalize_keeping_numbers(text).replace("\r\n", "\n").replace("\r", "\n")
     text = _strip_markup(text)
     text = _HYPHEN_BREAK.sub(r"\1\2", text)
     text = _CAPS_HYPHEN_BREAK.sub(r"\1\2", text)

@@ -25,7 +25,7 @@ from .loaders import load_bytes
 from .target_extraction import extract_targets
 
 # Bump when cleaning or chunking changes what a document turns into.
-PIPELINE_VERSION = "10"
+PIPELINE_VERSION = "11"
 
 Progress = Callable[[int, int], None]
 

@@ -361,7 +361,7 @@ CORPUS_PIN = {
     "rebild-2022": (51, "d83ac2194f3efd36", "428d2b5acb5cc4c5", "1ca66cc6599cc4cf"),
     "fredericia-2023": (50, "ff5d9efa35d207ec", "b6c7afd4a85043f4", "14daa5b1c1df6181"),
     "region-hovedstaden-sjaelland-2010": (14, "0cbeaa89efa9c4bf", "12bff330de3e8c32", "108bce77bc225fe2"),
-    "jammerbugt-2014": (108, "9c52809ddf531422", "b42c12a50baa3e67", "b958a3548409ed33"),
+    "jammerbugt-2014": (108, "950440fc1308b240", "a54574733b48097b", "90a570788ea1fa26"),
     "vejle-2020-23": (93, "e17e7c9f4f9183de", "64815407873a34d9", "a1405811ceb93519"),
 }
 

@@ -340,3 +340,17 @@ def test_a_dense_table_keeps_one_row_per_line(shared_pdfs):
     )
     assert lines[2].startswith("Alaska | 209 | 3,062 | 3,209 | ")
     assert sum(1 for line in lines if " | " in line) == 57
+
+
+def test_fractions_and_superscripts_keep_their_meaning():
+    """NFKC would turn «1½ år» into «11⁄2 år» (eleven halves) and «2014¹»
+    into «20141»; ligatures are still unfolded."""
+    assert clean_page("de seneste 1½ år, ¾ af de ledige, 20 m², note 2014¹, ﬁre") == (
+        "de seneste 1½ år, ¾ af de ledige, 20 m², note 2014¹, fire"
+    )
+
+
+def test_the_jammerbugt_sentence_with_one_and_a_half_years_is_stored_verbatim():
+    text = clean(load_path(REPO_ROOT / "corpus" / "jammerbugt-2014.txt")).text
+    sentence = "Der er dog tale om, at langtidsledigheden inden for de seneste 1½ år er faldet blandt dagpengemodtagere"
+    assert sentence in text and "11⁄2" not in text
