@@ -259,6 +259,38 @@ class DocumentText(BaseModel):
     text: str = Field(description="The stored clean text; every citation's start/end index into it.")
 
 
+class Span(BaseModel):
+    start: int
+    end: int
+    text: str = Field(description="The clean text's [start:end], verbatim.")
+
+
+class OutlineHeadingOut(BaseModel):
+    title: str
+    level: int
+    start: int
+    end: int
+    page: Optional[int] = None
+    page_label: Optional[str] = None
+    children: list["OutlineHeadingOut"] = Field(default_factory=list, description="The headings under this one.")
+
+
+class ListBlockOut(BaseModel):
+    start: int
+    end: int
+    numbered: bool
+    page: Optional[int] = None
+    page_label: Optional[str] = None
+    intro: Optional[Span] = Field(description="The line that introduces the list (ends with ':'), or the heading above.")
+    items: list[Span]
+
+
+class DocumentOutline(BaseModel):
+    doc_id: str
+    headings: list[OutlineHeadingOut] = Field(description="The heading tree, in reading order.")
+    lists: list[ListBlockOut] = Field(description="Numbered and bulleted lists, in reading order.")
+
+
 class ErrorBody(BaseModel):
     code: str
     message: str

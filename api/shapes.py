@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Optional
 
 from ingest.snapshot import IndexSnapshot
-from planchat.records import Answer
+from planchat.records import Answer, Outline
 from retrieval.chat import Prepared
 from retrieval.compare import Comparison, CompareRow
 from retrieval.ministermaal import Matrix, MinistermaalService
@@ -22,11 +22,15 @@ from .schemas import (
     CompareRowOut,
     Conversation,
     ConversationTurn,
+    DocumentOutline,
+    ListBlockOut,
     GoalOut,
     MinistermaalCell,
     MinistermaalColumn,
     MinistermaalResponse,
     MinistermaalRow,
+    OutlineHeadingOut,
+    Span,
     TargetOut,
 )
 
@@ -112,3 +116,26 @@ def ministermaal_out(matrix: Matrix, snapshot: IndexSnapshot) -> MinistermaalRes
         for m in matrix.plans
     ]
     return MinistermaalResponse(year=matrix.year, columns=columns, rows=rows)
+
+
+def outline_out(doc_id: str, text: str, outline: Outline) -> DocumentOutline:
+    """The outline with its headings nested by level (a heading holds the
+    deeper ones that follow it) and every span's text."""
+    roots: list[OutlineHeadingOut] = []
+    stack: list[OutlineHeadingOut] = []
+    for h in outline.headings:
+        node = OutlineHeadingOut(title=h.title, level=h.level, start=h.start, end=h.end, page=h.page,
+                                 page_label=h.page_label)  # fmt: skip
+        while stack and stack[-1].level >= h.level:
+            stack.pop()
+        (stack[-1].children if stack else roots).append(node)
+        stack.append(node)
+    lists = [
+        ListBlockOut(
+            start=b.start, end=b.end, numbered=b.numbered, page=b.page, page_label=b.page_label,
+            intro=Span(start=b.intro[0], end=b.intro[1], text=text[b.intro[0] : b.intro[1]]) if b.intro else None,
+            items=[Span(start=s, end=e, text=text[s:e]) for s, e in b.items],
+        )  # fmt: skip
+        for b in outline.lists
+    ]
+    return DocumentOutline(doc_id=doc_id, headings=roots, lists=lists)

@@ -242,6 +242,7 @@ class PlanIndex:
             token = self.docstore.put_document(
                 meta, prepared.content_hash, prepared.clean.text, chunks, prepared.pages,
                 (TARGETS_VERSION, prepared.targets), report=report.as_dict(), managed_by=managed_by,
+                outline=prepared.outline,
             )  # fmt: skip
             stale = old_ids - {c.chunk_id for c in chunks}
             if stale:

@@ -1,6 +1,6 @@
 """The ingest pipeline, pure: a file's bytes + metadata -> a prepared document.
 
-load -> clean -> chunk -> targets -> embed (cached by content hash). No store
+load -> clean -> outline -> chunk -> targets -> embed (cached by content hash). No store
 is read or written here: the writer (``ingest/index.py``) decides what to do
 with the result, under its lock.
 """
@@ -16,12 +16,13 @@ import numpy as np
 
 from planchat.config import Settings
 from planchat.errors import NoTextLayer
-from planchat.records import Chunk, CleanText, DocumentMeta, LoadedText, Target
+from planchat.records import Chunk, CleanText, DocumentMeta, LoadedText, Outline, Target
 
 from .chunk import chunk_document
 from .clean import clean
 from .embedders import Embedder
 from .loaders import load_bytes
+from .outline import build_outline
 from .target_extraction import extract_targets
 
 # Bump when cleaning or chunking changes what a document turns into.
@@ -64,6 +65,7 @@ class PreparedDocument:
     meta: DocumentMeta
     content_hash: str
     clean: CleanText
+    outline: Outline
     chunks: list[Chunk]
     targets: list[Target]
     vectors: np.ndarray  # one row per chunk
@@ -98,7 +100,8 @@ def prepare_document(
     vectors = embed_chunks(chunks, embedder, settings.embed_batch_size, progress)
     pages, empty_pages = page_counts(loaded)
     return PreparedDocument(
-        meta=meta, content_hash=digest, clean=clean_text, chunks=chunks, targets=targets, vectors=vectors,
+        meta=meta, content_hash=digest, clean=clean_text, outline=build_outline(clean_text), chunks=chunks,
+        targets=targets, vectors=vectors,
         pages=pages, empty_pages=empty_pages,
         embedded=getattr(embedder, "misses", len(chunks)) - before_misses,
         warnings=warnings_for(chunks, pages, empty_pages, embedder),

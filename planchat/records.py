@@ -85,6 +85,40 @@ class CleanText:
 
 
 @dataclass(frozen=True)
+class OutlineHeading:
+    """A heading of a document's outline: ``text[start:end]`` is its line(s)."""
+
+    start: int
+    end: int
+    level: int
+    title: str  # the heading's words on one line (a heading broken over two lines is joined)
+    page: Optional[int] = None
+    page_label: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class ListBlock:
+    """A numbered or bulleted list: ``items`` are the spans of each item's
+    words (marker excluded), ``intro`` the span of the line that introduces
+    it (ending with ":", or the heading right above), all verbatim spans of
+    the clean text."""
+
+    start: int
+    end: int
+    items: tuple[tuple[int, int], ...]
+    intro: Optional[tuple[int, int]] = None
+    numbered: bool = False
+    page: Optional[int] = None
+    page_label: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Outline:
+    headings: tuple[OutlineHeading, ...] = ()
+    lists: tuple[ListBlock, ...] = ()
+
+
+@dataclass(frozen=True)
 class Chunk:
     chunk_id: str
     doc_id: str

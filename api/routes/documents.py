@@ -18,11 +18,23 @@ from fastapi.responses import JSONResponse
 
 from ingest.index import IngestReport, PlanIndex
 from ingest.stores.docstore import DocumentRecord
+from ingest.outline import build_outline
 from ingest.uploads import delete_uploaded, upload_meta
 from planchat.errors import NotFound, PayloadTooLarge
+from planchat.records import CleanText
 
 from ..deps import IndexDep, SettingsDep
-from ..schemas import DocumentDeleted, DocumentDetail, DocumentList, DocumentOut, DocumentText, ErrorResponse, IngestReportOut
+from ..schemas import (
+    DocumentDeleted,
+    DocumentDetail,
+    DocumentList,
+    DocumentOut,
+    DocumentOutline,
+    DocumentText,
+    ErrorResponse,
+    IngestReportOut,
+)
+from ..shapes import outline_out
 from ..security import require_write
 
 
@@ -105,6 +117,19 @@ def document_text(doc_id: str, index: IndexDep) -> DocumentText:
     if text is None:
         raise NotFound(f"doc_id: no document '{doc_id}' in the index. GET /v1/documents lists them.")
     return DocumentText(doc_id=doc_id, text=text)
+
+
+@router.get("/v1/documents/{doc_id}/outline", response_model=DocumentOutline, responses=ERRORS)
+def document_outline(doc_id: str, index: IndexDep) -> DocumentOutline:
+    """The document's structure: its heading tree and its lists, each with
+    page labels and spans into GET /v1/documents/{doc_id}/text."""
+    text = index.docstore.clean_text(doc_id)
+    if text is None:
+        raise NotFound(f"doc_id: no document '{doc_id}' in the index. GET /v1/documents lists them.")
+    outline = index.docstore.outline(doc_id)
+    if outline is None:  # stored before outlines were built: what the clean text alone shows
+        outline = build_outline(CleanText(text=text, headings=(), pages=()))
+    return outline_out(doc_id, text, outline)
 
 
 @router.delete("/v1/documents/{doc_id}", response_model=DocumentDeleted, dependencies=[Depends(require_write)],

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterable, Optional
 
-from planchat.records import Chunk, DocumentMeta, Target
+from planchat.records import Chunk, DocumentMeta, ListBlock, Outline, OutlineHeading, Target
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -34,7 +34,8 @@ CREATE TABLE IF NOT EXISTS documents (
     pages INTEGER,
     ingested_at REAL NOT NULL,
     report TEXT,
-    managed_by TEXT
+    managed_by TEXT,
+    outline TEXT
 );
 CREATE TABLE IF NOT EXISTS chunks (
     chunk_id TEXT PRIMARY KEY,
@@ -68,6 +69,22 @@ def targets_to_json(targets: Iterable[Target]) -> str:
 
 def targets_from_json(raw: str) -> list[Target]:
     return [Target(**data) for data in json.loads(raw)]
+
+
+def outline_to_json(outline: Outline) -> str:
+    return json.dumps(asdict(outline), ensure_ascii=False)
+
+
+def outline_from_json(raw: str) -> Outline:
+    data = json.loads(raw)
+    return Outline(
+        headings=tuple(OutlineHeading(**h) for h in data["headings"]),
+        lists=tuple(
+            ListBlock(**{**b, "items": tuple(tuple(i) for i in b["items"]),
+                         "intro": tuple(b["intro"]) if b["intro"] else None})
+            for b in data["lists"]
+        ),
+    )  # fmt: skip
 
 
 def meta_from_json(raw: str) -> DocumentMeta:
@@ -113,6 +130,8 @@ class DocStore:
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(documents)")}
         if "report" not in columns:  # stores made before ingest reports were kept
             self._db.execute("ALTER TABLE documents ADD COLUMN report TEXT")
+        if "outline" not in columns:  # stores made before outlines were built: null until re-ingested
+            self._db.execute("ALTER TABLE documents ADD COLUMN outline TEXT")
         if "managed_by" not in columns:  # stores made before it was recorded: uploads' sources start "upload/"
             self._db.execute("ALTER TABLE documents ADD COLUMN managed_by TEXT")
             self._db.execute(
@@ -144,6 +163,12 @@ class DocStore:
             report=json.loads(report) if report else None,
             managed_by=managed_by or "corpus",
         )
+
+    def outline(self, doc_id: str) -> Optional[Outline]:
+        """The document's outline (None: no such document, or stored before outlines were built)."""
+        with self._lock:
+            row = self._db.execute("SELECT outline FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
+        return outline_from_json(row[0]) if row and row[0] else None
 
     def clean_text(self, doc_id: str) -> Optional[str]:
         with self._lock:
@@ -217,6 +242,7 @@ class DocStore:
         targets: Optional[tuple[str, Iterable[Target]]] = None,
         report: Optional[dict] = None,
         managed_by: str = "upload",
+        outline: Optional[Outline] = None,
     ) -> str:
         """Swap in a document, its chunks and (version, targets) in one
         transaction; returns the write token it committed."""
@@ -229,7 +255,7 @@ class DocStore:
                 self._db.execute("DELETE FROM chunks WHERE doc_id=?", (meta.doc_id,))
                 self._db.execute(
                     "INSERT OR REPLACE INTO documents (doc_id, meta, content_hash, clean_text, chunk_count, chars, "
-                    "pages, ingested_at, report, managed_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "pages, ingested_at, report, managed_by, outline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         meta.doc_id,
                         json.dumps(asdict(meta), ensure_ascii=False),
@@ -241,6 +267,7 @@ class DocStore:
                         time.time(),
                         json.dumps(report, ensure_ascii=False) if report is not None else None,
                         managed_by,
+                        outline_to_json(outline) if outline is not None else None,
                     ),
                 )
                 self._db.executemany(

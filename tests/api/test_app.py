@@ -160,6 +160,7 @@ def test_openapi_documents_the_endpoints(client):
         "/v1/documents",
         "/v1/documents/{doc_id}",
         "/v1/documents/{doc_id}/text",
+        "/v1/documents/{doc_id}/outline",
         "/v1/compare",
         "/v1/targets",
         "/v1/ministermaal",
@@ -406,6 +407,30 @@ def test_fixture_corpus_is_the_manifest():
 
 
 # -- GET /v1/documents/{doc_id}/text and per-request retrieval mode -----------
+
+
+def test_the_outline_is_a_heading_tree_and_lists_of_verbatim_spans(client):
+    text = client.get("/v1/documents/fredericia-2023/text").json()["text"]
+    body = client.get("/v1/documents/fredericia-2023/outline").json()
+    assert body["doc_id"] == "fredericia-2023" and len(body["lists"]) == 9
+    numbered = [h for h in body["headings"] if h["title"] == "1. Langtidsledige og Sygemeldte"]
+    assert [h["level"] for h in numbered] == [1]
+    flat = []
+
+    def walk(nodes):
+        for n in nodes:
+            flat.append(n)
+            assert all(child["level"] > n["level"] for child in n["children"])
+            walk(n["children"])
+
+    walk(body["headings"])
+    assert len(flat) == 55 and "UNGE" in [h["title"] for h in flat]
+    block = body["lists"][6]
+    assert block["intro"]["text"] == "Vi vil:" and len(block["items"]) == 5
+    for span in [block["intro"], *block["items"]]:
+        assert text[span["start"] : span["end"]] == span["text"]
+    missing = client.get("/v1/documents/aarhus-2030/outline")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
 
 
 def test_document_text_is_what_citations_index_into(client, hash_index):
