@@ -107,6 +107,7 @@ class PlanIndex:
             doc_chunks=doc_chunks,
             bm25=self._bm25_for(chunks, save),
             doc_targets=doc_targets,
+            outlines=self._read_outlines(records, previous),
             clean_text_reader=self.docstore.clean_text,
             vector_reader=self.vectors.vectors_of,
             previous=previous,
@@ -126,6 +127,18 @@ class PlanIndex:
             if known is None or known.version != record.version:
                 known = DocChunks(record.version, tuple(self.docstore.chunks(doc_id)))
             out[doc_id] = known
+        return out
+
+    def _read_outlines(self, records: list[DocumentRecord], previous: IndexSnapshot) -> dict:
+        """doc_id -> outline; an unchanged document keeps the previous snapshot's."""
+        out = {}
+        for record in records:
+            doc_id = record.meta.doc_id
+            known = previous.doc_chunks.get(doc_id)
+            outline = previous.outlines.get(doc_id) if known is not None and known.version == record.version else None
+            outline = outline or self.docstore.outline(doc_id)
+            if outline is not None:
+                out[doc_id] = outline
         return out
 
     def _bm25_for(self, chunks: list[Chunk], save: bool) -> BM25Index:

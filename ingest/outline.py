@@ -31,7 +31,7 @@ _MONTH_YEAR = re.compile(
 _GOAL_LINE = re.compile(r"^(?:Mål|Fokusmål|Delmål|Ministermål|Indsatsområde|Målsætning)\s+\d{1,2}\b[.:]?[^.!?]{0,90}$")
 _TOC_LINE = re.compile(r"(?:\|\s*|\s{2,}|\s)\d{1,3}$")
 _BULLET = re.compile(r"^([•➤✓▪●■◦\-–*])\s+(?=\S)")
-_NUMBER = re.compile(r"^(\d{1,2})[.)]\s+(?=\S)")
+_NUMBER = re.compile(r"^(?:Mål\s+)?(\d{1,2})[.)]\s+(?=\S)")
 _INLINE_NUMBER = r"(?<=\s){n}[.)]\s+(?=[A-ZÆØÅ])"
 
 
@@ -102,24 +102,42 @@ def _lists(
 ) -> list[ListBlock]:
     blocks: list[ListBlock] = []
     items: list[tuple[int, int]] = []
-    numbered, expected, first_line = False, 1, 0
+    numbered, expected, first_line, sparse = False, 1, 0, False
     for i, (start, end, line) in enumerate(lines):
         if not line.strip():
             continue
-        found = None if start in heading_starts else _items_on_line(clean.text, start, end, expected if numbered and items else None)
+        found = _items_on_line(clean.text, start, end, expected if numbered and items else None, start in heading_starts)
         if found is not None and items and found[1] == numbered:
             items.extend(found[0])
             expected += len(found[0])
             continue
+        if found is None and items and numbered and _continues_after(clean.text, lines, i, expected):
+            sparse = True  # «Mål 1. …», a paragraph about it, «Mål 2. …»: one list
+            continue
         if items:
-            blocks.append(_block(clean, lines, first_line, items, numbered, headings))
+            blocks.append(_block(clean, lines, first_line, items, numbered, headings, sparse))
             items = []
         if found is not None:
-            items, numbered, first_line = list(found[0]), found[1], i
+            items, numbered, first_line, sparse = list(found[0]), found[1], i, False
             expected = _first_number(line) + len(items) if numbered else 1
     if items:
-        blocks.append(_block(clean, lines, first_line, items, numbered, headings))
+        blocks.append(_block(clean, lines, first_line, items, numbered, headings, sparse))
     return [b for b in blocks if len(b.items) >= 2]
+
+
+def _continues_after(text: str, lines, i: int, expected: int, lookahead: int = 3) -> bool:
+    """Is line ``i`` a paragraph between numbered items: does item
+    ``expected`` follow within ``lookahead`` non-blank lines?"""
+    seen = 0
+    for start, end, line in lines[i + 1 :]:
+        if not line.strip():
+            continue
+        if _items_on_line(text, start, end, expected, True) is not None:
+            return True
+        seen += 1
+        if seen >= lookahead:
+            return False
+    return False
 
 
 def _first_number(line: str) -> int:
@@ -127,12 +145,15 @@ def _first_number(line: str) -> int:
     return int(m.group(1)) if m else 1
 
 
-def _items_on_line(text: str, start: int, end: int, expected: Optional[int]) -> Optional[tuple[list, bool]]:
+def _items_on_line(
+    text: str, start: int, end: int, expected: Optional[int], is_heading: bool = False
+) -> Optional[tuple[list, bool]]:
     """The items a line holds (spans of their words) and whether numbered;
     None if it is no list line. A numbered line continues a list only with
-    the expected number."""
+    the expected number; a heading is an item only when it is numbered
+    («1. Langtidsledige og Sygemeldte», «Mål 2. …»)."""
     line = text[start:end]
-    bullet = _BULLET.match(line)
+    bullet = None if is_heading else _BULLET.match(line)
     if bullet:
         return [(start + bullet.end(), end)], False
     number = _NUMBER.match(line)
@@ -155,9 +176,12 @@ def _rstrip(text: str, start: int, end: int) -> int:
     return end
 
 
-def _block(clean, lines, first_line: int, items: list, numbered: bool, headings: list[OutlineHeading]) -> ListBlock:
+def _block(
+    clean, lines, first_line: int, items: list, numbered: bool, headings: list[OutlineHeading], sparse: bool = False
+) -> ListBlock:
     start = _line_start(clean.text, items[0][0])
     return ListBlock(
+        sparse=sparse,
         start=start,
         end=items[-1][1],
         items=tuple(items),

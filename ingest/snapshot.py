@@ -1,9 +1,9 @@
 """The read model: one immutable snapshot of the index per generation.
 
 A snapshot holds what a request reads: the documents, their chunks, the
-BM25 index and the extracted targets, all as of one write token. The
-writer (``ingest/index.py``) builds a new snapshot after every write and
-publishes it by one reference swap, so a request that takes
+BM25 index, the extracted targets and the outlines, all as of one write
+token. The writer (``ingest/index.py``) builds a new snapshot after every
+write and publishes it by one reference swap, so a request that takes
 ``index.snapshot`` once reads one consistent generation from start to end,
 whatever is written meanwhile.
 
@@ -22,7 +22,7 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import Any, Callable, Iterable, Mapping, Optional, TypeVar
 
-from planchat.records import Chunk, DocumentMeta, Target
+from planchat.records import Chunk, DocumentMeta, Outline, Target
 
 from .stores.lexical import BM25Index
 
@@ -49,6 +49,7 @@ class IndexSnapshot:
     doc_chunks: Mapping[str, DocChunks]  # in document-store order (doc_id)
     bm25: BM25Index
     doc_targets: Mapping[str, tuple[Target, ...]]
+    outlines: Mapping[str, Outline] = field(default_factory=dict)  # doc_id -> its structure (ingest/outline.py)
     clean_text_reader: Callable[[str], Optional[str]] = field(default=lambda doc_id: None, repr=False)
     # chunk ids -> (ids found, their vectors): Chroma, which is not versioned;
     # users check what they read against this snapshot's chunks.
@@ -66,6 +67,7 @@ class IndexSnapshot:
         doc_chunks: Mapping[str, DocChunks],
         bm25: BM25Index,
         doc_targets: Mapping[str, Iterable[Target]],
+        outlines: Mapping[str, Outline],
         clean_text_reader: Callable[[str], Optional[str]],
         vector_reader: Optional[Callable[[list[str]], tuple[list[str], Any]]] = None,
         previous: Optional["IndexSnapshot"] = None,
@@ -77,6 +79,7 @@ class IndexSnapshot:
             doc_chunks=MappingProxyType(dict(doc_chunks)),
             bm25=bm25,
             doc_targets=MappingProxyType({d: tuple(t) for d, t in doc_targets.items()}),
+            outlines=MappingProxyType(dict(outlines)),
             clean_text_reader=clean_text_reader,
             vector_reader=vector_reader,
             inherited=previous.derived_values() if previous is not None else {},

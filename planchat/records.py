@@ -110,6 +110,7 @@ class ListBlock:
     numbered: bool = False
     page: Optional[int] = None
     page_label: Optional[str] = None
+    sparse: bool = False  # paragraphs stand between the items (each item is its own line)
 
 
 @dataclass(frozen=True)

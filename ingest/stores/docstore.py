@@ -170,6 +170,12 @@ class DocStore:
             row = self._db.execute("SELECT outline FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
         return outline_from_json(row[0]) if row and row[0] else None
 
+    def outlines(self) -> dict[str, Outline]:
+        """doc_id -> outline, for every document stored with one."""
+        with self._lock:
+            rows = self._db.execute("SELECT doc_id, outline FROM documents WHERE outline IS NOT NULL").fetchall()
+        return {doc_id: outline_from_json(raw) for doc_id, raw in rows}
+
     def clean_text(self, doc_id: str) -> Optional[str]:
         with self._lock:
             row = self._db.execute("SELECT clean_text FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
