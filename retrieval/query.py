@@ -55,6 +55,7 @@ class Query:
     spanning: bool = False
     lang: str = "da"
     answer_type: str = ""  # "when", "how_often", "who" or "" (see retrieval/answer.py)
+    wants_list: bool = False  # "Hvilke …", "Hvad gør/vil …", "Hvordan …": the answer may be a list (retrieval/structure.py)
     corpus_municipalities: list[str] = field(default_factory=list)
     vector: Any = None  # the question's embedding, set once per request (AskService.embedded)
 
@@ -68,6 +69,22 @@ _ANSWER_TYPE_CUES = (
     ("who", re.compile(r"(?i)\b(hvem|who|which body)\b")),
     ("target", re.compile(r"(?i)\b(mål|målet|måltal|målsætning\w*|resultatkrav\w*|resultatmål|target\w*|goals?)\b")),
 )
+
+
+_LIST_CUE = re.compile(
+    r"(?i)^\W*(hvilke|hvilken|hvem|hvad (gør|vil|skal|kan|er)|hvordan|nævn|list|which|who|what (do|does|will|are|is)|how)\b"
+)
+
+
+def wants_list(question: str) -> bool:
+    """Could the answer be a list of things the plan names (measures,
+    goals, members, tasks)? Not when the question asks for a number or a
+    date."""
+    return (
+        bool(_LIST_CUE.search(question))
+        and not _NUMBER_QUESTION.search(question)
+        and answer_type(question) not in ("when", "how_often")
+    )
 
 
 def answer_type(question: str) -> str:
@@ -156,6 +173,7 @@ class QueryAnalyzer:
             spanning=bool(_SPANNING.search(question)),
             lang=detect_language(question),
             answer_type=answer_type(question),
+            wants_list=wants_list(question),
             corpus_municipalities=self.corpus_municipalities,
         )
 
