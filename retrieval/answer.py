@@ -164,10 +164,10 @@ class ExtractiveAnswerer:
     ) -> Answer:
         policy = self.policy
         if query.unknown_municipalities and not query.municipalities:
-            return self._abstain(query, passages, reason="unknown")
+            return self.abstain(query, passages, reason="unknown")
         ranked = self.candidates(query, passages, exclude)
         if not ranked or self._weak(query, passages, ranked, dense_top):
-            return self._abstain(query, passages)
+            return self.abstain(query, passages)
 
         spanning = query.spanning or len(query.municipalities) > 1
         if not spanning:
@@ -256,7 +256,7 @@ class ExtractiveAnswerer:
         verify(answer)
         return answer
 
-    def _abstain(self, query: Query, passages: list[Passage], reason: str = "weak") -> Answer:
+    def abstain(self, query: Query, passages: list[Passage], reason: str = "weak") -> Answer:
         if reason == "unknown":
             text = render(
                 "abstain_unknown_municipality",

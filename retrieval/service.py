@@ -20,6 +20,7 @@ from planchat.timing import Timer
 from .answer import ExcludedSpans, ExtractiveAnswerer, content_terms
 from .query import Query, QueryAnalyzer, query_analyzer
 from .retrievers import RETRIEVERS, Retriever
+from .slots import unfilled_slot
 from .structure import list_answer
 from .target_selection import TargetTerms, asks_for_target, distinct_targets, select_targets, targets_in_citations
 
@@ -121,7 +122,9 @@ class AskService:
         dense = [p.dense_similarity for p in passages if p.dense_similarity is not None]
         answerer = ExtractiveAnswerer(idf=snapshot.bm25.idf, known=snapshot.bm25.knows)
         answer = answerer.answer(query, passages, dense_top=max(dense) if dense else None, exclude=exclude)
-        if query.wants_list:
+        if unfilled_slot(query, answer):  # the plan discusses it but does not state the asked figure or date
+            answer = answerer.abstain(query, passages)
+        elif query.wants_list:
             answer = list_answer(query, answer, snapshot, snapshot.bm25.idf, snapshot.bm25.knows)
         timer.lap("answer")
         answer.municipalities = query.municipalities

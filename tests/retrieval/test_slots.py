@@ -1,0 +1,44 @@
+"""The asked slot must be filled (retrieval/slots.py): a quantity question
+answered by a quote without a figure is an abstention."""
+
+from __future__ import annotations
+
+import pytest
+
+from planchat.records import Answer, Citation
+from retrieval.query import Query
+from retrieval.slots import unfilled_slot
+
+
+def answer_quoting(quote: str) -> Answer:
+    citation = Citation(n=1, doc_id="d", title="t", municipality="Vejle", year=2022, section="", page=None,
+                        quote=quote, score=1.0, chunk_id="d:0", start=0, end=len(quote))  # fmt: skip
+    return Answer(answer=f"Vejle: «{quote}» [1]", abstained=False, citations=[citation])
+
+
+@pytest.mark.parametrize(
+    "question, quote, expected",
+    [
+        ("Hvor mange medarbejdere er ansat i Jobcenter Vejle?", "Jobcentret har dygtige medarbejdere.", "quantity"),
+        ("Hvor mange ledige blev opkvalificeret i 2021?", "Flere ledige skal opkvalificeres (videreført fra 2021)", "quantity"),
+        ("Hvor mange langtidsledige må der højst være?", "skal begrænses til 228 personer i december 2014", None),
+        ("Hvor mange hjørnesten har planen?", "Der er fire hjørnesten for beskæftigelsesplanen 2023:", None),
+        ("How much money is set aside?", "Budgettet er ikke fastlagt i planen for 2022.", "quantity"),
+        ("Hvad gør Vejle for de unge?", "Vejle styrker indsatsen for de unge.", None),
+    ],
+)
+def test_a_quantity_question_needs_a_figure_other_than_a_year(question, quote, expected):
+    query = Query(text=question, terms=[], municipalities=["Vejle"])
+    assert unfilled_slot(query, answer_quoting(quote)) == expected
+
+
+def test_several_municipalities_are_not_judged_as_one():
+    query = Query(text="Hvor mange ledige har Vejle og Rebild?", terms=[], municipalities=["Rebild", "Vejle"])
+    assert unfilled_slot(query, answer_quoting("Vejle har mange ledige.")) is None
+
+
+@pytest.mark.integration
+def test_a_staff_count_the_plan_does_not_state_is_refused(real_service):
+    answer = real_service.ask("Hvor mange medarbejdere er ansat i Jobcenter Vejle?")
+    assert answer.abstained and answer.answer.startswith("Det fremgår ikke af planerne for Vejle.")
+    assert answer.citations and {c.role for c in answer.citations} == {"see_also"}
