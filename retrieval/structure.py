@@ -39,11 +39,15 @@ MIN_BLOCK_SCORE = 0.5
 
 def list_answer(query: Query, answer: Answer, snapshot: IndexSnapshot, idf, known) -> Answer:
     """For a question about one plan that may want a list: the best-matching
-    list block of the plans in scope, when it matches well and the answer
-    does not already quote it; else ``answer`` with its quotes grown to their
-    lists (``expand_lists``)."""
-    best = _best_block(query, snapshot, idf, known) if len(query.municipalities) <= 1 else None
-    if best is not None and not answer.abstained:
+    list block of the plans in scope (those filtered to, else those the
+    answer cites: never every plan of a large corpus), when it matches well
+    and the answer does not already quote it; else ``answer`` with its
+    quotes grown to their lists (``expand_lists``)."""
+    if answer.abstained:
+        return answer
+    scope = query.doc_ids if query.doc_ids is not None else sorted({c.doc_id for c in answer.citations})
+    best = _best_block(query, scope, snapshot, idf, known) if len(query.municipalities) <= 1 else None
+    if best is not None:
         doc_id, block = best
         if not any(c.doc_id == doc_id and c.start < block.end and c.end > _top(block) for c in answer.citations):
             return _block_answer(query, doc_id, block, snapshot)
@@ -54,14 +58,14 @@ def _top(block: ListBlock) -> int:
     return block.intro[0] if block.intro else block.start
 
 
-def _best_block(query: Query, snapshot: IndexSnapshot, idf, known) -> Optional[tuple[str, ListBlock]]:
+def _best_block(query: Query, scope, snapshot: IndexSnapshot, idf, known) -> Optional[tuple[str, ListBlock]]:
     names = set(analyze(" ".join(query.municipalities)))
     weights = {t: idf(t) for t in dict.fromkeys(query.terms) if t not in names and known(t)}
     total = sum(weights.values())
     if not total:
         return None
     best, best_score = None, MIN_BLOCK_SCORE
-    for doc_id in query.doc_ids if query.doc_ids is not None else sorted(snapshot.outlines):
+    for doc_id in scope:
         for block, (head, items) in _analysed_blocks(snapshot, doc_id):
             score = sum(w * (0.6 * (t in head) + 0.4 * (t in items)) for t, w in weights.items()) / total
             if score > best_score:
@@ -117,7 +121,7 @@ def expand_lists(answer: Answer, snapshot: IndexSnapshot) -> Answer:
         marker = f"«{c.quote}» [{c.n}]"
         if not grown or marker not in text:
             citations.append(c)
-            text = text.replace(f"[{c.n}]", f"[#{len(citations)}]", 1) if marker in text else text
+            text = text.replace(marker, f"«{c.quote}» [#{len(citations)}]", 1)
             continue
         used.add((c.doc_id, block.start))
         quotes = []

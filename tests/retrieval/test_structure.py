@@ -65,3 +65,17 @@ def test_numbered_items_run_together_are_quoted_whole_across_chunks(real_service
     assert "1. Arbejde målrettet med tidlig opsporing" in quote
     assert "5. Styrke samarbejdet og dialogen med virksomheder, som har sygemeldte medarbejdere" in quote
     verbatim(answer, real_index)
+
+
+@pytest.mark.integration
+def test_an_unfiltered_question_scores_only_the_lists_of_the_plans_it_cites(real_service, monkeypatch):
+    import retrieval.structure as structure
+
+    scored = []
+    real = structure._analysed_blocks
+    monkeypatch.setattr(
+        structure, "_analysed_blocks", lambda snapshot, doc_id: scored.append(doc_id) or real(snapshot, doc_id)
+    )
+    answer = real_service.ask("Hvilke opgaver skal jobcentret løse for de ledige?")
+    # Before: every plan's lists on every unfiltered question (1,000 plans: every list of every plan).
+    assert scored and len(scored) == len(set(scored)) < len(real_service.index.documents)
