@@ -92,6 +92,13 @@ class TargetList(BaseModel):
 class AskResponse(BaseModel):
     answer: str
     abstained: bool
+    kind: Literal["list", "how", "when", "who", "number", "fact", "abstain"] = Field(
+        default="fact",
+        description=(
+            "What the answer gives: 'list' (an introduction, then one '- «item» [n]' line per item), 'how', "
+            "'when', 'who', 'number', 'fact', or 'abstain' (the plans do not say; abstained is true)."
+        ),
+    )
     citations: list[CitationOut]
     targets: list[TargetOut] = Field(
         default_factory=list, description="Extracted targets behind the answer, when the question asks for a target."

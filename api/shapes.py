@@ -60,6 +60,7 @@ def ask_response(prepared: Prepared, answer: Answer, notice: Optional[str]) -> A
     return AskResponse(
         answer=answer.answer,
         abstained=answer.abstained,
+        kind=answer.kind,
         citations=[citation_out(c) for c in answer.citations],
         targets=[target_out(t) for t in answer.targets],
         timings_ms=answer.timings_ms,

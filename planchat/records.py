@@ -181,6 +181,7 @@ class Answer:
     targets: list["Target"] = field(default_factory=list)  # extracted targets behind it, for target questions
     generator: str = "extractive"  # "extractive", or "llm:<model>" when an LLM wrote the text and it verified
     fallback_reason: Optional[str] = None  # why an LLM answer was replaced by the extractive one (None: no fallback)
+    kind: str = "fact"  # what the answer gives: list | how | when | who | number | fact | abstain
 
 
 @dataclass(frozen=True)

@@ -110,5 +110,6 @@ def _abstention(query: Query, extractive: Answer, name: str) -> Answer:
         refs = ", ".join(f"[{c.n}]" for c in see_also)
         text = f"{text} {render('see_also', query.lang, refs=refs)}"
     return replace(
-        extractive, answer=text, abstained=True, citations=see_also, targets=[], generator=name, fallback_reason=None
+        extractive, answer=text, abstained=True, citations=see_also, targets=[], generator=name, fallback_reason=None,
+        kind="abstain",
     )

@@ -20,7 +20,7 @@ from planchat.timing import Timer
 from .answer import ExcludedSpans, ExtractiveAnswerer, content_terms
 from .query import Query, QueryAnalyzer, query_analyzer
 from .retrievers import RETRIEVERS, Retriever
-from .slots import unfilled_slot
+from .slots import answer_kind, unfilled_slot
 from .structure import list_answer
 from .target_selection import TargetTerms, asks_for_target, distinct_targets, select_targets, targets_in_citations
 
@@ -127,6 +127,7 @@ class AskService:
         elif query.wants_list:
             answer = list_answer(query, answer, snapshot, snapshot.bm25.idf, snapshot.bm25.knows)
         timer.lap("answer")
+        answer.kind = answer_kind(query, answer)
         answer.municipalities = query.municipalities
         answer.years = query.years
         if not answer.abstained and asks_for_target(query.text):

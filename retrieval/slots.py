@@ -42,5 +42,27 @@ def unfilled_slot(query: Query, answer: Answer) -> Optional[str]:
     return None
 
 
+_HOW = re.compile(r"(?i)\b(hvordan|på hvilken måde|how)\b")
+
+
+def answer_kind(query: Query, answer: Answer) -> str:
+    """What the answer gives, for clients that render by kind: "abstain",
+    "list" (set by retrieval/structure.py when it quotes a list), else what
+    the question asks: "when", "who", "number", "how" or "fact"."""
+    if answer.abstained:
+        return "abstain"
+    if answer.kind == "list":
+        return "list"
+    if query.answer_type in ("when", "how_often"):
+        return "when"
+    if query.answer_type == "who":
+        return "who"
+    if _QUANTITY.search(query.text) or query.wants_number:
+        return "number"
+    if _HOW.search(query.text):
+        return "how"
+    return "fact"
+
+
 def _has_figure(quote: str) -> bool:
     return any(not _YEAR.match(n) for n in numbers_in(quote)) or bool(_NUMBER_WORDS.search(quote))

@@ -15,7 +15,7 @@ quoted item by item.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Optional
 
 from ingest.snapshot import IndexSnapshot
@@ -51,7 +51,7 @@ def list_answer(query: Query, answer: Answer, snapshot: IndexSnapshot, idf, know
         doc_id, block = best
         if not any(c.doc_id == doc_id and c.start < block.end and c.end > _top(block) for c in answer.citations):
             return _block_answer(query, doc_id, block, snapshot)
-    return expand_lists(answer, snapshot)
+    return expand_lists(answer, snapshot, query.lang)
 
 
 def _top(block: ListBlock) -> int:
@@ -95,47 +95,104 @@ def _block_terms_cache(snapshot: IndexSnapshot, previous) -> dict:
 
 
 def _block_answer(query: Query, doc_id: str, block: ListBlock, snapshot: IndexSnapshot) -> Answer:
-    meta, text = snapshot.documents[doc_id], snapshot.clean_text(doc_id) or ""
+    meta = snapshot.documents[doc_id]
     seed = Citation(n=1, doc_id=doc_id, title=meta.title, municipality=meta.municipality, year=meta.year,
                     section="", page=None, quote="", score=1.0, chunk_id="", start=_top(block), end=_top(block),
                     role="evidence")  # fmt: skip
-    cited = [replace(c, n=n) for n, c in enumerate(_grown(seed, block, snapshot), 1)]
-    quotes = " ".join(f"«{c.quote}» [{c.n}]" for c in cited)
-    answer = Answer(answer=render("answer_line", query.lang, municipality=meta.municipality, quotes=quotes),
-                    abstained=False, citations=cited)  # fmt: skip
+    grown = grow(seed, block, snapshot)
+    citations = [replace(c, n=n) for n, c in enumerate(grown.citations, 1)]
+    lines = grown.lines(query.lang, iter(range(1, len(citations) + 1)))
+    text = render("answer_line", query.lang, municipality=meta.municipality, quotes=lines)
+    answer = Answer(answer=text, abstained=False, citations=citations, kind="list")
     verify(answer)
     return answer
 
 
-def expand_lists(answer: Answer, snapshot: IndexSnapshot) -> Answer:
+@dataclass
+class GrownList:
+    """A quote grown to its list: the introduction (or what the quote holds
+    above the list), then each item shown as its own quote(s), and how many
+    items the plan's list has."""
+
+    head: list[Citation]
+    items: list[list[Citation]]  # per item shown: its citations (two when it crosses a chunk boundary)
+    total: int
+
+    @property
+    def citations(self) -> list[Citation]:
+        return [*self.head, *(c for item in self.items for c in item)]
+
+    def lines(self, lang: str, numbers) -> str:
+        """The list as answer text: the head's quotes on the current line,
+        then one "- «item» [n]" line per item, then how many more the plan
+        lists. ``numbers`` yields the citation numbers in order."""
+
+        def quoted(cs: list[Citation]) -> str:
+            return " ".join(f"«{c.quote}» [{next(numbers)}]" for c in cs)
+
+        out = [quoted(self.head)] if self.head else []
+        out.extend(f"- {quoted(item)}" for item in self.items)
+        if self.total > len(self.items):
+            out.append(render("list_more", lang, total=number_word(self.total, lang),
+                              shown=number_word(len(self.items), lang)))  # fmt: skip
+        return "\n".join(out)
+
+
+_WORDS = {
+    "da": "nul en to tre fire fem seks syv otte ni ti elleve tolv tretten fjorten femten seksten sytten atten "
+    "nitten tyve".split(),
+    "en": "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty".split(),
+}
+
+
+def number_word(n: int, lang: str) -> str:
+    """A count in words: the answer's own words carry no digits (every digit
+    in an answer comes from a cited quote)."""
+    words = _WORDS.get(lang, _WORDS["da"])
+    if n < len(words):
+        return words[n]
+    return "over tyve" if lang != "en" else "over twenty"
+
+
+def expand_lists(answer: Answer, snapshot: IndexSnapshot, lang: str = "da") -> Answer:
     """The answer with each evidence quote that belongs to a list grown to
-    that list; unchanged when none does. One list is quoted once. A list
-    whose items have paragraphs between them («Mål 1. …», text, «Mål 2. …»)
-    is quoted as its introduction plus one quote per item."""
+    that list, one item per line; unchanged when none does. One list is
+    quoted once."""
     if answer.abstained:
         return answer
     text, citations, used = answer.answer, [], set()
     for c in answer.citations:
         block = _block_for(c, snapshot) if c.role == "evidence" else None
-        grown = _grown(c, block, snapshot) if block is not None and (c.doc_id, block.start) not in used else None
+        grown = grow(c, block, snapshot) if block is not None and (c.doc_id, block.start) not in used else None
         marker = f"«{c.quote}» [{c.n}]"
         if not grown or marker not in text:
             citations.append(c)
             text = text.replace(marker, f"«{c.quote}» [#{len(citations)}]", 1)
             continue
         used.add((c.doc_id, block.start))
-        quotes = []
-        for g in grown:
-            citations.append(g)
-            quotes.append(f"«{g.quote}» [#{len(citations)}]")
-        text = text.replace(marker, " ".join(quotes), 1)
+        first = len(citations) + 1
+        citations.extend(grown.citations)
+        numbers = (f"#{n}" for n in range(first, len(citations) + 1))
+        text = _replace_on_own_lines(text, marker, grown.lines(lang, numbers))
     if len(citations) == len(answer.citations) and all(a is b for a, b in zip(citations, answer.citations)):
         return answer
     for n in range(len(citations), 0, -1):
         text = text.replace(f"[#{n}]", f"[{n}]")
-    expanded = replace(answer, answer=text, citations=[replace(c, n=n) for n, c in enumerate(citations, 1)])
+    expanded = replace(answer, answer=text, citations=[replace(c, n=n) for n, c in enumerate(citations, 1)],
+                       kind="list")  # fmt: skip
     verify(expanded)
     return expanded
+
+
+def _replace_on_own_lines(text: str, marker: str, lines: str) -> str:
+    """``text`` with ``marker`` replaced by ``lines``; what followed the
+    marker on its line continues on a new line after the list."""
+    at = text.index(marker)
+    before, after = text[:at], text[at + len(marker) :]
+    if after.startswith(" ") and not after.startswith(" \n"):
+        after = "\n" + after.lstrip(" ")
+    return before + lines + after
 
 
 def _block_for(c: Citation, snapshot: IndexSnapshot) -> Optional[ListBlock]:
@@ -151,24 +208,23 @@ def _block_for(c: Citation, snapshot: IndexSnapshot) -> Optional[ListBlock]:
     return None
 
 
-def _grown(c: Citation, block: ListBlock, snapshot: IndexSnapshot) -> list[Citation]:
-    """The citations that replace ``c``: the list from its introduction (or
-    from ``c``, when ``c`` starts above it) to its last item shown; for a
-    sparse list the introduction and each item on its own."""
+def grow(c: Citation, block: ListBlock, snapshot: IndexSnapshot) -> Optional[GrownList]:
+    """``c`` grown to ``block``: the head is the list's introduction (or the
+    part of ``c`` above the list, from where ``c`` starts), then the first
+    ``MAX_ITEMS`` items, each quoted on its own."""
     text = snapshot.clean_text(c.doc_id)
     if text is None:
-        return []
+        return None
     shown = block.items[:MAX_ITEMS]
     start = min(c.start, block.intro[0] if block.intro else block.start)
-    if block.sparse:
-        head = [(start, block.intro[1])] if block.intro else ([(c.start, c.end)] if c.end > c.start else [])
-        return [cited for s, e in [*head, *shown] for cited in _cite(c, snapshot, text, s, e)]
-    end = max(c.end, shown[-1][1])
-    if start == c.start and end == c.end:
-        return []
-    return _cite(c, snapshot, text, start, end)
-
-
+    head_end = block.intro[1] if block.intro else block.start
+    head = _cite(c, snapshot, text, start, head_end) if start < head_end else []
+    if block.sparse and not head and c.end > c.start and not any(s < c.end and c.start < e for s, e in shown):
+        head = [c]  # a paragraph between the items: it is what matched the question
+    items = [cited for s, e in shown if (cited := _cite(c, snapshot, text, s, e))]
+    if not items:
+        return None
+    return GrownList(head=head, items=items, total=len(block.items))
 def _cite(c: Citation, snapshot: IndexSnapshot, text: str, start: int, end: int) -> list[Citation]:
     """Citations like ``c`` for text[start:end]: one per chunk the span
     crosses (a quote is a span of its chunk), with that chunk's section and

@@ -75,6 +75,8 @@ def assert_answer_contract(payload: dict, index) -> None:
     assert set(payload) == ANSWER_KEYS
     assert isinstance(payload["answer"], str) and payload["answer"]
     assert isinstance(payload["abstained"], bool)
+    assert payload["kind"] in {"list", "how", "when", "who", "number", "fact", "abstain"}
+    assert (payload["kind"] == "abstain") == payload["abstained"]
     assert set(payload["timings_ms"]) == TIMING_KEYS
     assert all(isinstance(v, float | int) and v >= 0 for v in payload["timings_ms"].values())
     citations = payload["citations"]

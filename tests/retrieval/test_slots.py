@@ -7,7 +7,10 @@ import pytest
 
 from planchat.records import Answer, Citation
 from retrieval.query import Query
-from retrieval.slots import unfilled_slot
+from dataclasses import replace
+
+from retrieval.query import answer_type
+from retrieval.slots import answer_kind, unfilled_slot
 
 
 def answer_quoting(quote: str) -> Answer:
@@ -42,3 +45,25 @@ def test_a_staff_count_the_plan_does_not_state_is_refused(real_service):
     answer = real_service.ask("Hvor mange medarbejdere er ansat i Jobcenter Vejle?")
     assert answer.abstained and answer.answer.startswith("Det fremgår ikke af planerne for Vejle.")
     assert answer.citations and {c.role for c in answer.citations} == {"see_also"}
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("Hvornår skal den unge have en uddannelsesplan i Vejle?", "when"),
+        ("Hvor ofte holder jobcentret samtaler?", "when"),
+        ("Hvem har ansvaret for beskæftigelsesplanen i Fredericia?", "who"),
+        ("Hvor mange langtidsledige må der højst være i Jammerbugt i 2014?", "number"),
+        ("Hvordan arbejder Rebild med virksomhedskontakt?", "how"),
+        ("Hvad er beskæftigelsesplanens formål?", "fact"),
+    ],
+)
+def test_the_kind_of_an_answer_follows_the_question(question, expected):
+    query = Query(text=question, terms=[], municipalities=[], answer_type=answer_type(question))
+    assert answer_kind(query, answer_quoting("Vejle styrker indsatsen.")) == expected
+
+
+def test_an_abstention_and_a_list_are_their_own_kinds():
+    query = Query(text="Hvornår starter forløbet?", terms=[], municipalities=[], answer_type="when")
+    assert answer_kind(query, replace(answer_quoting("x"), abstained=True)) == "abstain"
+    assert answer_kind(query, replace(answer_quoting("x"), kind="list")) == "list"

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from planchat.records import Citation
 from retrieval.query import wants_list
+from retrieval.structure import GrownList, number_word
 
 JAMMERBUGT_GOALS = [
     "Flere unge skal have en uddannelse",
@@ -42,28 +44,45 @@ def verbatim(answer, index):
 def test_the_ministermaal_introduction_brings_all_four_goals(real_service, real_index):
     answer = real_service.ask("Hvilke ministermål skal Jammerbugt arbejde efter i 2014?")
     assert [c.quote for c in answer.citations] == ["De 4 beskæftigelsespolitiske ministermål for 2014 er:", *JAMMERBUGT_GOALS]
-    assert answer.answer.startswith("Jammerbugt: «De 4 beskæftigelsespolitiske ministermål for 2014 er:» [1] «Flere unge")
+    assert answer.answer == (
+        "Jammerbugt: «De 4 beskæftigelsespolitiske ministermål for 2014 er:» [1]\n"
+        + "\n".join(f"- «{goal}» [{n}]" for n, goal in enumerate(JAMMERBUGT_GOALS, 2))
+    )
+    assert answer.kind == "list"
     verbatim(answer, real_index)
 
 
 @pytest.mark.integration
 def test_a_list_under_a_matching_heading_answers_the_question(real_service, real_index):
     answer = real_service.ask("Hvilke opgaver skal Jobcenter Rebild løse?")
-    (citation,) = answer.citations
-    assert citation.quote.startswith("I Jobcenter Rebild vil vi derfor:\n\n- bistå jobsøgende med at finde job\n")
-    assert citation.quote.endswith("studie- eller erhvervskompetencegivende uddannelse.")
-    assert citation.quote.count("\n- bistå ") == 4
+    # The introduction, then each item on its own line with its own citation.
+    assert [c.quote[:40] for c in answer.citations] == [
+        "I Jobcenter Rebild vil vi derfor:",
+        "bistå jobsøgende med at finde job",
+        "bistå virksomhederne med rekruttering og",
+        "bistå personer med behov for særlig inds",
+        "bistå unge uden uddannelse med en indsat",
+    ]
+    assert answer.answer.splitlines()[1:] == [f"- «{c.quote}» [{c.n}]" for c in answer.citations[1:]]
+    assert answer.citations[-1].quote.endswith("studie- eller erhvervskompetencegivende uddannelse.")
+    assert answer.kind == "list"
     verbatim(answer, real_index)
 
 
 @pytest.mark.integration
 def test_numbered_items_run_together_are_quoted_whole_across_chunks(real_service, real_index):
     answer = real_service.ask("Hvad vil Fredericia gøre for langtidsledige og sygemeldte?")
-    # The list crosses a chunk boundary: one citation per chunk, together the whole list.
-    assert [c.quote[:20] for c in answer.citations] == ["Vi vil:\n\n1. Arbejde ", "5. Styrke samarbejde"]
-    quote = " ".join(c.quote for c in answer.citations)
-    assert "1. Arbejde målrettet med tidlig opsporing" in quote
-    assert "5. Styrke samarbejdet og dialogen med virksomheder, som har sygemeldte medarbejdere" in quote
+    # Five numbered items (the list crosses a chunk boundary): each its own line and citation.
+    assert [c.quote[:22] for c in answer.citations] == [
+        "Vi vil:",
+        "Arbejde målrettet med ",
+        "Gennemføre virksomheds",
+        "Gennemføre en intensiv",
+        "Styrke borgernes selvs",
+        "Styrke samarbejdet og ",
+    ]
+    assert answer.citations[-1].quote.startswith("Styrke samarbejdet og dialogen med virksomheder, som har sygemeldte")
+    assert len({c.chunk_id for c in answer.citations}) == 2
     verbatim(answer, real_index)
 
 
@@ -79,3 +98,17 @@ def test_an_unfiltered_question_scores_only_the_lists_of_the_plans_it_cites(real
     answer = real_service.ask("Hvilke opgaver skal jobcentret løse for de ledige?")
     # Before: every plan's lists on every unfiltered question (1,000 plans: every list of every plan).
     assert scored and len(scored) == len(set(scored)) < len(real_service.index.documents)
+
+
+def test_a_count_is_written_in_words_so_the_answer_carries_no_digit_of_its_own():
+    assert [number_word(n, "da") for n in (1, 4, 10, 14, 20, 31)] == ["en", "fire", "ti", "fjorten", "tyve", "over tyve"]
+    assert number_word(14, "en") == "fourteen"
+
+
+def test_a_list_longer_than_shown_says_how_many_items_the_plan_has():
+    cite = lambda n, q: Citation(n=n, doc_id="d", title="t", municipality="Vejle", year=2022, section="",  # noqa: E731
+                                 page=None, quote=q, score=1.0, chunk_id="d:0", start=0, end=len(q))  # fmt: skip
+    grown = GrownList(head=[cite(1, "Vi vil:")], items=[[cite(2, "a")], [cite(3, "b")]], total=14)
+    assert grown.lines("da", iter(range(1, 4))) == (
+        "«Vi vil:» [1]\n- «a» [2]\n- «b» [3]\n(Listen i planen har fjorten punkter; de første to er vist.)"
+    )
