@@ -83,6 +83,7 @@ class AnswerPolicy:
     max_quotes: int = 3
     relative_cutoff: float = 0.6  # further quotes must score at least this share of the best
     per_municipality_quotes: int = 2
+    min_slot_coverage: float = 0.4  # a sentence that fills the asked slot must cover this much to answer
 
 
 class ExcludedSpans:
@@ -183,6 +184,18 @@ class ExtractiveAnswerer:
                 continue  # this plan is silent on the question
             chosen.extend(self._select(query, group, policy.per_municipality_quotes))
         return self._compose(query, chosen or self._select(query, ranked, policy.max_quotes))
+
+    def answer_filling(self, query: Query, passages: list[Passage], accept, exclude=()) -> Answer | None:
+        """The answer from the best sentences ``accept`` takes (those holding
+        the asked date or figure: retrieval/slots.py), or None when none of
+        them covers the question well enough."""
+        ranked = [
+            c for c in self.candidates(query, passages, exclude)
+            if len(re.findall(r"\w+", c.text)) >= 3 and accept(c.text, c.passage.chunk)  # no fragments («2.»)
+        ]
+        if not ranked or ranked[0].coverage < self.policy.min_slot_coverage:
+            return None
+        return self._compose(query, self._select(query, ranked, self.policy.max_quotes))
 
     def _select(self, query: Query, ranked: list[Candidate], limit: int) -> list[Candidate]:
         """The best candidate, then up to ``limit - 1`` more that come close

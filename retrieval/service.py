@@ -20,7 +20,7 @@ from planchat.timing import Timer
 from .answer import ExcludedSpans, ExtractiveAnswerer, content_terms
 from .query import Query, QueryAnalyzer, query_analyzer
 from .retrievers import RETRIEVERS, Retriever
-from .slots import answer_kind, unfilled_slot
+from .slots import answer_kind, fills, names_years, past_years, unfilled_slot
 from .structure import list_answer
 from .target_selection import TargetTerms, asks_for_target, distinct_targets, select_targets, targets_in_citations
 
@@ -122,8 +122,11 @@ class AskService:
         dense = [p.dense_similarity for p in passages if p.dense_similarity is not None]
         answerer = ExtractiveAnswerer(idf=snapshot.bm25.idf, known=snapshot.bm25.knows)
         answer = answerer.answer(query, passages, dense_top=max(dense) if dense else None, exclude=exclude)
-        if unfilled_slot(query, answer):  # the plan discusses it but does not state the asked figure or date
-            answer = answerer.abstain(query, passages)
+        slot = unfilled_slot(query, answer, {p.chunk.chunk_id: p.chunk.context for p in passages})
+        if slot:  # the sentences that fill the asked slot, else: the plan discusses it but does not state it
+            past = past_years(query, [c.year for c in answer.citations])
+            accept = lambda text, chunk: fills(slot, text, query.text) and names_years(past, text, chunk.section, chunk.context)  # noqa: E731,E501
+            answer = answerer.answer_filling(query, passages, accept, exclude) or answerer.abstain(query, passages)
         elif query.wants_list:
             answer = list_answer(query, answer, snapshot, snapshot.bm25.idf, snapshot.bm25.knows)
         timer.lap("answer")

@@ -26,13 +26,37 @@ def answer_quoting(quote: str) -> Answer:
         ("Hvor mange ledige blev opkvalificeret i 2021?", "Flere ledige skal opkvalificeres (videreført fra 2021)", "quantity"),
         ("Hvor mange langtidsledige må der højst være?", "skal begrænses til 228 personer i december 2014", None),
         ("Hvor mange hjørnesten har planen?", "Der er fire hjørnesten for beskæftigelsesplanen 2023:", None),
-        ("How much money is set aside?", "Budgettet er ikke fastlagt i planen for 2022.", "quantity"),
+        ("How much money is set aside?", "Budgettet er ikke fastlagt i planen for 2022.", "money"),
+        ("How much money is set aside?", "Der er afsat 7,0 mio. kr. i 2023.", None),
+        ("Hvor mange penge er afsat?", "Der er afsat 300 personer.", "money"),
+        ("Hvor mange procent skal være i job?", "Andelen skal stige, og ambitionen er top 20 i landet.", "percent"),
+        ("Hvor mange procent skal være i job?", "Andelen skal være 50% i 2022.", None),
+        ("Hvor stor en andel er ufaglærte?", "Halvdelen er ufaglærte.", None),
+        ("Hvor mange ledige blev opkvalificeret?", "Covid-19 er gået hårdt ud over mange lønmodtagere.", "quantity"),
+        ("Hvor mange kontanthjælpsmodtagere er der?", "ledige som er faldet for den 2-årige dagpengeperiode.", "quantity"),
+        ("Hvor mange år gælder planen?", "Planen er 4-årig.", None),
+        ("Hvor mange langtidsledige er måltallet?", "med henblik på at forebygge langtidsledighed 2.", "quantity"),
+        ("Hvor mange ledige blev opkvalificeret?", "Flere ledige skal opkvalificeres (videreført fra 2021) | 8", "quantity"),
+        ("Hvor mange ledige er der?", "Beskæftigelsesplanen er den 21.12 2022 godkendt af byrådet", "quantity"),
+        ("Hvornår starter Ungeenheden?", "Udvikle en Ungeenhed, som støtter den unge.", "date"),
+        ("Hvornår starter Ungeenheden?", "Ungeenheden starter i januar 2023.", None),
+        ("Hvornår i forløbet vejledes borgeren?", "Borgeren vejledes ved hver samtale.", None),
+        ("Hvor ofte skal borgeren til jobsamtale?", "- Hvornår skal borgeren til første jobsamtale og hvor ofte herefter?", "frequency"),
+        ("Hvor ofte udsøges borgerne?", "Vi udsøger borgerne to gange om året.", None),
         ("Hvad gør Vejle for de unge?", "Vejle styrker indsatsen for de unge.", None),
     ],
 )
 def test_a_quantity_question_needs_a_figure_other_than_a_year(question, quote, expected):
     query = Query(text=question, terms=[], municipalities=["Vejle"])
     assert unfilled_slot(query, answer_quoting(quote)) == expected
+
+
+def test_a_past_year_must_be_named_by_the_quote_its_section_or_its_table_header():
+    query = Query(text="Hvor mange kontanthjælpsmodtagere havde Jammerbugt i 2013?", terms=[], municipalities=["Vejle"])
+    expectation = answer_quoting("Der forventes gennemsnitligt at være maksimalt 660 kontanthjælpsmodtagere.")
+    assert unfilled_slot(query, expectation) == "quantity"  # the plan's figure for 2022, not 2013
+    assert unfilled_slot(query, answer_quoting("I 2013 var der 700 kontanthjælpsmodtagere.")) is None
+    assert unfilled_slot(query, expectation, {"d:0": "Maj 2013 | Fredericia"}) is None
 
 
 def test_several_municipalities_are_not_judged_as_one():
@@ -67,3 +91,22 @@ def test_an_abstention_and_a_list_are_their_own_kinds():
     query = Query(text="Hvornår starter forløbet?", terms=[], municipalities=[], answer_type="when")
     assert answer_kind(query, replace(answer_quoting("x"), abstained=True)) == "abstain"
     assert answer_kind(query, replace(answer_quoting("x"), kind="list")) == "list"
+
+
+@pytest.mark.integration
+def test_a_when_question_is_answered_by_the_sentence_with_the_date(real_service):
+    answer = real_service.ask(
+        "Hvornår anbefaler Beskæftigelsesregionen Hovedstaden & Sjælland, at udmøntningsplanen er færdig?"
+    )
+    assert answer.answer == (
+        "Beskæftigelsesregion Hovedstaden & Sjælland: «Det anbefales, at den er udarbejdet inden udgangen af 2010, "
+        "så den er klar til brug fra 1. januar 2011.» [1]"
+    )
+    assert answer.kind == "when"
+
+
+@pytest.mark.integration
+def test_a_figure_for_a_past_year_the_plan_does_not_give_is_refused(real_service):
+    answer = real_service.ask("Hvor mange kontanthjælpsmodtagere havde Jammerbugt i 2013?")
+    assert answer.abstained and answer.kind == "abstain"
+    assert answer.answer.startswith("Det fremgår ikke af planerne for Jammerbugt.")
