@@ -322,6 +322,11 @@ def extend_quote(text: str, start: int, end: int, wants_number: bool, limit: int
                 break
             new_end = span.end
         return start, new_end
+    open_ended = not sentence.rstrip().endswith((".", "!", "?", ":", "»", '"', "”", ")", "|"))
+    if spans and open_ended and "\n\n" not in text[end : spans[0].start] and len(sentence.split()) >= 4:
+        nxt_text = text[spans[0].start : spans[0].end].rstrip()
+        if spans[0].end - start <= limit and nxt_text.endswith((".", "!", "?")) and re.match(r"[^\W\d_]{2}", nxt_text):
+            return start, spans[0].end  # «… godkendt af Fredericia Kommunes» ⏎ «Byråd.»: one sentence, broken by the layout
     if spans and not _FIGURE.search(sentence):
         nxt = spans[0]
         gap = text[end : nxt.start]

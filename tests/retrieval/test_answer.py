@@ -165,3 +165,11 @@ def test_excluded_spans_drop_exactly_the_overlapping_sentences(answerer, analyze
     dropped = {(c.passage.chunk.doc_id, c.text[:12]) for c in everything} - kept
     assert dropped == {("jammerbugt-2014", "Antallet af "), ("rebild-2022", "Det konkrete")}
     assert not ExcludedSpans() and ExcludedSpans(spans)
+
+
+def test_a_sentence_broken_by_the_layout_runs_on_to_its_end():
+    text = "Beskæftigelsesplanen 2023 er den 21.12 2022 godkendt af Fredericia Kommunes\nByråd.\n\nFORORD"
+    s, e = extend_quote(text, 0, text.index("\n"), wants_number=False)
+    assert text[s:e] == "Beskæftigelsesplanen 2023 er den 21.12 2022 godkendt af Fredericia Kommunes\nByråd."
+    row = "Placering på benchmark ranglisten 94 94 91 91\n4.\nNæste afsnit."
+    assert extend_quote(row, 0, row.index("\n"), wants_number=False) == (0, row.index("\n"))
