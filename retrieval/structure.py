@@ -190,6 +190,8 @@ def _replace_on_own_lines(text: str, marker: str, lines: str) -> str:
     marker on its line continues on a new line after the list."""
     at = text.index(marker)
     before, after = text[:at], text[at + len(marker) :]
+    if lines.startswith("- ") and before and not before.endswith("\n"):
+        before = before.rstrip(" ") + "\n"  # «Vejle:» then the items, one per line
     if after.startswith(" ") and not after.startswith(" \n"):
         after = "\n" + after.lstrip(" ")
     return before + lines + after

@@ -112,3 +112,12 @@ def test_a_list_longer_than_shown_says_how_many_items_the_plan_has():
     assert grown.lines("da", iter(range(1, 4))) == (
         "«Vi vil:» [1]\n- «a» [2]\n- «b» [3]\n(Listen i planen har fjorten punkter; de første to er vist.)"
     )
+
+
+@pytest.mark.integration
+def test_a_list_that_opens_a_municipalitys_line_starts_on_its_own_line(real_service):
+    answer = real_service.ask("Hvordan hjælper Jammerbugt og Vejle unge uden uddannelse i gang med en uddannelse?")
+    lines = answer.answer.splitlines()
+    assert "Vejle:" in lines
+    assert lines[lines.index("Vejle:") + 1].startswith("- «")
+    assert not any(line.startswith("Vejle: - ") for line in lines)
