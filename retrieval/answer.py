@@ -43,6 +43,8 @@ _ANSWER_TYPES = {
         r"hver\s+\d*\.?\s*(?:uge|måned|år)|løbende)\b"
     ),
     "who": re.compile(r"(?i)(chef|leder|direktør|udvalg|byråd|medarbejder|rådgiver|konsulent|team|afdeling|ansvarlig)"),
+    # A reason: «Tilgangen skyldes dels …», «fordi», «på grund af», «derfor».
+    "why": re.compile(r"(?i)\b(skyldes|skyldtes|fordi|på grund af|pga\.?|årsag\w*|derfor|som følge af|grundet|idet)\b"),
     # A target is stated with a verb of obligation or a bound: "skal begrænses
     # til 228", "mindst 50%", "maksimalt 660", "reduceres til 10%".
     "target": re.compile(
@@ -260,7 +262,8 @@ class ExtractiveAnswerer:
             group = [c for c in chosen if c.passage.chunk.municipality == muni]
             quotes = []
             for cand in group:
-                start, end = extend_quote(cand.passage.chunk.text, cand.start, cand.end, query.wants_number)
+                start, end = extend_quote(cand.passage.chunk.text, cand.start, cand.end, query.wants_number,
+                                          reason=query.answer_type == "why")  # fmt: skip
                 citation = citation_for(len(citations) + 1, cand.passage, start, end, "evidence")
                 citations.append(citation)
                 quotes.append(f"«{citation.quote}» [{citation.n}]")
@@ -303,7 +306,9 @@ def content_terms(query: Query) -> list[str]:
 _LIST_ITEM = re.compile(r"^\s*(?:[-–•➤▪●■◦]|\d{1,2}[.)])\s*\S")
 
 
-def extend_quote(text: str, start: int, end: int, wants_number: bool, limit: int = 420) -> tuple[int, int]:
+def extend_quote(
+    text: str, start: int, end: int, wants_number: bool, limit: int = 420, reason: bool = False
+) -> tuple[int, int]:
     """Grow a chosen sentence into the quote a reader needs, staying one
     contiguous span of the chunk: a sentence that introduces a list
     ("... følgende systemer:") takes the list items after it; a sentence
@@ -322,6 +327,9 @@ def extend_quote(text: str, start: int, end: int, wants_number: bool, limit: int
                 break
             new_end = span.end
         return start, new_end
+    if reason and spans and not _ANSWER_TYPES["why"].search(sentence) and "\n\n" not in text[end : spans[0].start]:
+        if _ANSWER_TYPES["why"].search(text[spans[0].start : spans[0].end]) and spans[0].end - start <= limit:
+            return start, spans[0].end  # «… en kraftig stigning …» «Tilgangen skyldes dels …»: the reason follows
     open_ended = not sentence.rstrip().endswith((".", "!", "?", ":", "»", '"', "”", ")", "|"))
     if spans and open_ended and "\n\n" not in text[end : spans[0].start] and len(sentence.split()) >= 4:
         nxt_text = text[spans[0].start : spans[0].end].rstrip()

@@ -54,7 +54,7 @@ class Query:
     wants_number: bool = False
     spanning: bool = False
     lang: str = "da"
-    answer_type: str = ""  # "when", "how_often", "who" or "" (see retrieval/answer.py)
+    answer_type: str = ""  # "when", "how_often", "who", "why", "target" or "" (see retrieval/answer.py)
     wants_list: bool = False  # "Hvilke …", "Hvad gør/vil …", "Hvordan …": the answer may be a list (retrieval/structure.py)
     corpus_municipalities: list[str] = field(default_factory=list)
     vector: Any = None  # the question's embedding, set once per request (AskService.embedded)
@@ -67,6 +67,7 @@ _ANSWER_TYPE_CUES = (
     ("how_often", re.compile(r"(?i)\b(hvor ofte|hvor tit|hvor hyppigt|how often)\b")),
     ("when", re.compile(r"(?i)\b(hvornår|when|by what date|deadline|frist)\b")),
     ("who", re.compile(r"(?i)\b(hvem|who|which body)\b")),
+    ("why", re.compile(r"(?i)\b(hvorfor|hvad skyldes|hvad er årsagen|why|what is the reason)\b")),
     ("target", re.compile(r"(?i)\b(mål|målet|måltal|målsætning\w*|resultatkrav\w*|resultatmål|target\w*|goals?)\b")),
 )
 

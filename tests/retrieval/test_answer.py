@@ -173,3 +173,13 @@ def test_a_sentence_broken_by_the_layout_runs_on_to_its_end():
     assert text[s:e] == "Beskæftigelsesplanen 2023 er den 21.12 2022 godkendt af Fredericia Kommunes\nByråd."
     row = "Placering på benchmark ranglisten 94 94 91 91\n4.\nNæste afsnit."
     assert extend_quote(row, 0, row.index("\n"), wants_number=False) == (0, row.index("\n"))
+
+
+def test_a_why_question_takes_the_reason_that_follows():
+    text = (
+        "Der har i 2012 og 2013 været en kraftig stigning i antallet af kontanthjælpsmodtagere. "
+        "Tilgangen skyldes dels borgere som er blevet afskediget.\n\nNyt afsnit."
+    )
+    first = text.index(".") + 1
+    assert text[slice(*extend_quote(text, 0, first, wants_number=False, reason=True))].endswith("afskediget.")
+    assert extend_quote(text, 0, first, wants_number=False) == (0, first)
