@@ -149,7 +149,7 @@ class ExtractiveAnswerer:
                 score = coverage
                 if query.wants_number and figures:
                     score += 0.25
-                if query.answer_type and _ANSWER_TYPES[query.answer_type].search(sentence):
+                if query.answer_type in _ANSWER_TYPES and _ANSWER_TYPES[query.answer_type].search(sentence):
                     score += 0.2
                 n_words = len(re.findall(r"\w+", sentence))
                 if n_words < 3 or (n_words < 5 and not figures):
@@ -263,7 +263,7 @@ class ExtractiveAnswerer:
             quotes = []
             for cand in group:
                 start, end = extend_quote(cand.passage.chunk.text, cand.start, cand.end, query.wants_number,
-                                          reason=query.answer_type == "why")  # fmt: skip
+                                          reason=query.answer_type == "why", paragraph=query.answer_type == "how")  # fmt: skip
                 citation = citation_for(len(citations) + 1, cand.passage, start, end, "evidence")
                 citations.append(citation)
                 quotes.append(f"«{citation.quote}» [{citation.n}]")
@@ -307,7 +307,7 @@ _LIST_ITEM = re.compile(r"^\s*(?:[-–•➤▪●■◦]|\d{1,2}[.)])\s*\S")
 
 
 def extend_quote(
-    text: str, start: int, end: int, wants_number: bool, limit: int = 420, reason: bool = False
+    text: str, start: int, end: int, wants_number: bool, limit: int = 420, reason: bool = False, paragraph: bool = False
 ) -> tuple[int, int]:
     """Grow a chosen sentence into the quote a reader needs, staying one
     contiguous span of the chunk: a sentence that introduces a list
@@ -327,6 +327,14 @@ def extend_quote(
                 break
             new_end = span.end
         return start, new_end
+    if paragraph and spans and not sentence.rstrip().endswith(":"):
+        new_end = end  # a practice is described by its paragraph, not by one sentence of it
+        for span in spans:
+            if "\n" in text[new_end : span.start] or span.end - start > limit:
+                break
+            new_end = span.end
+        if new_end != end:
+            return start, new_end
     if reason and spans and not _ANSWER_TYPES["why"].search(sentence) and "\n\n" not in text[end : spans[0].start]:
         if _ANSWER_TYPES["why"].search(text[spans[0].start : spans[0].end]) and spans[0].end - start <= limit:
             return start, spans[0].end  # «… en kraftig stigning …» «Tilgangen skyldes dels …»: the reason follows

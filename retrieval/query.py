@@ -69,6 +69,7 @@ _ANSWER_TYPE_CUES = (
     ("who", re.compile(r"(?i)\b(hvem|who|which body)\b")),
     ("why", re.compile(r"(?i)\b(hvorfor|hvad skyldes|hvad er årsagen|why|what is the reason)\b")),
     ("target", re.compile(r"(?i)\b(mål|målet|måltal|målsætning\w*|resultatkrav\w*|resultatmål|target\w*|goals?)\b")),
+    ("how", re.compile(r"(?i)\b(hvordan|på hvilken måde|hvad gør|how (?:do|does|will|can|is|are|should))\b")),
 )
 
 

@@ -183,3 +183,12 @@ def test_a_why_question_takes_the_reason_that_follows():
     first = text.index(".") + 1
     assert text[slice(*extend_quote(text, 0, first, wants_number=False, reason=True))].endswith("afskediget.")
     assert extend_quote(text, 0, first, wants_number=False) == (0, first)
+
+
+def test_a_how_question_takes_the_rest_of_the_paragraph_that_describes_the_practice():
+    text = "Vi ringer til virksomheden. Derefter aftales et besøg. Konsulenten følger op.\nNæste linje.\n\nNyt afsnit."
+    first = text.index(".") + 1
+    s, e = extend_quote(text, 0, first, wants_number=False, paragraph=True)
+    assert text[s:e] == "Vi ringer til virksomheden. Derefter aftales et besøg. Konsulenten følger op."
+    assert extend_quote(text, 0, first, wants_number=False) == (0, first)
+    assert extend_quote(text, 0, first, wants_number=False, paragraph=True, limit=60) == (0, text.index("besøg.") + 6)

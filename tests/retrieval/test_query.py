@@ -106,7 +106,8 @@ def test_language_detection(question, lang):
     "question, kind",
     [("Hvornår blev planen godkendt?", "when"), ("Hvor ofte følges der op?", "how_often"),
      ("Hvem er ansvarlig?", "who"), ("Hvad er målet?", "target"),
-     ("What is the target for 2014?", "target"), ("Hvordan arbejder Vejle med unge?", "")],
+     ("What is the target for 2014?", "target"), ("Hvordan arbejder Vejle med unge?", "how"),
+     ("Hvorfor er der flere på kontanthjælp?", "why"), ("Hvad er planens formål?", "")],
 )
 def test_answer_type(question, kind):
     assert answer_type(question) == kind
