@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Callable, Iterable, Optional
 
 from planchat.danish import analyze, numbers_in, sentence_spans
 from planchat.records import Answer, Chunk, Citation, Passage
@@ -28,6 +28,7 @@ from planchat.records import Answer, Chunk, Citation, Passage
 from prompts import render
 
 from .query import Query
+from .slots import fills, slot_of
 from .truth import citation_for, verify
 
 _HAS_FIGURE = re.compile(r"\d")
@@ -263,7 +264,7 @@ class ExtractiveAnswerer:
             quotes = []
             for cand in group:
                 start, end = extend_quote(cand.passage.chunk.text, cand.start, cand.end, query.wants_number,
-                                          reason=query.answer_type == "why", paragraph=query.answer_type == "how")  # fmt: skip
+                                          wanted=wanted_by(query), paragraph=query.answer_type == "how")  # fmt: skip
                 citation = citation_for(len(citations) + 1, cand.passage, start, end, "evidence")
                 citations.append(citation)
                 quotes.append(f"«{citation.quote}» [{citation.n}]")
@@ -306,8 +307,26 @@ def content_terms(query: Query) -> list[str]:
 _LIST_ITEM = re.compile(r"^\s*(?:[-–•➤▪●■◦]|\d{1,2}[.)])\s*\S")
 
 
+def wanted_by(query: Query) -> Optional[Callable[[str], bool]]:
+    """What a quote must hold to answer the question, where that can be
+    told from its words: a reason for "Hvorfor …", the asked slot (a figure,
+    a date, a length of time: retrieval/slots.py)."""
+    if query.answer_type == "why":
+        return _ANSWER_TYPES["why"].search
+    slot = slot_of(query)
+    if slot is None:
+        return None
+    return lambda text: fills(slot, text, query.text)
+
+
 def extend_quote(
-    text: str, start: int, end: int, wants_number: bool, limit: int = 420, reason: bool = False, paragraph: bool = False
+    text: str,
+    start: int,
+    end: int,
+    wants_number: bool,
+    limit: int = 420,
+    wanted: Optional[Callable[[str], bool]] = None,
+    paragraph: bool = False,
 ) -> tuple[int, int]:
     """Grow a chosen sentence into the quote a reader needs, staying one
     contiguous span of the chunk: a sentence that introduces a list
@@ -335,9 +354,9 @@ def extend_quote(
             new_end = span.end
         if new_end != end:
             return start, new_end
-    if reason and spans and not _ANSWER_TYPES["why"].search(sentence) and "\n\n" not in text[end : spans[0].start]:
-        if _ANSWER_TYPES["why"].search(text[spans[0].start : spans[0].end]) and spans[0].end - start <= limit:
-            return start, spans[0].end  # «… en kraftig stigning …» «Tilgangen skyldes dels …»: the reason follows
+    if wanted and spans and not wanted(sentence) and "\n\n" not in text[end : spans[0].start]:
+        if wanted(text[spans[0].start : spans[0].end]) and spans[0].end - start <= limit:
+            return start, spans[0].end  # «… en kraftig stigning …» «Tilgangen skyldes dels …»: what is asked follows
     open_ended = not sentence.rstrip().endswith((".", "!", "?", ":", "»", '"', "”", ")", "|"))
     if spans and open_ended and "\n\n" not in text[end : spans[0].start] and len(sentence.split()) >= 4:
         nxt_text = text[spans[0].start : spans[0].end].rstrip()

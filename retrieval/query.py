@@ -65,7 +65,7 @@ class Query:
 
 _ANSWER_TYPE_CUES = (
     ("how_often", re.compile(r"(?i)\b(hvor ofte|hvor tit|hvor hyppigt|how often)\b")),
-    ("when", re.compile(r"(?i)\b(hvornår|when|by what date|deadline|frist)\b")),
+    ("when", re.compile(r"(?i)\b(hvornår|when|by what date|deadline|frist|hvilken dato|what date)\b")),
     ("who", re.compile(r"(?i)\b(hvem|who|which body)\b")),
     ("why", re.compile(r"(?i)\b(hvorfor|hvad skyldes|hvad er årsagen|why|what is the reason)\b")),
     ("target", re.compile(r"(?i)\b(mål|målet|måltal|målsætning\w*|resultatkrav\w*|resultatmål|target\w*|goals?)\b")),

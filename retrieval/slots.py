@@ -12,6 +12,8 @@ The slots (``slot_of``):
   a figure other than a year (digits or a Danish number word; «Covid-19» is
   a name, «2-årige» counts only when the question asks about years, and a
   list number run into the sentence, «… langtidsledighed 2.», is none);
+- "duration": "Hvor længe …", "How long …" need a length of time («tre
+  måneder», «24 timer») or the date it runs to («indtil udgangen af 2021»);
 - "frequency": "Hvor ofte …" needs a frequency («to gange om året»,
   «halvårligt») in a sentence that is not itself a question;
 - "date": "Hvornår …" needs a date, a period or a year («december 2020»,
@@ -41,7 +43,8 @@ _QUANTITY = re.compile(
 _PERCENT_QUESTION = re.compile(r"(?i)\b(procent|andel|hvor stor en del|share|percentage|per ?cent)\b")
 _MONEY_QUESTION = re.compile(r"(?i)\b(penge|money|hvor stort? (?:et )?budget|kroner|beløb|spare|save|skære ned|finansier\w*|cost)\b")
 _FREQUENCY_QUESTION = re.compile(r"(?i)\b(hvor ofte|hvor tit|hvor hyppigt|how often)\b")
-_DATE_QUESTION = re.compile(r"(?i)\b(hvornår|when|by what date)\b")
+_DATE_QUESTION = re.compile(r"(?i)\b(hvornår|when|by what date|hvilken dato|what date)\b")
+_DURATION_QUESTION = re.compile(r"(?i)\b(hvor længe|how long|inden for hvor lang tid|within how long)\b")
 _PHASE_QUESTION = re.compile(r"(?i)\b(hvornår|when)\s+(i|in|during)\b")
 
 _YEAR = re.compile(r"^(19|20)\d\d$")
@@ -53,6 +56,10 @@ _MONEY = re.compile(r"(?i)\d\s*(kr\b|kroner|mio\b|mia\b|million|milliard|dkk)")
 _FREQUENCY = re.compile(
     r"(?i)\b(gange? (?:om|pr\.?|hver|i)|dagligt?|ugentlig\w*|månedlig\w*|kvartalsvis|kvartalsmæssig\w*|halvårlig\w*|"
     r"årlig\w*|hver(?:t)?\s+(?:\d+\.?\s*)?(?:dag|uge|måned|kvartal|halve år|år|samtale)|løbende|om året|om måneden)\b"
+)
+_DURATION = re.compile(
+    r"(?i)\b(\d+(?:[.,]\d+)?|en|et|to|tre|fire|fem|seks|syv|otte|ni|ti|tolv|atten|tyve|halvt?|et halvt)\s*"
+    r"(?:-\s*\d+\s*)?(timer?|dage?|uger?|måneder?|mdr\.?|år|days?|weeks?|months?|years?)\b"
 )
 _DATE = re.compile(
     r"(?i)\b(januar|februar|marts|april|maj|juni|juli|august|september|oktober|november|december|"
@@ -78,6 +85,8 @@ def slot_of(query: Query) -> Optional[str]:
         return "quantity"
     if _FREQUENCY_QUESTION.search(text):
         return "frequency"
+    if _DURATION_QUESTION.search(text):
+        return "duration"
     if _DATE_QUESTION.search(text) and not _PHASE_QUESTION.search(text):
         return "date"
     return None
@@ -91,6 +100,8 @@ def fills(slot: str, quote: str, question: str = "") -> bool:
         return bool(_MONEY.search(quote))
     if slot == "quantity":
         return has_figure(quote, years_asked=re.search(r"(?i)\b(år|years?)\b", question) is not None)
+    if slot == "duration":  # «tre måneder», or until when: «indtil udgangen af 2021»
+        return bool(_DURATION.search(quote) or _DATE.search(quote))
     if slot == "frequency":
         return bool(_FREQUENCY.search(quote)) and not quote.rstrip().endswith("?")
     if slot == "date":

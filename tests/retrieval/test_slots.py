@@ -43,6 +43,9 @@ def answer_quoting(quote: str) -> Answer:
         ("Hvornår i forløbet vejledes borgeren?", "Borgeren vejledes ved hver samtale.", None),
         ("Hvor ofte skal borgeren til jobsamtale?", "- Hvornår skal borgeren til første jobsamtale og hvor ofte herefter?", "frequency"),
         ("Hvor ofte udsøges borgerne?", "Vi udsøger borgerne to gange om året.", None),
+        ("Hvor længe går der før tillægget?", "De får efter tre måneder ret til et aktivitetstillæg.", None),
+        ("Hvor længe deltog Rebild i projektet?", "Rebild har indtil udgangen af 2021 deltaget i et projekt.", None),
+        ("Hvor længe går der før tillægget?", "Der er dog en undtagelse for unge, som er aktivitetsparate.", "duration"),
         ("Hvad gør Vejle for de unge?", "Vejle styrker indsatsen for de unge.", None),
     ],
 )
