@@ -171,10 +171,15 @@ def expand_lists(answer: Answer, snapshot: IndexSnapshot, lang: str = "da") -> A
             text = text.replace(marker, f"«{c.quote}» [#{len(citations)}]", 1)
             continue
         used.add((c.doc_id, block.start))
+        parts = [grown]
+        for sibling in _sibling_lists(c, block, snapshot):  # «… følgende mål og indsatsområder:» MINISTERMÅL … INDSATSOMRÅDER …
+            used.add((c.doc_id, sibling.start))
+            parts.append(grow(replace(c, start=_top(sibling), end=_top(sibling)), sibling, snapshot))
         first = len(citations) + 1
-        citations.extend(grown.citations)
+        for part in parts:
+            citations.extend(part.citations)
         numbers = (f"#{n}" for n in range(first, len(citations) + 1))
-        text = _replace_on_own_lines(text, marker, grown.lines(lang, numbers))
+        text = _replace_on_own_lines(text, marker, "\n".join(part.lines(lang, numbers) for part in parts))
     if len(citations) == len(answer.citations) and all(a is b for a, b in zip(citations, answer.citations)):
         return answer
     for n in range(len(citations), 0, -1):
@@ -183,6 +188,30 @@ def expand_lists(answer: Answer, snapshot: IndexSnapshot, lang: str = "da") -> A
                        kind="list")  # fmt: skip
     verify(expanded)
     return expanded
+
+
+# Sibling lists: how far (in characters of blank space) the next list's heading may stand.
+MAX_SIBLING_GAP = 4
+
+
+def _sibling_lists(c: Citation, block: ListBlock, snapshot: IndexSnapshot) -> list[ListBlock]:
+    """The lists that follow ``block`` under the same colon introduction:
+    ``c`` ends with ":" above ``block``, whose introduction is a heading, and
+    each next list starts right below the previous one with a heading of
+    its own."""
+    outline, text = snapshot.outlines.get(c.doc_id), snapshot.clean_text(c.doc_id) or ""
+    if outline is None or not c.quote.rstrip().endswith(":") or c.end > _top(block) or not block.intro:
+        return []
+    out, previous = [], block
+    for nxt in [b for b in outline.lists if b.start > block.start]:
+        gap = text[previous.end : _top(nxt)]
+        if not nxt.intro or text[nxt.intro[0] : nxt.intro[1]].rstrip().endswith(":"):
+            break
+        if gap.strip() or len(gap) > MAX_SIBLING_GAP:
+            break
+        out.append(nxt)
+        previous = nxt
+    return out
 
 
 def _replace_on_own_lines(text: str, marker: str, lines: str) -> str:

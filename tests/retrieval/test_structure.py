@@ -121,3 +121,18 @@ def test_a_list_that_opens_a_municipalitys_line_starts_on_its_own_line(real_serv
     assert "Vejle:" in lines
     assert lines[lines.index("Vejle:") + 1].startswith("- «")
     assert not any(line.startswith("Vejle: - ") for line in lines)
+
+
+@pytest.mark.integration
+def test_a_colon_introducing_two_headed_lists_brings_both(real_service):
+    answer = real_service.ask(
+        "Hvilke lokale indsatsområder arbejder Fredericias beskæftigelsesplan 2023 med ud over ministermålene?"
+    )
+    lines = answer.answer.splitlines()
+    assert lines[0].startswith("Fredericia: «Beskæftigelsesplan 2023 arbejder med følgende ministermål og lokale")
+    assert lines[0].endswith("«MINISTERMÅL» [2]")
+    assert lines[6].startswith("«INDSATSOMRÅDER» [8]")
+    assert [line.split("»")[0] for line in lines[7:12]] == [
+        "- «Langtidsledige og Sygemeldte", "- «Unge", "- «Kvalificeret arbejdskraft og et rummeligt arbejdsmarked",
+        "- «Integration og fremskudt beskæftigelse", "- «Formidling og Kommunikation",
+    ]  # fmt: skip
