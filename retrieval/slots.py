@@ -46,6 +46,11 @@ _FREQUENCY_QUESTION = re.compile(r"(?i)\b(hvor ofte|hvor tit|hvor hyppigt|how of
 _DATE_QUESTION = re.compile(r"(?i)\b(hvornår|when|by what date|hvilken dato|what date)\b")
 _DURATION_QUESTION = re.compile(r"(?i)\b(hvor længe|how long|inden for hvor lang tid|within how long)\b")
 _PHASE_QUESTION = re.compile(r"(?i)\b(hvornår|when)\s+(i|in|during)\b")
+_BUDGET_QUESTION = re.compile(r"(?i)\b(hvad er|hvad var|what is|what was)\b.{0,60}\bbudget")
+_NAME_QUESTION = re.compile(r"(?i)\b(hvad hed|hvad hedder|hvad er navnet på|what was the name|what is the name|what is it called)\b")
+# "Nåede Jammerbugt sit mål i 2014, og hvad blev det faktiske tal?": a plan
+# cannot report the result of its own year or a later one.
+_RESULT_QUESTION = re.compile(r"(?i)\b(nåede|opnåede|nået|faktiske|endte|blev resultatet|did .{0,30} reach|actual)\b")
 
 _YEAR = re.compile(r"^(19|20)\d\d$")
 _NUMBER_WORDS = re.compile(
@@ -68,6 +73,8 @@ _DATE = re.compile(
 )
 # Not a figure of the asked quantity: a digit inside a name («Covid-19»), a
 # list number run into the sentence at its end («… langtidsledighed 2.»).
+_QUOTED_NAME = re.compile(r"[\"“”«»'‘’][^\"“”«»'‘’]{3,60}[\"“”«»'‘’]")
+_CAPITALISED = re.compile(r"(?<=[a-zæøå,]\s)(?!(?:Jobcenter|Kommune|Danmark|Byråd|Beskæftigelses\w*)\b)[A-ZÆØÅ]\w{2,}")
 _NAME_NUMBER = re.compile(r"[A-Za-zÆØÅæøå]-\d+")
 _TRAILING_LIST_NUMBER = re.compile(r"\s\d{1,2}\.\s*$|\|\s*\d{1,3}\s*$")  # «… 2.», a contents row's «| 8»
 _DATE_NUMBER = re.compile(r"\b\d{1,2}\.\s?\d{1,2}\.?\s?(?:19|20)\d\d\b")  # «21.12 2022»
@@ -77,6 +84,10 @@ _YEARS_ADJECTIVE = re.compile(r"(?i)\d+-årig\w*")
 def slot_of(query: Query) -> Optional[str]:
     """The slot the question asks to fill, or None (see the module doc)."""
     text = query.text
+    if _BUDGET_QUESTION.search(text):
+        return "money"
+    if _NAME_QUESTION.search(text):
+        return "name"
     if _QUANTITY.search(text):
         if _PERCENT_QUESTION.search(text):
             return "percent"
@@ -96,10 +107,15 @@ def fills(slot: str, quote: str, question: str = "") -> bool:
     """Does ``quote`` hold what ``slot`` asks for?"""
     if slot == "percent":
         return bool(_PERCENT.search(quote))
-    if slot == "money":
-        return bool(_MONEY.search(quote))
+    if slot == "money":  # an amount in kroner, or a row of a budget table (its header gives the unit)
+        return bool(_MONEY.search(quote)) or ("|" in quote and has_figure(quote))
     if slot == "quantity":
         return has_figure(quote, years_asked=re.search(r"(?i)\b(år|years?)\b", question) is not None)
+    if slot == "result":  # the plan's own year or a later one: no quote of the plan can hold it
+        return False
+    if slot == "name":  # a name in quotes, or a capitalised word inside the sentence the question does not use
+        asked = question.lower()
+        return bool(_QUOTED_NAME.search(quote)) or any(w.lower() not in asked for w in _CAPITALISED.findall(quote))
     if slot == "duration":  # «tre måneder», or until when: «indtil udgangen af 2021»
         return bool(_DURATION.search(quote) or _DATE.search(quote))
     if slot == "frequency":
@@ -112,6 +128,7 @@ def fills(slot: str, quote: str, question: str = "") -> bool:
 def has_figure(quote: str, years_asked: bool = False) -> bool:
     """A figure other than a year, a name's number or a run-in list number."""
     text = _DATE_NUMBER.sub(" ", _NAME_NUMBER.sub(" ", _TRAILING_LIST_NUMBER.sub("", quote)))
+    text = re.sub(r"(?i)\bdag \d+\b", " ", text)  # «fra dag 1» is a when, not a count
     if not years_asked:
         text = _YEARS_ADJECTIVE.sub(" ", text)
     return any(not _YEAR.match(n) for n in numbers_in(text)) or bool(_NUMBER_WORDS.search(text))
@@ -124,6 +141,13 @@ def past_years(query: Query, plan_years) -> list[str]:
     if not plan_years:
         return []
     return [y for y in re.findall(r"\b(?:19|20)\d\d\b", query.text) if int(y) < min(plan_years)]
+
+
+def asks_result_beyond_plan(query: Query, plan_years) -> bool:
+    """Does the question ask for the actual result of the plan's own year or
+    a later one? No plan can state it."""
+    asked = [int(y) for y in re.findall(r"\b(?:19|20)\d\d\b", query.text)]
+    return bool(plan_years and asked and _RESULT_QUESTION.search(query.text)) and max(asked) >= min(plan_years)
 
 
 def names_years(years: list[str], *texts: str) -> bool:
@@ -141,9 +165,9 @@ def unfilled_slot(query: Query, answer: Answer, contexts: Optional[dict[str, str
     if answer.abstained or query.spanning or len(query.municipalities) > 1:
         return None
     slot = slot_of(query)
-    if slot is None:
-        return None
     evidence = [c for c in answer.citations if c.role == "evidence"]
+    if asks_result_beyond_plan(query, [c.year for c in evidence]):
+        return "result"
     past = past_years(query, [c.year for c in evidence])
     contexts = contexts or {}
     filled = any(

@@ -44,6 +44,12 @@ def answer_quoting(quote: str) -> Answer:
         ("Hvor ofte skal borgeren til jobsamtale?", "- Hvornår skal borgeren til første jobsamtale og hvor ofte herefter?", "frequency"),
         ("Hvor ofte udsøges borgerne?", "Vi udsøger borgerne to gange om året.", None),
         ("Hvor længe går der før tillægget?", "De får efter tre måneder ret til et aktivitetstillæg.", None),
+        ("Hvad er Rebilds budget for indsatsen i 2030?", "Den baserer sig på Rebild Kommunes Vision 2030.", "money"),
+        ("Hvad er Jammerbugts tekniske budget for Føp?", "5.48.68-70 | Føp | 173.754 | 170.254 | -3.500", None),
+        ("Hvad hed projektet, som Rebild deltog i?", "Jobcenter Rebild har deltaget i et projekt om kvinder.", "name"),
+        ("Hvad hed projektet, som Rebild deltog i?", "Rebild har deltaget i projektet Kvinder i Job.", None),
+        ("Hvad hed projektet, som Rebild deltog i?", 'Rebild har deltaget i projektet "Flere i job".', None),
+        ("Hvor mange langtidsledige er måltallet?", "aktiv indsats fra dag 1 mod langtidsledighed", "quantity"),
         ("Hvor længe deltog Rebild i projektet?", "Rebild har indtil udgangen af 2021 deltaget i et projekt.", None),
         ("Hvor længe går der før tillægget?", "Der er dog en undtagelse for unge, som er aktivitetsparate.", "duration"),
         ("Hvad gør Vejle for de unge?", "Vejle styrker indsatsen for de unge.", None),
@@ -60,6 +66,16 @@ def test_a_past_year_must_be_named_by_the_quote_its_section_or_its_table_header(
     assert unfilled_slot(query, expectation) == "quantity"  # the plan's figure for 2022, not 2013
     assert unfilled_slot(query, answer_quoting("I 2013 var der 700 kontanthjælpsmodtagere.")) is None
     assert unfilled_slot(query, expectation, {"d:0": "Maj 2013 | Fredericia"}) is None
+
+
+def test_a_result_of_the_plans_own_year_or_later_is_never_in_the_plan():
+    citation = answer_quoting("Antallet skal begrænses til 228 personer i december 2014.").citations[0]
+    answer = Answer(answer=f"Jammerbugt: «{citation.quote}» [1]", abstained=False, citations=[replace(citation, year=2014)])
+    asked = "Nåede Jammerbugt sit mål om højst 228 langtidsledige i december 2014, og hvad blev det faktiske tal?"
+    assert unfilled_slot(Query(text=asked, terms=[], municipalities=["Jammerbugt"]), answer) == "result"
+    earlier = "Nåede Jammerbugt sit mål i 2013, og hvad blev det faktiske tal?"  # a plan for 2014 may report 2013
+    reported = replace(answer, citations=[replace(citation, quote="I 2013 nåede Jammerbugt 250 personer.", year=2014)])
+    assert unfilled_slot(Query(text=earlier, terms=[], municipalities=["Jammerbugt"]), reported) is None
 
 
 def test_several_municipalities_are_not_judged_as_one():
