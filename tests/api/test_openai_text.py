@@ -97,10 +97,11 @@ def test_a_list_without_an_introduction_and_longer_than_shown_reads_as_markdown(
     structured, content = body["planchat"], body["choices"][0]["message"]["content"]
     answer = structured["answer"]
     assert structured["kind"] == "list"
-    assert answer.startswith("Vejle: - «Fortsat fokus på individuelt kompetenceløft")
     assert f"[5]\n{VEJLE_TOOLS_BETWEEN}\n- «I Jobcenter Vejle" in answer and answer.endswith(f"[17]\n{LIST_MORE_14}")
+    # "Vejle: - «…" (or "Vejle:" on a line of its own) starts the list; a blank line ends each list.
     markdown = (answer.replace("Vejle: - «", "Vejle:\n- «", 1).replace(f"[5]\n{VEJLE_TOOLS_BETWEEN}", f"[5]\n\n{VEJLE_TOOLS_BETWEEN}")
                 .replace(f"[17]\n{LIST_MORE_14}", f"[17]\n\n{LIST_MORE_14}"))  # fmt: skip
+    assert markdown.startswith("Vejle:\n- «Fortsat fokus på individuelt kompetenceløft")
     assert content.startswith(markdown + "\n\nKilder:\n[1] Vejle 2022")
     text, last = streamed(client, VEJLE_TOOLS_Q)
     assert (text, last["kind"]) == (content, "list")
