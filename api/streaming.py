@@ -9,10 +9,10 @@ or, when something fails after the stream started:
   event: error   {"error": {"code", "message"}, "status"}
 Bad input is refused before the stream starts, as a plain JSON 4xx.
 
-OpenAI: the answer text carries the [n] markers followed by a "Kilder:"
-list; the structured answer (citations with offsets, targets, abstained,
-...) travels in the extra top-level field ``planchat`` of the completion,
-and of the last chunk when streaming.
+OpenAI: the answer text (as Markdown: ``markdown_answer``) carries the [n]
+markers followed by a "Kilder:" list; the structured answer (citations with
+offsets, targets, abstained, kind, ...) travels in the extra top-level field
+``planchat`` of the completion, and of the last chunk when streaming.
 """
 
 from __future__ import annotations
@@ -44,6 +44,42 @@ def error_payload(status: int, code: str, message: str) -> dict:
     return {"error": {"code": code, "message": message}, "status": status}
 
 
+# ---- list answers as Markdown ---------------------------------------------------
+
+# An item line of a list answer: "- «item» [n]", after "Municipality: " when the
+# list has no introduction. The item's quote may run over several lines; it ends at "» [n]".
+_ITEM = re.compile(r"^(?:([^«\n]*?:) )?- «")
+_ITEM_END = re.compile(r"» \[\d+\]$")
+
+
+def markdown_answer(text: str) -> str:
+    """The answer text with its list items as a Markdown list: a label before
+    the first item gets its own line, an item's further lines are indented
+    under it, and a blank line ends the list (so the "(Listen i planen …)"
+    note or the next quote does not run on into the last item). The words are
+    the answer's own; a text without items is returned as it is."""
+    out: list[str] = []
+    in_item = in_list = False
+    for line in text.split("\n"):
+        if in_item:
+            out.append(f"  {line}" if line else line)
+            in_item = not _ITEM_END.search(line)
+            continue
+        item = _ITEM.match(line)
+        if item:
+            if item.group(1):
+                out.append(item.group(1))
+                line = line[len(item.group(1)) + 1 :]
+            out.append(line)
+            in_item, in_list = not _ITEM_END.search(line), True
+            continue
+        if in_list and line:
+            out.append("")
+        in_list = False
+        out.append(line)
+    return "\n".join(out)
+
+
 # ---- OpenAI -----------------------------------------------------------------
 
 MODEL_ID = "planchat"
@@ -51,9 +87,10 @@ MODEL_ID = "planchat"
 
 def sources_text(body: dict, lang: str = "da") -> str:
     """The answer plus a numbered sources list, for chat UIs that only show text."""
+    answer = markdown_answer(body["answer"])
     citations = body.get("citations") or []
     if not citations:
-        return body["answer"]
+        return answer
     heading = "Kilder:" if lang == "da" else "Sources:"
     page_word = "s." if lang == "da" else "p."
     lines = []
@@ -62,7 +99,7 @@ def sources_text(body: dict, lang: str = "da") -> str:
         where = f"{c['municipality']} {c['year']}" + (f", {page_word} {page}" if c.get("page") else "")
         section = f" – {c['section']}" if c.get("section") else ""
         lines.append(f"[{c['n']}] {where}{section}: «{c['quote']}»")
-    return f"{body['answer']}\n\n{heading}\n" + "\n".join(lines)
+    return f"{answer}\n\n{heading}\n" + "\n".join(lines)
 
 
 def usage(prompt: str, completion: str) -> dict:

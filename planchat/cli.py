@@ -98,9 +98,11 @@ def cmd_ask(args, settings: Settings) -> int:
     if args.json:
         print(json.dumps(reply.body, ensure_ascii=False, indent=2))
         return 0
+    from api.streaming import markdown_answer
+
     if notice:
         print(notice)
-    print(answer.answer)
+    print(markdown_answer(answer.answer))  # a list answer's items as "- " lines, as in the OpenAI text
     if answer.citations:
         print()
     for c in answer.citations:
@@ -109,8 +111,15 @@ def cmd_ask(args, settings: Settings) -> int:
         print(f"[{c.n}] {where} – {c.title}{label}")
         if c.section:
             print(f"    § {c.section}")
-        print(f"    «{c.quote}»")
+        print(f"    «{_indented(c.quote, '     ')}»")
     return 0
+
+
+def _indented(text: str, indent: str) -> str:
+    """``text`` with its further lines indented (blank lines stay blank): a
+    quote's own line breaks stay, and its lines stay under its first."""
+    first, *rest = text.split("\n")
+    return "\n".join([first, *(indent + line if line else line for line in rest)])
 
 
 def _ready_index(settings: Settings):

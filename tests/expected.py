@@ -88,3 +88,62 @@ REAL_PDF_OUTCOMES = {
         "phrase": "Donec nonummy pellentesque ante. Phasellus adipiscing semper elit.",
     },
 }  # fmt: skip
+
+# Issue 14's examples: three list answers and two abstentions, exactly as the seed corpus
+# answers them (real model, hybrid; bm25 over the hash index gives the same lists).
+# A list answer reads "<municipality>: «<intro>» [1]", then one "- «<item>» [n]" line per item.
+LIST_EXAMPLES = {
+    "rebild-opgaver": (
+        "Hvilke opgaver skal Jobcenter Rebild løse?", "Rebild", "I Jobcenter Rebild vil vi derfor:", [
+            "bistå jobsøgende med at finde job",
+            "bistå virksomhederne med rekruttering og fastholdelse af arbejdskraft",
+            "bistå personer med behov for særlig indsats ift. job med en individuel og målrettet "
+            "beskæftigelsesindsats med henblik på varig selvforsørgelse",
+            "bistå unge uden uddannelse med en indsats, der gør at de kan gennemføre en studie- eller "
+            "erhvervskompetencegivende uddannelse.",
+        ],
+    ),
+    "jammerbugt-ministermaal": (
+        "Hvilke ministermål skal Jammerbugt arbejde efter i 2014?", "Jammerbugt",
+        "De 4 beskæftigelsespolitiske ministermål for 2014 er:", [
+            "Flere unge skal have en uddannelse",
+            "Bedre og mere helhedsorienteret hjælp til ledige på kanten af arbejds-markedet – færre personer på "
+            "førtidspension",
+            "Langtidsledigheden skal bekæmpes",
+            "En tættere kontakt og styrket dialog med de lokale virksomheder",
+        ],
+    ),
+    "fredericia-langtidsledige": (
+        "Hvad vil Fredericia gøre for langtidsledige og sygemeldte?", "Fredericia", "Vi vil:", [
+            "Arbejde målrettet med tidlig opsporing og aktiv indsats fra dag 1 med henblik på at forebygge "
+            "langtidsledighed",
+            "Gennemføre virksomhedsrettet vejledning og opkvalificering for ledige som er motiveret for brancheskift "
+            "indenfor områder, der efterspørger arbejdskraft",
+            "Gennemføre en intensiv indsats for langtidsledige og ledige med risiko for langtidsledighed.",
+            "Styrke borgernes selvstændighed og jobsøgningsadfærd ved at støtte arbejdet med CV og udvikling af "
+            "kompetencer under sygdomsperioden, således at overgangen til beskæftigelse bliver kortere.",
+            "Styrke samarbejdet og dialogen med virksomheder, som har sygemeldte medarbejdere og sikre, at de kender "
+            "til mulighederne om forebyggelse og fastholdelse af en medarbejder i job.",
+        ],
+    ),
+}  # fmt: skip
+# Abstentions: question, answer text, how many nearest passages are shown as see-also.
+ABSTENTION_EXAMPLES = {
+    "vejle-medarbejdere": (
+        "Hvor mange medarbejdere er ansat i Jobcenter Vejle?",
+        "Det fremgår ikke af planerne for Vejle. Nærmeste afsnit: [1], [2], [3].", 3,
+    ),
+    "aarhus-2014": ("Hvad er Aarhus' mål for ledigheden i 2014?", AARHUS_ANSWER, 0),
+}
+# A list without an introduction ("Vejle: - «…»"), a second list, and the plan's list longer than shown.
+VEJLE_TOOLS_Q = "Hvilke redskaber bruger Jobcenter Vejle til kompetenceløft af unge ledige uden uddannelse?"
+VEJLE_TOOLS_BETWEEN = (
+    "«For at kunne give denne gruppe borgere et kompetenceløft, laves en målrettet indsats med fokus på "
+    "redskaberne \"voksenlære\" og \"ny mesterlære\".» [6] «Tilgang» [7]"
+)
+LIST_MORE_14 = "(Listen i planen har fjorten punkter; de første ti er vist.)"
+
+
+def list_answer(municipality: str, intro: str, items: list[str]) -> str:
+    """A list answer's text: the introduction as quote [1], then one line per item."""
+    return "\n".join([f"{municipality}: «{intro}» [1]", *(f"- «{item}» [{n}]" for n, item in enumerate(items, 2))])

@@ -16,15 +16,21 @@ import pytest
 from planchat.cli import main
 from planchat.config import REPO_ROOT
 
+from api.streaming import markdown_answer
 from expected import (
     AARHUS_ANSWER,
     AARHUS_Q,
+    ABSTENTION_EXAMPLES,
     ANSWER_KEYS,
     CITATION_KEYS,
     JAMMERBUGT_228,
     JAMMERBUGT_Q,
     KNOWN_MUNICIPALITIES,
+    LIST_EXAMPLES,
+    LIST_MORE_14,
     TARGET_COUNTS,
+    VEJLE_TOOLS_BETWEEN,
+    VEJLE_TOOLS_Q,
 )
 
 MANIFEST = json.loads((REPO_ROOT / "corpus" / "manifest.json").read_text(encoding="utf-8"))["documents"]
@@ -149,8 +155,10 @@ def test_documents_lists_the_five_corpus_documents(planchat, hash_index):
 
 
 def render_text(payload: dict) -> str:
-    """What ``planchat ask`` prints for an answer record (the documented format)."""
-    lines = [payload["answer"]]
+    """What ``planchat ask`` prints for an answer record (the documented format):
+    the answer (a list as Markdown, as in the OpenAI text), then each citation,
+    a quote's further lines indented under its first."""
+    lines = [markdown_answer(payload["answer"])]
     if payload["citations"]:
         lines.append("")
     for c in payload["citations"]:
@@ -159,7 +167,8 @@ def render_text(payload: dict) -> str:
         lines.append(f"[{c['n']}] {where} – {c['title']}{label}")
         if c["section"]:
             lines.append(f"    § {c['section']}")
-        lines.append(f"    «{c['quote']}»")
+        first, *rest = c["quote"].split("\n")
+        lines.append("\n".join([f"    «{first}", *(f"     {line}" if line else "" for line in rest)]) + "»")
     return "\n".join(lines) + "\n"
 
 
@@ -209,6 +218,56 @@ def test_ask_marks_closest_passages_as_see_also_when_it_abstains(planchat):
     assert text == render_text(payload)
     heads = [line for line in text.splitlines() if re.match(r"\[\d+\] ", line)]
     assert heads and all(h.endswith(" (se også)") for h in heads)
+
+
+def test_ask_prints_a_list_answer_one_item_a_line(planchat):
+    question = LIST_EXAMPLES["rebild-opgaver"][0]
+    code, out, err = planchat("ask", question, "--mode", "bm25")
+    assert (code, err) == (0, "")
+    assert out.split("\n\n")[0].splitlines() == [
+        "Rebild: «I Jobcenter Rebild vil vi derfor:» [1]",
+        "- «bistå jobsøgende med at finde job» [2]",
+        "- «bistå virksomhederne med rekruttering og fastholdelse af arbejdskraft» [3]",
+        "- «bistå personer med behov for særlig indsats ift. job med en individuel og målrettet "
+        "beskæftigelsesindsats med henblik på varig selvforsørgelse» [4]",
+        "- «bistå unge uden uddannelse med en indsats, der gør at de kan gennemføre en studie- eller "
+        "erhvervskompetencegivende uddannelse.» [5]",
+    ]  # fmt: skip
+    code, json_out, _ = planchat("ask", question, "--mode", "bm25", "--json")
+    payload = json.loads(json_out)
+    assert (payload["kind"], payload["abstained"]) == ("list", False)
+    assert out == render_text(payload)
+
+
+def test_ask_prints_a_list_without_introduction_and_how_many_items_the_plan_has(planchat):
+    code, out, err = planchat("ask", VEJLE_TOOLS_Q, "--mode", "bm25")
+    assert (code, err) == (0, "")
+    paragraphs = out.split("\n\n")
+    assert paragraphs[0].splitlines()[:2] == [
+        "Vejle:",
+        "- «Fortsat fokus på individuelt kompetenceløft af unge ledige uden uddannelse. Dette sker gennem "
+        "erhvervsuddannelse, og med særligt fokus på redskaberne Ny Mesterlære (15-25 år) og Voksenlæreordningen "
+        "(+25 år).» [1]",
+    ]  # fmt: skip
+    assert [len(p.splitlines()) for p in paragraphs[:3]] == [6, 11, 1]  # label + 5 items; text + 10 items; note
+    assert paragraphs[1].splitlines()[0] == VEJLE_TOOLS_BETWEEN
+    assert paragraphs[2] == LIST_MORE_14
+    assert paragraphs[3].startswith("[1] Vejle 2022 – ")
+
+
+def test_ask_indents_the_further_lines_of_a_quote(planchat):
+    question, answer, see_also = ABSTENTION_EXAMPLES["vejle-medarbejdere"]
+    code, out, err = planchat("ask", question, "--mode", "bm25", "--json")
+    payload = json.loads(out)
+    assert (payload["kind"], payload["answer"], len(payload["citations"])) == ("abstain", answer, see_also)
+    code, out, err = planchat("ask", question, "--mode", "bm25")
+    assert out == render_text(payload)
+    assert "\n".join(out.splitlines()[4:7]) == (
+        "    «Medarbejderinddragelse\n"
+        "\n"
+        "     Medarbejderne på arbejdsmarkedsområdet er afgørende for, at de mål, der styres efter, også bliver "
+        "indfriet. Det er derfor vigtigt, at medarbejderne kender og kan forholde sig de fastsatte mål.»"
+    )  # fmt: skip
 
 
 def test_ask_with_an_unknown_municipality_exits_2(planchat):

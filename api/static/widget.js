@@ -107,6 +107,9 @@ button, select, textarea { font: inherit; color: inherit; }
 .planchat-bot { align-self: stretch; background: #f5f6f7; border: 1px solid #e1e4e8; }
 .planchat-understood { font-size: 13px; color: #555; margin-bottom: 6px !important; }
 .planchat-answer { white-space: pre-wrap; }
+.planchat-list { margin: 4px 0; padding-left: 1.4em; }
+.planchat-list li { margin: 3px 0; }
+.planchat-list-note { color: #555; font-size: 14px; }
 .planchat-searching { color: #555; font-style: italic; }
 .planchat-abstained .planchat-answer { color: #333; }
 .planchat-marker {
@@ -248,6 +251,42 @@ button, select, textarea { font: inherit; color: inherit; }
     }
   }
 
+  // A list answer: an item line is "- «item» [n]" (after "Municipality: " when
+  // the list has no introduction); an item's quote may run over several lines
+  // and ends at "» [n]". A "(…)" line right after the items says how many the plan has.
+  const ITEM_START = /^(?:([^«\n]*?:) )?- «/;
+  const ITEM_END = /» \[\d+\]$/;
+  const LIST_NOTE = /^\([^«»\n]*\)$/;
+
+  /** The answer text as blocks: {type: "text"|"note", text} and {type: "list", items: [text]}. */
+  function answerBlocks(text) {
+    const blocks = [];
+    let last = null; // the block the next plain line joins: a text block, or the list just ended
+    let open = false; // inside an item whose quote has not closed yet
+    for (const line of text.split("\n")) {
+      if (open) {
+        last.items[last.items.length - 1] += "\n" + line;
+        open = !ITEM_END.test(line);
+        continue;
+      }
+      const item = ITEM_START.exec(line);
+      if (item) {
+        if (item[1]) blocks.push((last = { type: "text", text: item[1] }));
+        if (!last || last.type !== "list") blocks.push((last = { type: "list", items: [] }));
+        const body = line.slice(item[0].length - 1);
+        last.items.push(body);
+        open = !ITEM_END.test(body);
+      } else if (last && last.type === "list" && LIST_NOTE.test(line)) {
+        blocks.push((last = { type: "note", text: line }));
+      } else if (last && last.type === "text") {
+        last.text += "\n" + line;
+      } else {
+        blocks.push((last = { type: "text", text: line }));
+      }
+    }
+    return blocks;
+  }
+
   function citationLabel(c) {
     const parts = [c.municipality, c.year];
     // The printed page label where the PDF has one ("iii", "12"), else the page number.
@@ -384,7 +423,8 @@ button, select, textarea { font: inherit; color: inherit; }
         toggle.scrollIntoView({ block: "nearest" });
       }
 
-      function renderAnswerText(text) {
+      /** The text with each [n] of a known citation as a button that opens it. */
+      function withMarkers(text) {
         const parts = [];
         let last = 0;
         for (const match of text.matchAll(/\[(\d+)\]/g)) {
@@ -398,7 +438,22 @@ button, select, textarea { font: inherit; color: inherit; }
           last = match.index + match[0].length;
         }
         parts.push(text.slice(last));
-        answerNode.replaceChildren(...parts.filter((p) => p !== ""));
+        return parts.filter((p) => p !== "");
+      }
+
+      function renderAnswerText(text) {
+        const blocks = answerBlocks(text);
+        if (!blocks.some((b) => b.type === "list")) {
+          answerNode.replaceChildren(...withMarkers(text)); // prose as it always was: one text with markers
+          return;
+        }
+        answerNode.replaceChildren(...blocks.map((b) => {
+          if (b.type === "list") {
+            return el("ul", { class: "planchat-list" },
+              ...b.items.map((item) => el("li", { class: "planchat-item" }, ...withMarkers(item))));
+          }
+          return el("p", { class: b.type === "note" ? "planchat-list-note" : "planchat-text" }, ...withMarkers(b.text));
+        }));
       }
 
       function citationList(heading, citations) {
@@ -452,6 +507,7 @@ button, select, textarea { font: inherit; color: inherit; }
           article.append(...extra);
           renderAnswerText(answer.answer || "");
           article.classList.toggle("planchat-abstained", Boolean(answer.abstained));
+          if (answer.kind) article.setAttribute("data-kind", answer.kind);
           article.setAttribute("data-state", "done");
           scrollToEnd();
         },

@@ -16,7 +16,17 @@ import pytest
 
 from planchat.config import REPO_ROOT
 from processes import ServerDidNotStart, free_port, start_server
-from expected import ANSWER_KEYS, FOLLOWUP_FIRST_Q, FOLLOWUP_Q, FOLLOWUP_RESOLVED, JAMMERBUGT_36, JAMMERBUGT_Q, JAMMERBUGT_228
+from expected import (
+    ANSWER_KEYS,
+    FOLLOWUP_FIRST_Q,
+    FOLLOWUP_Q,
+    FOLLOWUP_RESOLVED,
+    JAMMERBUGT_36,
+    JAMMERBUGT_228,
+    JAMMERBUGT_Q,
+    LIST_EXAMPLES,
+    list_answer,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -164,6 +174,30 @@ def test_the_official_openai_client_works_unchanged(server):
         client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "Hej"}])
     assert exc.value.status_code == 404
     assert exc.value.message == "Error code: 404 - model: 'gpt-4o' does not exist; use 'planchat' (GET /v1/models)."
+
+
+def test_the_openai_client_reads_a_list_answer_as_markdown_lines(server):
+    """Issue 14: the list's "- " lines survive the stream, and kind is in the extra field."""
+    import openai
+
+    question, municipality, intro, items = LIST_EXAMPLES["jammerbugt-ministermaal"]
+    client = openai.OpenAI(base_url=f"{server.base_url}/v1", api_key="unused", max_retries=0, timeout=60)
+    plain = client.chat.completions.create(model="planchat", messages=[{"role": "user", "content": question}])
+    content = plain.choices[0].message.content
+    assert content.split("\n\nKilder:\n")[0] == list_answer(municipality, intro, items)
+    assert content.split("\n")[:5] == [
+        "Jammerbugt: «De 4 beskæftigelsespolitiske ministermål for 2014 er:» [1]",
+        "- «Flere unge skal have en uddannelse» [2]",
+        "- «Bedre og mere helhedsorienteret hjælp til ledige på kanten af arbejds-markedet – færre personer på "
+        "førtidspension» [3]",
+        "- «Langtidsledigheden skal bekæmpes» [4]",
+        "- «En tættere kontakt og styrket dialog med de lokale virksomheder» [5]",
+    ]  # fmt: skip
+    assert plain.model_extra["planchat"]["kind"] == "list"
+    chunks = list(client.chat.completions.create(model="planchat", stream=True,
+                                                 messages=[{"role": "user", "content": question}]))  # fmt: skip
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == content
+    assert chunks[-1].model_extra["planchat"]["kind"] == "list"
 
 
 def test_stream_over_http_arrives_as_server_sent_events(http):

@@ -4,7 +4,8 @@
 
 One server and one browser per module. Waits are bounded ``wait_for`` /
 ``expect`` polls, never assertions about speed. Screenshots go to
-test-artifacts/ (git-ignored) for a human to look at.
+test-artifacts/ (git-ignored) for a human to look at; issue 14's examples
+(three list answers, two abstentions) are ``issue14-*.png`` there.
 """
 
 from __future__ import annotations
@@ -18,7 +19,15 @@ import pytest
 
 from planchat.config import REPO_ROOT
 from processes import ServerDidNotStart, free_port, start_server
-from expected import JAMMERBUGT_Q, JAMMERBUGT_228
+from expected import (
+    ABSTENTION_EXAMPLES,
+    JAMMERBUGT_228,
+    JAMMERBUGT_Q,
+    LIST_EXAMPLES,
+    LIST_MORE_14,
+    VEJLE_TOOLS_BETWEEN,
+    VEJLE_TOOLS_Q,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -267,3 +276,93 @@ def test_every_control_is_reachable_by_keyboard(page):
     page.locator("#planchat-question").focus()
     page.keyboard.press("Tab")
     assert active_element_id(page) == "planchat-send"
+
+
+# -- issue 14: list answers as lists, abstentions that say so -------------------------------------
+
+
+def ask_in_widget(page, question: str):
+    """Type the question, send it, and return the answer once it is done."""
+    page.locator("#planchat-question").fill(question)
+    page.keyboard.press("Enter")
+    answer = page.locator(".planchat-bot").last
+    answer.and_(page.locator("[data-state=done]")).wait_for(timeout=ANSWER_LIMIT_MS)
+    return answer
+
+
+@pytest.fixture
+def narrow_page(browser, server):
+    """A narrow window, where the panel fills it: made as tall as the answer, a screenshot holds all of it."""
+    context, page = open_page(browser, server, viewport={"width": 480, "height": 900})
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def screenshot_answer(page, name: str) -> None:
+    """The conversation as the widget shows it, the window grown until the log no longer scrolls."""
+    overflow = page.locator("#planchat-log").evaluate("log => log.scrollHeight - log.clientHeight")
+    page.set_viewport_size({"width": 480, "height": 900 + max(0, overflow)})
+    page.screenshot(path=artifact(name))
+
+
+@pytest.mark.parametrize("name", list(LIST_EXAMPLES))
+def test_a_list_answer_shows_its_items_as_a_list_each_with_its_citation(narrow_page, name):
+    from playwright.sync_api import expect
+
+    page = narrow_page
+    question, municipality, intro, items = LIST_EXAMPLES[name]
+    answer = ask_in_widget(page, question)
+    expect(answer).to_have_attribute("data-kind", "list")
+    text = answer.locator(".planchat-answer")
+    assert text.evaluate("node => [...node.children].map((child) => child.className)") == [
+        "planchat-text", "planchat-list"]  # fmt: skip
+    assert text.locator("p.planchat-text").text_content() == f"{municipality}: «{intro}» [1]"
+    items_shown = text.locator("ul.planchat-list > li.planchat-item")
+    expect(items_shown).to_have_count(len(items))
+    assert items_shown.all_text_contents() == [f"«{item}» [{n}]" for n, item in enumerate(items, 2)]
+    # Every item's [n] is a button that opens citation n, whose quote is the item, verbatim.
+    assert text.locator("li .planchat-marker").all_text_contents() == [f"[{n}]" for n in range(2, len(items) + 2)]
+    text.locator("li .planchat-marker").last.click()
+    last = answer.locator(f".planchat-citation[data-n='{len(items) + 1}']")
+    expect(last.locator(".planchat-cite-toggle")).to_have_attribute("aria-expanded", "true")
+    assert last.locator(".planchat-quote").text_content() == items[-1]
+    last.locator(".planchat-cite-toggle").click()  # closed again for the screenshot
+    expect(answer.locator(".planchat-citation")).to_have_count(len(items) + 1)
+    screenshot_answer(page, f"issue14-{name}.png")
+
+
+@pytest.mark.parametrize("name", list(ABSTENTION_EXAMPLES))
+def test_an_abstention_says_the_plans_do_not_state_it(narrow_page, name):
+    from playwright.sync_api import expect
+
+    page = narrow_page
+    question, expected_text, see_also = ABSTENTION_EXAMPLES[name]
+    answer = ask_in_widget(page, question)
+    expect(answer).to_have_attribute("data-kind", "abstain")
+    expect(answer).to_have_class("planchat-msg planchat-bot planchat-abstained")
+    assert answer.locator(".planchat-answer").text_content() == expected_text
+    expect(answer.locator(".planchat-list")).to_have_count(0)
+    assert answer.locator(".planchat-sources h3").all_text_contents() == (["Se også"] if see_also else [])
+    expect(answer.locator(".planchat-see-also .planchat-citation")).to_have_count(see_also)
+    assert answer.locator(".planchat-marker").all_text_contents() == [f"[{n}]" for n in range(1, see_also + 1)]
+    screenshot_answer(page, f"issue14-{name}.png")
+
+
+def test_lists_without_an_introduction_and_longer_than_shown(narrow_page):
+    from playwright.sync_api import expect
+
+    page = narrow_page
+    answer = ask_in_widget(page, VEJLE_TOOLS_Q)
+    expect(answer).to_have_attribute("data-kind", "list")
+    text = answer.locator(".planchat-answer")
+    assert text.evaluate("node => [...node.children].map((child) => child.className)") == [
+        "planchat-text", "planchat-list", "planchat-text", "planchat-list", "planchat-list-note"]  # fmt: skip
+    assert text.locator("p.planchat-text").all_text_contents() == ["Vejle:", VEJLE_TOOLS_BETWEEN]
+    lists = text.locator("ul.planchat-list")
+    assert [lists.nth(i).locator("li").count() for i in range(2)] == [5, 10]
+    assert lists.nth(1).locator(".planchat-marker").all_text_contents() == [f"[{n}]" for n in range(8, 18)]
+    assert text.locator(".planchat-list-note").text_content() == LIST_MORE_14
+    expect(text.locator(".planchat-list-note")).to_have_css("color", "rgb(85, 85, 85)")
+    screenshot_answer(page, "issue14-vejle-redskaber-note.png")
