@@ -240,7 +240,8 @@ def stem(tokens: list[str]) -> list[str]:
 COMPOUND_HEADS = """modtager ledig ledighed hjælp ydelse pension sag sager forløb indsats job plan mål tilbud samtale
     virksomhed borger uddannelse praktik periode gruppe område udvalg udgift budget besparelse bevilling refusion
     forsørgelse beskæftigelse reform afklaring dagpenge flygtning kontakt rådgiver center service arbejde arbejdskraft
-    marked ordning grad andel antal tilgang afgang varighed politik strategi aftale model løn elev lærling""".split()
+    marked ordning grad andel antal tilgang afgang varighed politik strategi aftale model løn elev lærling
+    team leder konsulent medarbejder vejleder møde opfølgning""".split()
 
 
 @lru_cache(maxsize=1)

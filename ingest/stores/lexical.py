@@ -35,7 +35,7 @@ def lexical_text(chunk: Chunk) -> str:
 
 # Bump when planchat.danish changes what a text analyses to (stopwords,
 # stemming, tokenisation): a saved index with another version is rebuilt.
-ANALYZER_VERSION = "4"
+ANALYZER_VERSION = "5"
 
 # An empty token list breaks bm25s; such a chunk gets this one token and simply never matches.
 EMPTY = "\u2205"

@@ -124,3 +124,11 @@ def test_an_unknown_municipality_names_the_callers_field(analyzer):
         f"municipalities: 'Aarhus' is not in the corpus. Known municipalities: {known}.",
         f"municipality: 'Aarhus' is not in the corpus. Known municipalities: {known}.",
     )
+
+
+def test_a_compound_yields_its_head_so_the_team_is_found_in_the_rehabilitation_team():
+    from planchat.danish import analyze
+
+    assert analyze("rehabiliteringsteamet") == ["rehabiliteringsteam", "team", "rehabilitering"]
+    assert "team" in analyze("I Jammerbugt består teamet pt. af følgende:")
+    assert analyze("virksomhedskonsulenter")[1:] == ["konsulent", "virksom"]
