@@ -161,11 +161,14 @@ def expand_lists(answer: Answer, snapshot: IndexSnapshot, lang: str = "da") -> A
     quoted once."""
     if answer.abstained:
         return answer
-    text, citations, used = answer.answer, [], set()
+    text, citations, used, shown = answer.answer, [], set(), []
     for c in answer.citations:
+        marker = f"«{c.quote}» [{c.n}]"
+        if c.role == "evidence" and any(d == c.doc_id and s <= c.start and c.end <= e for d, s, e in shown):
+            text = _drop(text, marker)  # an item of a list the answer already shows whole
+            continue
         block = _block_for(c, snapshot) if c.role == "evidence" else None
         grown = grow(c, block, snapshot) if block is not None and (c.doc_id, block.start) not in used else None
-        marker = f"«{c.quote}» [{c.n}]"
         if not grown or marker not in text:
             citations.append(c)
             text = text.replace(marker, f"«{c.quote}» [#{len(citations)}]", 1)
@@ -178,6 +181,7 @@ def expand_lists(answer: Answer, snapshot: IndexSnapshot, lang: str = "da") -> A
         first = len(citations) + 1
         for part in parts:
             citations.extend(part.citations)
+            shown.append((c.doc_id, min(x.start for x in part.citations), max(x.end for x in part.citations)))
         numbers = (f"#{n}" for n in range(first, len(citations) + 1))
         text = _replace_on_own_lines(text, marker, "\n".join(part.lines(lang, numbers) for part in parts))
     if len(citations) == len(answer.citations) and all(a is b for a, b in zip(citations, answer.citations)):
@@ -212,6 +216,12 @@ def _sibling_lists(c: Citation, block: ListBlock, snapshot: IndexSnapshot) -> li
         out.append(nxt)
         previous = nxt
     return out
+
+
+def _drop(text: str, marker: str) -> str:
+    """``text`` without ``marker`` and the space or line it leaves."""
+    lines = [line.replace(marker, "").replace("  ", " ").rstrip() for line in text.split("\n")]
+    return "\n".join(line for line, old in zip(lines, text.split("\n")) if line.strip() or not old.strip())
 
 
 def _replace_on_own_lines(text: str, marker: str, lines: str) -> str:

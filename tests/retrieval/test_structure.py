@@ -136,3 +136,12 @@ def test_a_colon_introducing_two_headed_lists_brings_both(real_service):
         "- «Langtidsledige og Sygemeldte", "- «Unge", "- «Kvalificeret arbejdskraft og et rummeligt arbejdsmarked",
         "- «Integration og fremskudt beskæftigelse", "- «Formidling og Kommunikation",
     ]  # fmt: skip
+
+
+@pytest.mark.integration
+def test_a_quote_inside_a_list_already_shown_whole_is_not_repeated(real_service, real_index):
+    answer = real_service.ask("Hvad er Jammerbugts resultatkrav for sygedagpengesager med en varighed på under 52 uger?")
+    spans = sorted((c.doc_id, c.start, c.end) for c in answer.citations)
+    assert all(a[0] != b[0] or a[2] <= b[1] for a, b in zip(spans, spans[1:]))  # no citation overlaps another
+    assert answer.answer.count("400 sygedagpengesager") == 1
+    verbatim(answer, real_index)
