@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable, Iterable, Optional
+from typing import Iterable
 
 from planchat.danish import analyze, numbers_in, sentence_spans
 from planchat.records import Answer, Chunk, Citation, Passage
@@ -28,31 +28,9 @@ from planchat.records import Answer, Chunk, Citation, Passage
 from prompts import render
 
 from .query import Query
-from .slots import fills, slot_of
+from .quotes import ANSWER_TYPES, extend_quote, wanted_by
 from .truth import citation_for, verify
 
-_HAS_FIGURE = re.compile(r"\d")
-_FIGURE = re.compile(r"\d+(?:[.,]\d+)*\s*(?:%|pct|procent|mio|mia|kr|personer|uger|timer|dage|måneder)|(?<!\d)(?!(?:19|20)\d\d(?!\d))\d+(?:[.,]\d+)*")
-# What a sentence that answers "when", "how often" or "who" looks like.
-_ANSWER_TYPES = {
-    "when": re.compile(
-        r"(?i)\b(januar|februar|marts|april|maj|juni|juli|august|september|oktober|november|december|"
-        r"udgangen af|inden|senest|primo|ultimo|medio|\d{1,2}\.\s?\w+\s(?:19|20)\d\d)\b"
-    ),
-    "how_often": re.compile(
-        r"(?i)\b(gange?|dagligt?|ugentligt?|månedligt?|kvartalsvis|kvartalsmæssigt|halvårligt?|årligt?|"
-        r"hver\s+\d*\.?\s*(?:uge|måned|år)|løbende)\b"
-    ),
-    "who": re.compile(r"(?i)(chef|leder|direktør|udvalg|byråd|medarbejder|rådgiver|konsulent|team|afdeling|ansvarlig)"),
-    # A reason: «Tilgangen skyldes dels …», «fordi», «på grund af», «derfor».
-    "why": re.compile(r"(?i)\b(skyldes|skyldtes|fordi|på grund af|pga\.?|årsag\w*|derfor|som følge af|grundet|idet)\b"),
-    # A target is stated with a verb of obligation or a bound: "skal begrænses
-    # til 228", "mindst 50%", "maksimalt 660", "reduceres til 10%".
-    "target": re.compile(
-        r"(?i)\b(skal\s+(?:\w+\s+){0,3}(?:begrænses|reduceres|nedbringes|øges|stige|falde|være|udgøre)|"
-        r"højst|mindst|maksimalt|minimum|målet er|mål om|ambitionen er|forventes)\b"
-    ),
-}
 _TOC = re.compile(r"(?i)\b(indholdsfortegnelse|indhold)\b")
 _YEAR_ONLY = re.compile(r"^(19|20)\d\d$")
 MAX_QUOTE_CHARS = 600
@@ -150,7 +128,7 @@ class ExtractiveAnswerer:
                 score = coverage
                 if query.wants_number and figures:
                     score += 0.25
-                if query.answer_type in _ANSWER_TYPES and _ANSWER_TYPES[query.answer_type].search(sentence):
+                if query.answer_type in ANSWER_TYPES and ANSWER_TYPES[query.answer_type].search(sentence):
                     score += 0.2
                 n_words = len(re.findall(r"\w+", sentence))
                 if n_words < 3 or (n_words < 5 and not figures):
@@ -302,80 +280,6 @@ def content_terms(query: Query) -> list[str]:
     filtered to (every passage already belongs to them)."""
     names = set(analyze(" ".join(query.municipalities)))
     return [t for t in dict.fromkeys(query.terms) if t not in names]
-
-
-_LIST_ITEM = re.compile(r"^\s*(?:[-–•➤▪●■◦]|\d{1,2}[.)])\s*\S")
-
-
-def wanted_by(query: Query) -> Optional[Callable[[str], bool]]:
-    """What a quote must hold to answer the question, where that can be
-    told from its words: a reason for "Hvorfor …", the asked slot (a figure,
-    a date, a length of time: retrieval/slots.py)."""
-    if query.answer_type == "why":
-        return _ANSWER_TYPES["why"].search
-    slot = slot_of(query)
-    if slot is None:
-        return None
-    return lambda text: fills(slot, text, query.text)
-
-
-def extend_quote(
-    text: str,
-    start: int,
-    end: int,
-    wants_number: bool,
-    limit: int = 420,
-    wanted: Optional[Callable[[str], bool]] = None,
-    paragraph: bool = False,
-) -> tuple[int, int]:
-    """Grow a chosen sentence into the quote a reader needs, staying one
-    contiguous span of the chunk: a sentence that introduces a list
-    ("... følgende systemer:") takes the list items after it; a sentence
-    without figures, when the question asks for one, takes the next
-    sentence of its paragraph if that one has them."""
-    sentence = text[start:end]
-    spans = [s for s in sentence_spans(text) if s.start >= end]
-    if sentence.rstrip().endswith(":"):
-        new_end = end
-        for span in spans:
-            gap = text[new_end : span.start]
-            if gap.count("\n") > 2 or span.end - start > limit:
-                break
-            piece = text[span.start : span.end]
-            if "\n\n" in gap and not _LIST_ITEM.match(piece) and new_end != end:
-                break
-            new_end = span.end
-        return start, new_end
-    if paragraph and spans and not sentence.rstrip().endswith(":"):
-        new_end = end  # a practice is described by its paragraph, not by one sentence of it
-        for span in spans:
-            if "\n" in text[new_end : span.start] or span.end - start > limit:
-                break
-            new_end = span.end
-        if new_end != end:
-            return start, new_end
-    if wanted and spans and not wanted(sentence) and "\n\n" not in text[end : spans[0].start]:
-        if wanted(text[spans[0].start : spans[0].end]) and spans[0].end - start <= limit:
-            return start, spans[0].end  # «… en kraftig stigning …» «Tilgangen skyldes dels …»: what is asked follows
-    open_ended = not sentence.rstrip().endswith((".", "!", "?", ":", "»", '"', "”", ")", "|"))
-    if spans and open_ended and "\n\n" not in text[end : spans[0].start] and len(sentence.split()) >= 4:
-        nxt_text = text[spans[0].start : spans[0].end].rstrip()
-        if spans[0].end - start <= limit and nxt_text.endswith((".", "!", "?")) and re.match(r"[^\W\d_]{2}", nxt_text):
-            return start, spans[0].end  # «… godkendt af Fredericia Kommunes» ⏎ «Byråd.»: one sentence, broken by the layout
-    if spans and not _FIGURE.search(sentence):
-        nxt = spans[0]
-        gap = text[end : nxt.start]
-        # A sentence cut off by the layout ("... finansieres med") runs on
-        # into the next unit; otherwise only within the paragraph.
-        open_ended = not sentence.rstrip().endswith((".", "!", "?", ":", "»", '"', "”", ")"))
-        if (
-            (open_ended or "\n\n" not in gap)
-            and (wants_number or open_ended)
-            and _FIGURE.search(text[nxt.start : nxt.end])
-            and nxt.end - start <= limit
-        ):
-            return start, nxt.end
-    return start, end
 
 
 def _overlaps(a: Candidate, b: Candidate) -> bool:

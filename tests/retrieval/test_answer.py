@@ -8,7 +8,8 @@ import re
 import pytest
 
 from planchat.records import Answer, Chunk, Citation, DocumentMeta, Passage
-from retrieval.answer import ExtractiveAnswerer, extend_quote
+from retrieval.answer import ExtractiveAnswerer
+from retrieval.quotes import extend_quote
 from retrieval.query import QueryAnalyzer
 from retrieval.truth import UnsupportedAnswer, verify
 
