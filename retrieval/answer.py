@@ -160,20 +160,26 @@ class ExtractiveAnswerer:
         for cand in ranked:
             groups.setdefault(cand.passage.chunk.municipality, []).append(cand)
         chosen: list[Candidate] = []
+        wanted_text = wanted_by(query)
+        wanted = (lambda text, _chunk: wanted_text(text)) if wanted_text else None  # noqa: E731
         for muni, group in sorted(groups.items(), key=lambda kv: -kv[1][0].score):
             if group[0].coverage < policy.min_group_coverage:
                 continue  # this plan is silent on the question
-            chosen.extend(self._select(query, group, policy.per_municipality_quotes))
+            if wanted is not None:  # the asked figure or date, from this plan's own sentences that cover the question
+                filling = [c for c in group if c.coverage >= policy.min_slot_coverage and _fills(wanted, c)]
+                group = filling or group
+            picked = self._select(query, group, policy.per_municipality_quotes)
+            if wanted is None or any(_fills(wanted, c) for c in picked):
+                chosen.extend(picked)
+        if not chosen and wanted is not None and len(query.municipalities) > 1:
+            return self.abstain(query, passages)  # no named plan states what is asked
         return self._compose(query, chosen or self._select(query, ranked, policy.max_quotes))
 
     def answer_filling(self, query: Query, passages: list[Passage], accept, exclude=()) -> Answer | None:
         """The answer from the best sentences ``accept`` takes (those holding
         the asked date or figure: retrieval/slots.py), or None when none of
         them covers the question well enough."""
-        ranked = [
-            c for c in self.candidates(query, passages, exclude)
-            if len(re.findall(r"\w+", c.text)) >= 3 and accept(c.text, c.passage.chunk)  # no fragments («2.»)
-        ]
+        ranked = [c for c in self.candidates(query, passages, exclude) if _fills(accept, c)]
         if not ranked or ranked[0].coverage < self.policy.min_slot_coverage:
             return None
         return self._compose(query, self._select(query, ranked, self.policy.max_quotes))
@@ -247,6 +253,8 @@ class ExtractiveAnswerer:
                 citations.append(citation)
                 quotes.append(f"«{citation.quote}» [{citation.n}]")
             lines.append(render("answer_line", query.lang, municipality=muni, quotes=" ".join(quotes)))
+        if len(query.municipalities) > 1:  # each named plan answers, or the answer says it is silent
+            lines += [render("answer_silent", query.lang, municipality=m) for m in query.municipalities if m not in order]
         answer = Answer(answer="\n".join(lines), abstained=False, citations=citations)
         verify(answer)
         return answer
@@ -280,6 +288,12 @@ def content_terms(query: Query) -> list[str]:
     filtered to (every passage already belongs to them)."""
     names = set(analyze(" ".join(query.municipalities)))
     return [t for t in dict.fromkeys(query.terms) if t not in names]
+
+
+def _fills(accept, cand: Candidate) -> bool:
+    """Does the candidate hold what is asked (``accept(text, chunk)``)? A
+    fragment («2.», «3») holds nothing."""
+    return len(re.findall(r"\w+", cand.text)) >= 3 and bool(accept(cand.text, cand.passage.chunk))
 
 
 def _overlaps(a: Candidate, b: Candidate) -> bool:

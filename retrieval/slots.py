@@ -38,7 +38,7 @@ from .query import Query
 
 _QUANTITY = re.compile(
     r"(?i)\b(hvor mange|hvor stor(?:t|e)?(?: en)? (?:andel|del|budget|beløb)|hvor meget|hvor høj|hvor lav|"
-    r"hvor mange procent|how many|how much|what share|what percentage)\b"
+    r"hvor mange procent|hvor tilfredse?|how many|how much|how satisfied|what share|what percentage)\b"
 )
 _PERCENT_QUESTION = re.compile(r"(?i)\b(procent|andel|hvor stor en del|share|percentage|per ?cent)\b")
 _MONEY_QUESTION = re.compile(r"(?i)\b(penge|money|hvor stort? (?:et )?budget|kroner|beløb|spare|save|skære ned|finansier\w*|cost)\b")

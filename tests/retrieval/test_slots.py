@@ -129,3 +129,31 @@ def test_a_figure_for_a_past_year_the_plan_does_not_give_is_refused(real_service
     answer = real_service.ask("Hvor mange kontanthjælpsmodtagere havde Jammerbugt i 2013?")
     assert answer.abstained and answer.kind == "abstain"
     assert answer.answer.startswith("Det fremgår ikke af planerne for Jammerbugt.")
+
+
+@pytest.mark.integration
+def test_a_spanning_answer_names_the_plan_that_is_silent(real_service):
+    answer = real_service.ask("Hvor ofte følger politikerne op på beskæftigelsesindsatsen i Vejle, Fredericia og Jammerbugt?")
+    lines = answer.answer.splitlines()
+    answered = [line.split(":")[0] for line in lines if ": «" in line]
+    silent = [line.removeprefix("Det fremgår ikke af planen for ").rstrip(".") for line in lines if ": «" not in line]
+    assert lines[len(answered):] == [f"Det fremgår ikke af planen for {m}." for m in silent]  # silent plans last
+    assert sorted(answered + silent) == ["Fredericia", "Jammerbugt", "Vejle"]
+    assert "Jammerbugt" in silent and "Fredericia" in answered and not answer.abstained
+
+
+@pytest.mark.integration
+def test_a_spanning_figure_no_named_plan_states_is_refused(real_service):
+    answer = real_service.ask("Hvor tilfredse var virksomhederne med jobcentret i Rebild og i Vejle i 2021?")
+    assert answer.abstained
+    assert answer.answer.startswith("Det fremgår ikke af planerne for Rebild og Vejle.")
+
+
+@pytest.mark.integration
+def test_each_named_plan_answers_a_spanning_count_with_its_own_figure(real_service):
+    answer = real_service.ask(
+        "Hvor mange ministermål var der i Jammerbugts plan for 2014 sammenlignet med Vejles plan for 2022?"
+    )
+    jammerbugt, vejle = answer.answer.splitlines()[:2]
+    assert jammerbugt.startswith("Jammerbugt: «De 4 beskæftigelsespolitiske ministermål for 2014 er:»")
+    assert vejle.startswith("Vejle: «De fem ministermål for 2022")
