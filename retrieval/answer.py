@@ -31,7 +31,9 @@ from .query import Query
 from .quotes import ANSWER_TYPES, extend_quote, wanted_by
 from .truth import citation_for, verify
 
-_TOC = re.compile(r"(?i)\b(indholdsfortegnelse|indhold)\b")
+# A table of contents is a section titled just so («Indhold», «Indholdsfortegnelse»), not one about
+# content («2. Indhold i udmøntningsplanen»).
+_TOC = re.compile(r"(?i)^\W*(?:\d+\.?\s*)?(indholdsfortegnelse|indhold|contents)\W*$")
 _YEAR_ONLY = re.compile(r"^(19|20)\d\d$")
 MAX_QUOTE_CHARS = 600
 
@@ -111,7 +113,7 @@ class ExtractiveAnswerer:
             blocked = excluded.in_chunk(passage.chunk) if excluded else []
             section_terms = set(analyze(passage.chunk.section)) | set(analyze(passage.chunk.context))
             titles = set(passage.chunk.section.split(" › "))
-            in_toc = _TOC.search(passage.chunk.section) is not None
+            in_toc = any(_TOC.match(title) for title in titles)
             for span in sentence_spans(text):
                 sentence = text[span.start : span.end]
                 if len(sentence) > MAX_QUOTE_CHARS:
@@ -249,6 +251,12 @@ class ExtractiveAnswerer:
             for cand in group:
                 start, end = extend_quote(cand.passage.chunk.text, cand.start, cand.end, query.wants_number,
                                           wanted=wanted_by(query), paragraph=query.answer_type == "how")  # fmt: skip
+                cited = [(c.start - cand.passage.chunk.start, c.end - cand.passage.chunk.start)
+                         for c in citations if c.chunk_id == cand.passage.chunk.chunk_id]  # fmt: skip
+                if any(start < e and s < end for s, e in cited):  # grown into a quote already given
+                    if any(cand.start < e and s < cand.end for s, e in cited):
+                        continue
+                    start, end = cand.start, cand.end
                 citation = citation_for(len(citations) + 1, cand.passage, start, end, "evidence")
                 citations.append(citation)
                 quotes.append(f"«{citation.quote}» [{citation.n}]")

@@ -196,3 +196,13 @@ def test_a_how_question_takes_the_rest_of_the_paragraph_that_describes_the_pract
     assert text[s:e] == "Vi ringer til virksomheden. Derefter aftales et besøg. Konsulenten følger op."
     assert extend_quote(text, 0, first, wants_number=False) == (0, first)
     assert extend_quote(text, 0, first, wants_number=False, paragraph=True, limit=60) == (0, text.index("besøg.") + 6)
+
+
+@pytest.mark.integration
+def test_a_section_about_content_is_no_table_of_contents(real_service):
+    # Its section is «2. Indhold i udmøntningsplanen › 3. Proces»: "Indhold" there is a topic, not a contents page.
+    answer = real_service.ask("Skal kommunens udmøntningsplan godkendes formelt?")
+    assert answer.answer.startswith(
+        "Beskæftigelsesregion Hovedstaden & Sjælland: «Planen skal ikke godkendes formelt – men kan med fordel "
+        "forelægges det politisk ansvarlige udvalg i kommunen samt LBR.» [1]"
+    )

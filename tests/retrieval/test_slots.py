@@ -117,7 +117,7 @@ def test_a_when_question_is_answered_by_the_sentence_with_the_date(real_service)
     answer = real_service.ask(
         "Hvornår anbefaler Beskæftigelsesregionen Hovedstaden & Sjælland, at udmøntningsplanen er færdig?"
     )
-    assert answer.answer == (
+    assert answer.answer.startswith(
         "Beskæftigelsesregion Hovedstaden & Sjælland: «Det anbefales, at den er udarbejdet inden udgangen af 2010, "
         "så den er klar til brug fra 1. januar 2011.» [1]"
     )
