@@ -193,6 +193,25 @@ DA_SYNONYMS = {
     "procent": "pct",
     "højst": "maksimalt begrænses",
     "maksimalt": "højst begrænses",
+    # Issue 14: how staff describe practices in their own words.
+    "skaffe medarbejdere": "rekruttering arbejdskraft",
+    "finde medarbejdere": "rekruttering arbejdskraft",
+    "mangler medarbejdere": "rekruttering arbejdskraft",
+    "de mangler": "rekruttering arbejdskraft",
+    "bliver syg": "sygemeldte sygemelding fastholdelse",
+    "bliver syge": "sygemeldte sygemelding fastholdelse",
+    "beholde deres job": "fastholdelse",
+    "beholde sit job": "fastholdelse",
+    "mister sit job": "fastholdelse",
+    "behandlet ordentligt": "værdig sagsbehandling",
+    "synes om": "tilfredshed brugertilfredshed",
+    "tilfredse": "tilfredshed",
+    "online": "digitale SoMe",
+    "sociale medier": "SoMe",
+    "ansættelsessted": "arbejdsgiver",
+    "grundpiller": "hjørnesten",
+    "holde øje med": "opfølgning følges",
+    "i fare for": "risiko",
 }
 _SYNONYM_PATTERNS = [
     (re.compile(r"(?<![\wæøå])" + re.escape(phrase) + r"(?![\wæøå])", re.IGNORECASE), extra)
