@@ -132,3 +132,12 @@ def test_a_compound_yields_its_head_so_the_team_is_found_in_the_rehabilitation_t
     assert analyze("rehabiliteringsteamet") == ["rehabiliteringsteam", "team", "rehabilitering"]
     assert "team" in analyze("I Jammerbugt består teamet pt. af følgende:")
     assert analyze("virksomhedskonsulenter")[1:] == ["konsulent", "virksom"]
+
+
+def test_staffs_own_words_for_a_practice_find_the_plans_terms():
+    from planchat.danish import analyze
+
+    terms = set(analyze("Hvordan hjælper Vejle arbejdsgiverne med at skaffe de medarbejdere, de mangler?", expand_english=True))
+    assert {"rekruttering", "arbejdskraft"} <= terms
+    assert "fasthold" in set(analyze("Hvad gør Vejle, når en medarbejder bliver syg?", expand_english=True))
+    assert "rekruttering" not in set(analyze("Hvad gør Vejle, når en medarbejder bliver syg?", expand_english=True))
