@@ -46,6 +46,10 @@ _FREQUENCY_QUESTION = re.compile(r"(?i)\b(hvor ofte|hvor tit|hvor hyppigt|how of
 _DATE_QUESTION = re.compile(r"(?i)\b(hvornår|when|by what date|hvilken dato|what date)\b")
 _DURATION_QUESTION = re.compile(r"(?i)\b(hvor længe|how long|inden for hvor lang tid|within how long)\b")
 _PHASE_QUESTION = re.compile(r"(?i)\b(hvornår|when)\s+(i|in|during)\b")
+_YES_NO = re.compile(
+    r"(?i)^\W*(er|har|skal|kan|må|vil|findes|står|nævner|indeholder|omtaler|beskriver|sætter|is|are|does|do|has|have|"
+    r"can|will|should)\b"
+)
 _BUDGET_QUESTION = re.compile(r"(?i)\b(hvad er|hvad var|what is|what was)\b.{0,60}\bbudget")
 _NAME_QUESTION = re.compile(r"(?i)\b(hvad hed|hvad hedder|hvad er navnet på|what was the name|what is the name|what is it called)\b")
 # "Nåede Jammerbugt sit mål i 2014, og hvad blev det faktiske tal?": a plan
@@ -84,6 +88,8 @@ _YEARS_ADJECTIVE = re.compile(r"(?i)\d+-årig\w*")
 def slot_of(query: Query) -> Optional[str]:
     """The slot the question asks to fill, or None (see the module doc)."""
     text = query.text
+    if _YES_NO.match(text):
+        return None  # «Står der noget om, hvor mange …?» asks whether the plan says, not for the figure
     if _BUDGET_QUESTION.search(text):
         return "money"
     if _NAME_QUESTION.search(text):

@@ -44,6 +44,8 @@ def answer_quoting(quote: str) -> Answer:
         ("Hvor ofte skal borgeren til jobsamtale?", "- Hvornår skal borgeren til første jobsamtale og hvor ofte herefter?", "frequency"),
         ("Hvor ofte udsøges borgerne?", "Vi udsøger borgerne to gange om året.", None),
         ("Hvor længe går der før tillægget?", "De får efter tre måneder ret til et aktivitetstillæg.", None),
+        ("Står der noget om, hvor mange ledige Vejle har?", "Vejle styrker indsatsen for ledige.", None),
+        ("Har Vejle et mål for, hvor mange der skal i job?", "Vejle styrker indsatsen for ledige.", None),
         ("Hvad er Rebilds budget for indsatsen i 2030?", "Den baserer sig på Rebild Kommunes Vision 2030.", "money"),
         ("Hvad er Jammerbugts tekniske budget for Føp?", "5.48.68-70 | Føp | 173.754 | 170.254 | -3.500", None),
         ("Hvad hed projektet, som Rebild deltog i?", "Jobcenter Rebild har deltaget i et projekt om kvinder.", "name"),
