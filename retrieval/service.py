@@ -21,7 +21,7 @@ from .answer import ExcludedSpans, ExtractiveAnswerer, content_terms
 from .query import Query, QueryAnalyzer, query_analyzer
 from .retrievers import RETRIEVERS, Retriever
 from .slots import answer_kind, fills, names_years, past_years, unfilled_slot
-from .structure import list_answer
+from .structure import expand_section, list_answer
 from .target_selection import TargetTerms, asks_for_target, distinct_targets, select_targets, targets_in_citations
 
 
@@ -129,6 +129,8 @@ class AskService:
             answer = answerer.answer_filling(query, passages, accept, exclude) or answerer.abstain(query, passages)
         elif query.wants_list:
             answer = list_answer(query, answer, snapshot, snapshot.bm25.idf, snapshot.bm25.knows)
+        if query.answer_type == "how" and not (query.spanning or len(query.municipalities) > 1):
+            answer = expand_section(answer, snapshot)
         timer.lap("answer")
         answer.kind = answer_kind(query, answer)
         answer.municipalities = query.municipalities

@@ -15,6 +15,7 @@ quoted item by item.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Optional
 
@@ -281,3 +282,74 @@ def _cite(c: Citation, snapshot: IndexSnapshot, text: str, start: int, end: int)
             out.append(replace(c, quote=text[s:e], start=s, end=e, chunk_id=chunk.chunk_id, section=chunk.section,
                                page=chunk.page, page_label=chunk.page_label))  # fmt: skip
     return out
+
+
+# A how-question's best quote grows to the prose paragraphs around it when together they are this short.
+MAX_SECTION_CHARS = 900
+
+
+def expand_section(answer: Answer, snapshot: IndexSnapshot) -> Answer:
+    """Small-to-big for a how-question: the first evidence quote grows to
+    the run of prose paragraphs around it in its section, when that is
+    short, so the practice is quoted whole (three short paragraphs on how a
+    revalidering is planned); later quotes inside it are dropped. Unchanged
+    when the run is long or the quote is no prose."""
+    if answer.abstained or answer.kind == "list":
+        return answer
+    first = next((c for c in answer.citations if c.role == "evidence"), None)
+    span = _section_span(first, snapshot) if first is not None else None
+    if span is None or (span[0] >= first.start and span[1] <= first.end):
+        return answer
+    grown = _cite(first, snapshot, snapshot.clean_text(first.doc_id) or "", *span)
+    if not grown:
+        return answer
+    citations, text = [], answer.answer
+    for c in answer.citations:
+        marker = f"«{c.quote}» [{c.n}]"
+        if c is first:
+            citations.extend(grown)
+            quotes = " ".join(f"«{g.quote}» [#{len(citations) - len(grown) + i}]" for i, g in enumerate(grown, 1))
+            text = text.replace(marker, quotes, 1)
+        elif c.role == "evidence" and c.doc_id == first.doc_id and span[0] <= c.start and c.end <= span[1]:
+            text = _drop(text, marker)
+        else:
+            citations.append(c)
+            text = text.replace(marker, f"«{c.quote}» [#{len(citations)}]", 1)
+    for n in range(len(citations), 0, -1):
+        text = text.replace(f"[#{n}]", f"[{n}]")
+    expanded = replace(answer, answer=text, citations=[replace(c, n=n) for n, c in enumerate(citations, 1)])
+    verify(expanded)
+    return expanded
+
+
+def _section_span(c: Citation, snapshot: IndexSnapshot) -> Optional[tuple[int, int]]:
+    """The run of prose paragraphs around ``c`` within its section: from
+    ``c``'s paragraph back and forward while each paragraph is prose (ends
+    like a sentence, six words or more) and no heading of the outline
+    intervenes, at most ``MAX_SECTION_CHARS`` long. None when ``c``'s own
+    paragraph is no prose (a table row, a label)."""
+    outline, text = snapshot.outlines.get(c.doc_id), snapshot.clean_text(c.doc_id)
+    if outline is None or text is None:
+        return None
+    paragraphs = [(m.start(), m.end()) for m in re.finditer(r"\S(?:.|\n(?!\s*\n))*", text)]
+    at = next((i for i, (s, e) in enumerate(paragraphs) if s <= c.start < e), None)
+    if at is None or not _prose(text, *paragraphs[at]) or not _prose(text, c.start, c.end):
+        return None
+    headings = [h.start for h in outline.headings]
+    lo = hi = at
+    while lo > 0 and _joins(text, paragraphs[lo - 1], paragraphs[lo], headings):
+        lo -= 1
+    while hi + 1 < len(paragraphs) and _joins(text, paragraphs[hi], paragraphs[hi + 1], headings):
+        hi += 1
+    start, end = paragraphs[lo][0], paragraphs[hi][1]
+    return (start, end) if end - start <= MAX_SECTION_CHARS else None
+
+
+def _joins(text: str, a: tuple[int, int], b: tuple[int, int], headings: list[int]) -> bool:
+    """Do paragraphs ``a`` and ``b`` (in order) belong to one run of prose?"""
+    return _prose(text, *a) and _prose(text, *b) and not any(a[0] < h <= b[0] for h in headings)
+
+
+def _prose(text: str, start: int, end: int) -> bool:
+    piece = text[start:end].rstrip()
+    return piece.endswith((".", "!", "?")) and len(piece.split()) >= 6 and not piece.lstrip().startswith(("|", "-", "•"))

@@ -145,3 +145,19 @@ def test_a_quote_inside_a_list_already_shown_whole_is_not_repeated(real_service,
     assert all(a[0] != b[0] or a[2] <= b[1] for a, b in zip(spans, spans[1:]))  # no citation overlaps another
     assert answer.answer.count("400 sygedagpengesager") == 1
     verbatim(answer, real_index)
+
+
+@pytest.mark.integration
+def test_a_how_question_gets_the_prose_paragraphs_around_its_best_quote(real_service, real_index):
+    answer = real_service.ask("Hvordan skal en revalidering tilrettelægges i Jammerbugt?")
+    quoted = " ".join(c.quote for c in answer.citations)
+    assert "Revalideringen skal altid tilrettelægges som kortest mulig vej til selvforsørgelse" in quoted
+    assert "Uddannelsesrevalidering skal altid bygge videre på eksisterende uddannelse/kompetencer" in quoted
+    verbatim(answer, real_index)
+
+
+@pytest.mark.integration
+def test_a_table_row_is_not_grown_into_the_paragraph_around_it(real_service):
+    answer = real_service.ask("Hvordan har Fredericias placering på ministerens benchmark-rangliste udviklet sig?")
+    assert "Ministermål og indsatsområder" not in answer.answer
+    assert "94 94 91 91" in answer.answer
