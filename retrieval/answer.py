@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Optional
 
 from planchat.danish import analyze, numbers_in, sentence_spans
 from planchat.records import Answer, Chunk, Citation, Passage
@@ -267,7 +267,12 @@ class ExtractiveAnswerer:
         verify(answer)
         return answer
 
-    def abstain(self, query: Query, passages: list[Passage], reason: str = "weak") -> Answer:
+    def abstain(
+        self, query: Query, passages: list[Passage], reason: str = "weak", missing: Optional[str] = None
+    ) -> Answer:
+        """"Det fremgår ikke af planerne …" with the closest passages as
+        see-also; ``missing`` names what the plan does not state, when the
+        topic is there but the asked figure, date or name is not."""
         if reason == "unknown":
             text = render(
                 "abstain_unknown_municipality",
@@ -279,6 +284,8 @@ class ExtractiveAnswerer:
             text = render("abstain_filtered", query.lang, municipalities=" og ".join(query.municipalities))
         else:
             text = render("abstain", query.lang)
+        if missing and reason != "unknown":
+            text = f"{text} {render('abstain_slot', query.lang, what=missing)}"
         citations = []
         for passage in passages[:3]:
             start, end = _lead(passage.chunk.text)

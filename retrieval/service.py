@@ -20,7 +20,7 @@ from planchat.timing import Timer
 from .answer import ExcludedSpans, ExtractiveAnswerer, content_terms
 from .query import Query, QueryAnalyzer, query_analyzer
 from .retrievers import RETRIEVERS, Retriever
-from .slots import answer_kind, fills, names_years, past_years, unfilled_slot
+from .slots import answer_kind, fills, missing_text, names_years, past_years, unfilled_slot
 from .structure import expand_section, list_answer
 from .target_selection import TargetTerms, asks_for_target, distinct_targets, select_targets, targets_in_citations
 
@@ -126,7 +126,9 @@ class AskService:
         if slot:  # the sentences that fill the asked slot, else: the plan discusses it but does not state it
             past = past_years(query, [c.year for c in answer.citations])
             accept = lambda text, chunk: fills(slot, text, query.text) and names_years(past, text, chunk.section, chunk.context)  # noqa: E731,E501
-            answer = answerer.answer_filling(query, passages, accept, exclude) or answerer.abstain(query, passages)
+            answer = answerer.answer_filling(query, passages, accept, exclude) or answerer.abstain(
+                query, passages, missing=missing_text(slot, query.lang)
+            )
         elif query.wants_list:
             answer = list_answer(query, answer, snapshot, snapshot.bm25.idf, snapshot.bm25.knows)
         if query.answer_type == "how" and not (query.spanning or len(query.municipalities) > 1):

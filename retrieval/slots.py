@@ -85,6 +85,25 @@ _DATE_NUMBER = re.compile(r"\b\d{1,2}\.\s?\d{1,2}\.?\s?(?:19|20)\d\d\b")  # «21
 _YEARS_ADJECTIVE = re.compile(r"(?i)\d+-årig\w*")
 
 
+# What an abstention says the plan does not state, per slot and language.
+MISSING = {
+    "da": {
+        "percent": "den andel, der spørges om", "money": "beløbet", "quantity": "det tal, der spørges om",
+        "frequency": "hvor ofte", "duration": "hvor længe", "date": "tidspunktet", "name": "navnet",
+        "result": "resultatet: en plan kan ikke kende udfaldet af sit eget år eller senere år",
+    },
+    "en": {
+        "percent": "the share asked for", "money": "the amount", "quantity": "the figure asked for",
+        "frequency": "how often", "duration": "how long", "date": "the date", "name": "the name",
+        "result": "the result: a plan cannot know the outcome of its own year or later ones",
+    },
+}  # fmt: skip
+
+
+def missing_text(slot: Optional[str], lang: str) -> Optional[str]:
+    return MISSING.get(lang, MISSING["da"]).get(slot) if slot else None
+
+
 def slot_of(query: Query) -> Optional[str]:
     """The slot the question asks to fill, or None (see the module doc)."""
     text = query.text

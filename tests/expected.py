@@ -131,7 +131,8 @@ LIST_EXAMPLES = {
 ABSTENTION_EXAMPLES = {
     "vejle-medarbejdere": (
         "Hvor mange medarbejdere er ansat i Jobcenter Vejle?",
-        "Det fremgår ikke af planerne for Vejle. Nærmeste afsnit: [1], [2], [3].", 3,
+        "Det fremgår ikke af planerne for Vejle. Planen omtaler emnet, men nævner ikke det tal, der spørges om. "
+        "Nærmeste afsnit: [1], [2], [3].", 3,
     ),
     "aarhus-2014": ("Hvad er Aarhus' mål for ledigheden i 2014?", AARHUS_ANSWER, 0),
 }

@@ -159,3 +159,15 @@ def test_each_named_plan_answers_a_spanning_count_with_its_own_figure(real_servi
     jammerbugt, vejle = answer.answer.splitlines()[:2]
     assert jammerbugt.startswith("Jammerbugt: «De 4 beskæftigelsespolitiske ministermål for 2014 er:»")
     assert vejle.startswith("Vejle: «De fem ministermål for 2022")
+
+
+@pytest.mark.integration
+def test_an_abstention_says_what_the_plan_does_not_state(real_service):
+    answer = real_service.ask(
+        "Nåede Jammerbugt sit mål om højst 228 langtidsledige i december 2014, og hvad blev det faktiske tal?"
+    )
+    assert answer.abstained
+    assert answer.answer.startswith(
+        "Det fremgår ikke af planerne for Jammerbugt. Planen omtaler emnet, men nævner ikke resultatet: "
+        "en plan kan ikke kende udfaldet af sit eget år eller senere år. Nærmeste afsnit: [1]"
+    )
