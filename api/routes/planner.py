@@ -1,11 +1,15 @@
 """The planner: POST /v1/compare (a topic -> one row per plan, cited, or
 stated: false), GET /v1/targets (the extracted quantitative targets, JSON or
 ?format=csv) and GET /v1/ministermaal?year= (the year's ministermål × the
-plans covering that year)."""
+plans covering that year).
+
+Repeated query parameters (``municipality``, ``year``) are capped like
+/v1/ask's and /v1/compare's lists: at most ``PLANCHAT_MAX_FILTER_VALUES``
+(50) values each, checked before any is resolved."""
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Sequence
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
@@ -13,12 +17,19 @@ from fastapi.responses import Response
 from planchat.errors import InvalidRequest
 from retrieval.target_selection import select_targets_for, targets_csv
 
-from ..deps import CompareDep, MinistermaalDep, SnapshotDep
+from ..deps import CompareDep, MinistermaalDep, SettingsDep, SnapshotDep
 from ..schemas import CompareRequest, CompareResponse, ErrorResponse, MinistermaalResponse, TargetList
 from ..shapes import comparison_out, ministermaal_out, target_out
 from . import ERROR_RESPONSES
 
 router = APIRouter()
+
+
+def check_values(settings, **lists: Optional[Sequence]) -> None:
+    limit = settings.max_filter_values
+    for name, values in lists.items():
+        if values is not None and len(values) > limit:
+            raise InvalidRequest(f"{name}: at most {limit} values; got {len(values)}.")
 
 
 @router.post("/v1/compare", response_model=CompareResponse, responses=ERROR_RESPONSES)
@@ -33,12 +44,14 @@ def compare(body: CompareRequest, service: CompareDep, snapshot: SnapshotDep) ->
 )
 def targets(
     snapshot: SnapshotDep,
+    settings: SettingsDep,
     municipality: Optional[list[str]] = Query(default=None, description="Only these municipalities (repeatable)."),
     year: Optional[list[int]] = Query(default=None, description="Plan year or target year (repeatable)."),
     q: Optional[str] = Query(default=None, max_length=300, description="Words the indicator or quote must match."),
     format: str = Query(default="json", description="json or csv."),
     distinct: bool = Query(default=False, description="One of each target a plan states more than once."),
 ):
+    check_values(settings, municipality=municipality, year=year)
     if format not in ("json", "csv"):
         raise InvalidRequest(f"format: must be json or csv; got '{format}'.")
     found = select_targets_for(snapshot, municipality, year, q, distinct)
@@ -55,7 +68,9 @@ def targets(
 def ministermaal(
     service: MinistermaalDep,
     snapshot: SnapshotDep,
+    settings: SettingsDep,
     year: int = Query(description="The year whose ministermål to show, e.g. 2022."),
     municipality: Optional[list[str]] = Query(default=None, description="Only these municipalities (repeatable)."),
 ) -> MinistermaalResponse:
+    check_values(settings, municipality=municipality)
     return ministermaal_out(service.matrix(year, municipality, snapshot=snapshot), snapshot)
