@@ -33,7 +33,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from ingest.index import PlanIndex
 from planchat.config import Settings
-from retrieval.chat import ChatService
+from retrieval.chat import ChatService, ConversationsOff
 from retrieval.compare import CompareService
 from retrieval.conversation import ConversationStore
 from retrieval.llm_client import generator_from_settings
@@ -62,18 +62,19 @@ def open_services(app: FastAPI, settings: Settings, index: Optional[PlanIndex]) 
     store = ConversationStore(
         settings.conversations_file, settings.conversation_max_age_hours, settings.max_conversations,
         settings.conversation_max_turns,
-    )  # fmt: skip
+    ) if settings.store_conversations else None  # fmt: skip
     generator = generator_from_settings(settings)
     if generator is not None and hasattr(generator, "close"):
         closers.insert(0, generator.close)
-    closers.insert(0, store.close)
+    if store is not None:
+        closers.insert(0, store.close)
     app.state.settings = settings
     app.state.index = index
     app.state.services = services
     app.state.service = services.default
     app.state.compare = compare
     app.state.ministermaal = MinistermaalService(compare)
-    app.state.conversations = store
+    app.state.conversations = store if store is not None else ConversationsOff()
     app.state.chat = ChatService(settings, store, generator, shape=ask_body)
     return closers
 

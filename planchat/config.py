@@ -109,6 +109,21 @@ class Settings(BaseSettings):
     max_conversations: int = Field(default=10_000, ge=1, description="Most conversations kept; the oldest idle go first.")
     conversation_max_turns: int = Field(default=50, ge=1, description="Turns kept per conversation (oldest dropped).")
     max_history_messages: int = Field(default=50, ge=1, description="Most history/messages entries one request may send.")
+    max_history_chars: int = Field(
+        default=20_000, ge=100,
+        description="Most characters one request's history (or chat messages) may hold in all; more is a 413.",
+    )  # fmt: skip
+    store_conversations: bool = Field(
+        default=True,
+        description="False: no conversation is stored (no SQLite file is written); asks still work, statelessly, "
+        "and the /v1/conversations endpoints say so.",
+    )
+    max_stored_turn_chars: int = Field(
+        default=50_000, ge=1_000,
+        description="Largest stored turn (question, standalone text and answer body, as JSON); a turn over it is "
+        "stored without its answer body.",
+    )  # fmt: skip
+
 
     # Optional LLM generation over an OpenAI-compatible server (retrieval/generate.py).
     llm_base_url: str = Field(

@@ -20,17 +20,33 @@ and the turn stored in its server-side conversation.
 
 LLM answers are generated whole and verified before a single word is
 streamed: a user never sees text that later turns out to be unsupported.
+
+Personal data (planchat/redact.py): the question and every history message
+are redacted (CPR numbers, e-mail addresses, phone numbers -> placeholders)
+before anything else reads them, so what is analysed, condensed by an LLM,
+logged and stored is the redacted text; the query analyser reads it without
+the placeholders. Work per request is bounded: at most
+``PLANCHAT_MAX_HISTORY_MESSAGES`` messages of at most
+``PLANCHAT_MAX_HISTORY_CHARS`` characters in all, and only the last
+``CONTEXT_QUESTIONS`` questions of a client's history are analysed for the
+follow-up's context. A stored turn is at most
+``PLANCHAT_MAX_STORED_TURN_CHARS`` long (over it, the answer body is left
+out), and ``PLANCHAT_STORE_CONVERSATIONS=false`` stores nothing
+(``ConversationsOff`` stands in for the store).
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Optional, Sequence
 
 from ingest.snapshot import IndexSnapshot
 from planchat.config import Settings
-from planchat.errors import InvalidRequest
+from planchat.errors import InvalidRequest, NotFound, PayloadTooLarge
+from planchat.redact import redact, without_placeholders
 from planchat.records import Answer, Passage
 from planchat.timing import Timer
 
@@ -38,8 +54,13 @@ from .query import detect_language, query_analyzer
 from .conversation import ConversationStore, FollowUpResolver, Resolved, Turn
 from .service import AskService, require_text
 
+log = logging.getLogger(__name__)
+
 ROLES = ("user", "assistant", "system")
 MAX_HISTORY_CONTENT_CHARS = 20_000
+# The questions of a client's history that are analysed for a follow-up's context (each cut to a question's
+# length): a follow-up leans on the last few; an older municipality reaches it only through them.
+CONTEXT_QUESTIONS = 6
 
 
 @dataclass
@@ -80,13 +101,27 @@ class ChatService:
         self.shape = shape  # the body of a reply, as the front end returns it (and stores it with the turn)
 
     def validate_history(self, messages: Sequence[dict], field_name: str = "history") -> list[dict]:
-        s = self.settings
-        if len(messages) > s.max_history_messages:
+        """Checked (count, each message, total size; in that order, so no work is done on a list over
+        the count) and redacted."""
+        self.check_count(len(messages), field_name)
+        checked = [self.validate_message(m, f"{field_name}[{i}]") for i, m in enumerate(messages)]
+        self.check_total_chars(checked, field_name)
+        return [{**m, "content": redact(m["content"])} for m in checked]
+
+    def check_count(self, count: int, field_name: str) -> None:
+        limit = self.settings.max_history_messages
+        if count > limit:
             raise InvalidRequest(
-                f"{field_name}: at most {s.max_history_messages} messages; got {len(messages)}. "
+                f"{field_name}: at most {limit} messages; got {count}. Send only the recent part of the conversation."
+            )
+
+    def check_total_chars(self, messages: Sequence[dict], field_name: str) -> None:
+        total, limit = sum(len(m["content"]) for m in messages), self.settings.max_history_chars
+        if total > limit:
+            raise PayloadTooLarge(
+                f"{field_name}: {total} characters in all; the limit is {limit} (PLANCHAT_MAX_HISTORY_CHARS). "
                 "Send only the recent part of the conversation."
             )
-        return [self.validate_message(m, f"{field_name}[{i}]") for i, m in enumerate(messages)]
 
     @staticmethod
     def validate_message(message: dict, label: str) -> dict:
@@ -116,6 +151,8 @@ class ChatService:
     ) -> Prepared:
         started = time.perf_counter()
         k = service.validate(question, municipalities, years, top_k)
+        question = redact(question)
+        log.debug("question (redacted): %s", question)
         if history and conversation_id:
             raise InvalidRequest(
                 f"{history_field} and conversation_id: send one of them. history keeps the conversation in the "
@@ -134,20 +171,27 @@ class ChatService:
                     messages.append({"role": "assistant", "content": t.answer.get("answer", "")})
         else:
             messages = self.validate_history(history or [], history_field)
-            turns = resolver.turns_from_messages(messages)
+            turns = resolver.turns_from_messages(self.context_questions(messages))
 
         standalone = question
         if self.generator is not None and turns:
             from .condense import condense
 
-            standalone = condense(self.generator, messages, question)
-        resolved = resolver.resolve(standalone, turns, municipalities, years)
+            standalone = redact(condense(self.generator, messages, question))
+        resolved = resolver.resolve(without_placeholders(standalone), turns, municipalities, years)
         resolved.turn.question = question.strip()
         if standalone != question:  # the condense prompt always writes Danish: answer in the asker's language
             resolved.query = resolved.query.with_(lang=detect_language(question))
         if conversation_id is None and remember and not history and self.store is not None:
             conversation_id = self.store.create()  # only once the question is known to be answerable
         return Prepared(snapshot, service, resolved, k, conversation_id, started)
+
+    def context_questions(self, messages: Sequence[dict]) -> list[dict]:
+        """The (redacted) history's last ``CONTEXT_QUESTIONS`` user messages, each cut to a question's
+        length and without placeholders: all the follow-up rules read of it."""
+        users = [m for m in messages if m["role"] == "user"][-CONTEXT_QUESTIONS:]
+        limit = self.settings.max_question_chars
+        return [{"role": "user", "content": without_placeholders(m["content"][:limit])} for m in users]
 
     def answer(self, prepared: Prepared) -> tuple[Answer, list[Passage]]:
         answer, passages = prepared.service.answer_query(
@@ -180,8 +224,40 @@ class ChatService:
         return fallback_notice(lang)
 
     def remember(self, prepared: Prepared, response: dict) -> None:
+        """Store the turn, redacted (again: this is the one door into the store) and capped in size."""
         if self.store is None or prepared.conversation_id is None:
             return
         turn = prepared.resolved.turn
-        turn.answer = response
+        turn.question, turn.text = redact(turn.question), redact(turn.text)
+        answer = dict(response)
+        if isinstance(answer.get("question"), str):
+            answer["question"] = redact(answer["question"])
+        turn.answer = answer
+        if len(json.dumps(turn.__dict__, ensure_ascii=False)) > self.settings.max_stored_turn_chars:
+            turn.answer = None  # the follow-up context is kept; the answer is not shown again after a reload
         self.store.append(prepared.conversation_id, turn)
+
+
+class ConversationsDisabled(NotFound):
+    code = "conversations_disabled"
+
+
+class ConversationsOff:
+    """The conversation store's stand-in when ``PLANCHAT_STORE_CONVERSATIONS=false``:
+    nothing is kept, and every request for a conversation is a 404 that says so."""
+
+    MESSAGE = (
+        "conversation: this server stores no conversations (PLANCHAT_STORE_CONVERSATIONS=false), so there is "
+        "nothing to read or delete. Send the earlier messages as history to ask a follow-up."
+    )
+
+    def _refuse(self, *args, **kwargs):
+        raise ConversationsDisabled(self.MESSAGE)
+
+    get = delete = turns = _refuse
+
+    def count(self) -> int:
+        return 0
+
+    def close(self) -> None:
+        pass

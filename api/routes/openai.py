@@ -1,6 +1,11 @@
 """OpenAI-compatible: GET /v1/models and POST /v1/chat/completions (plain
 and ``stream: true``). The last user message is the question, the messages
-before it the history; the wire format is in api/streaming.py."""
+before it the history; the wire format is in api/streaming.py.
+
+Every message counts against the caps before any is read: at most
+``PLANCHAT_MAX_HISTORY_MESSAGES`` messages (system messages included) and
+``PLANCHAT_MAX_HISTORY_CHARS`` characters in all; the messages are redacted
+(planchat/redact.py) like /v1/ask's history."""
 
 from __future__ import annotations
 
@@ -40,12 +45,14 @@ def message_text(message: dict, i: int) -> str:
     raise InvalidRequest(f"messages[{i}].content: must be text or a list of text parts.")
 
 
-def question_and_history(body: ChatCompletionRequest) -> tuple[str, list[dict]]:
-    """The request's question (its last user message) and the conversation before it, validated."""
+def question_and_history(body: ChatCompletionRequest, chat: ChatService) -> tuple[str, list[dict]]:
+    """The request's question (its last user message) and the conversation before it, validated
+    (the caps first), not yet redacted (``ChatService.prepare`` redacts both)."""
     if body.model != streaming.MODEL_ID:
         raise NotFound(f"model: '{body.model}' does not exist; use '{streaming.MODEL_ID}' (GET /v1/models).")
     if not body.messages:
         raise InvalidRequest("messages: must hold at least one user message.")
+    chat.check_count(len(body.messages), "messages")
     messages = []
     for i, m in enumerate(body.messages):
         if not isinstance(m, dict) or not isinstance(m.get("role"), str):
@@ -55,6 +62,7 @@ def question_and_history(body: ChatCompletionRequest) -> tuple[str, list[dict]]:
             # Checked here, so an error names the message's own position.
             messages.append(ChatService.validate_message({"role": role, "content": message_text(m, i)},
                                                          f"messages[{i}]"))  # fmt: skip
+    chat.check_total_chars(messages, "messages")
     users = [i for i, m in enumerate(messages) if m["role"] == "user"]
     if not users:
         raise InvalidRequest("messages: must hold at least one user message (the question).")
@@ -78,7 +86,7 @@ def chat_completions(body: ChatCompletionRequest, chat: ChatDep, services: AskSe
     messages before it the history. The answer text carries [n] markers
     and a sources list; the structured answer is in the extra field
     ``planchat``."""
-    question, history = question_and_history(body)
+    question, history = question_and_history(body, chat)
     options = body.planchat
     prepared = chat.prepare(
         services(options.mode if options else None), question,

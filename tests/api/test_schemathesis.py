@@ -321,7 +321,7 @@ EXTREMES = [
     ("chat-many", "POST", "/v1/chat/completions",
      {"model": "planchat", "messages": [{"role": "user", "content": "x"}] * 1000},
      (400, "invalid_request",
-      "messages: at most 50 messages; got 999. Send only the recent part of the conversation.")),
+      "messages: at most 50 messages; got 1000. Send only the recent part of the conversation.")),
 ]  # fmt: skip
 
 
