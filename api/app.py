@@ -39,7 +39,7 @@ from retrieval.conversation import ConversationStore
 from retrieval.llm_client import generator_from_settings
 from retrieval.ministermaal import MinistermaalService
 
-from . import errors
+from . import errors, ratelimit
 from .deps import AskServices, refresh_index
 from .routes import ask, conversations, documents, health, openai, planner, static
 from .security import BodyLimit, require_read
@@ -68,6 +68,8 @@ def open_services(app: FastAPI, settings: Settings, index: Optional[PlanIndex]) 
         closers.insert(0, generator.close)
     if store is not None:
         closers.insert(0, store.close)
+    limits = ratelimit.RateLimits(settings)
+    closers.insert(0, limits.close)
     app.state.settings = settings
     app.state.index = index
     app.state.services = services
@@ -75,6 +77,7 @@ def open_services(app: FastAPI, settings: Settings, index: Optional[PlanIndex]) 
     app.state.compare = compare
     app.state.ministermaal = MinistermaalService(compare)
     app.state.conversations = store if store is not None else ConversationsOff()
+    app.state.rate_limits = limits
     app.state.chat = ChatService(settings, store, generator, shape=ask_body)
     return closers
 
@@ -111,8 +114,12 @@ def create_app(settings: Optional[Settings] = None, index: Optional[PlanIndex] =
     )
     app.state.closers = open_services(app, settings, index)  # open now: a client need not run the lifespan
     errors.install(app)
+    app.add_exception_handler(ratelimit.RateLimited, ratelimit.too_many_requests)
     for module in ROUTERS:
-        app.include_router(module.router)
+        # /v1/ask and /v1/ask/stream count against the rate limits (/v1/chat/completions does so in its route).
+        limited = module is ask
+        app.include_router(module.router, dependencies=[Depends(ratelimit.limit_asks)] if limited else None,
+                           responses=ratelimit.RESPONSES if limited else None)  # fmt: skip
     app.add_middleware(BodyLimit, settings=settings)
     if settings.cors_origins:
         app.add_middleware(
@@ -120,6 +127,7 @@ def create_app(settings: Optional[Settings] = None, index: Optional[PlanIndex] =
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
             allow_headers=["Content-Type", "Authorization", "X-API-Key"],
+            expose_headers=["Retry-After"],  # the widget tells a rate-limited user when to try again
             max_age=600,
         )
     return app

@@ -124,6 +124,18 @@ class Settings(BaseSettings):
         "stored without its answer body.",
     )  # fmt: skip
 
+    # Rate limits and quotas per client: by API key when a valid one is sent, else by client IP (api/ratelimit.py).
+    rate_limit_per_minute: int = Field(
+        default=60, ge=0, description="Asks (/v1/ask, /v1/ask/stream, /v1/chat/completions) per client per minute; 0 = off."
+    )
+    conversations_per_hour: int = Field(
+        default=100, ge=0, description="New server-side conversations per client per hour; 0 = off."
+    )
+    rate_limit_storage: str = Field(
+        default="",
+        description="Where the counters live. Empty: data_dir/ratelimit.sqlite3, shared by every worker on the data dir. "
+        "Otherwise a `limits` storage URI: memory:// (per worker process) or e.g. redis://host:6379 (needs redis).",
+    )
 
     # Optional LLM generation over an OpenAI-compatible server (retrieval/generate.py).
     llm_base_url: str = Field(
@@ -165,6 +177,10 @@ class Settings(BaseSettings):
     @property
     def conversations_file(self) -> Path:
         return self.conversations_path or self.data_dir / "conversations.sqlite3"
+
+    @property
+    def ratelimit_file(self) -> Path:
+        return self.data_dir / "ratelimit.sqlite3"
 
     @property
     def llm_enabled(self) -> bool:

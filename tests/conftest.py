@@ -30,7 +30,10 @@ REAL_EMBEDDER = "e5-torch"
 
 
 def make_settings(data_dir: Path, embedder: str = "hash", **overrides) -> Settings:
-    return Settings(data_dir=data_dir, embedder=embedder, corpus_dir=CORPUS, **overrides)
+    # No rate limits unless a test asks for them: module-wide test clients ask far more than 60
+    # questions a minute, and several apps share one data dir (and so one counter file).
+    limits = {"rate_limit_per_minute": 0, "conversations_per_hour": 0}
+    return Settings(data_dir=data_dir, embedder=embedder, corpus_dir=CORPUS, **{**limits, **overrides})
 
 
 @pytest.fixture(scope="session")

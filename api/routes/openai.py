@@ -5,7 +5,8 @@ before it the history; the wire format is in api/streaming.py.
 Every message counts against the caps before any is read: at most
 ``PLANCHAT_MAX_HISTORY_MESSAGES`` messages (system messages included) and
 ``PLANCHAT_MAX_HISTORY_CHARS`` characters in all; the messages are redacted
-(planchat/redact.py) like /v1/ask's history."""
+(planchat/redact.py) like /v1/ask's history, and a completion counts against
+the rate limit (api/ratelimit.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import time
 import uuid
 from typing import Iterator
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from planchat.errors import InvalidRequest, NotFound, PlanchatError
@@ -22,6 +23,7 @@ from retrieval.chat import ChatService, Prepared
 
 from .. import streaming
 from ..deps import AskServiceDep, ChatDep
+from ..ratelimit import RESPONSES as RATE_LIMITED, limit_asks
 from ..schemas import ChatCompletionRequest, ErrorResponse
 from . import ERROR_RESPONSES
 
@@ -79,7 +81,8 @@ def models() -> dict:
 
 @router.post(
     "/v1/chat/completions",
-    responses={**ERROR_RESPONSES, 404: {"model": ErrorResponse}, 200: {"content": {"text/event-stream": {}}}},
+    responses={**ERROR_RESPONSES, 404: {"model": ErrorResponse}, **RATE_LIMITED, 200: {"content": {"text/event-stream": {}}}},
+    dependencies=[Depends(limit_asks)],
 )
 def chat_completions(body: ChatCompletionRequest, chat: ChatDep, services: AskServiceDep):
     """OpenAI-compatible: the last user message is the question, the
