@@ -62,6 +62,11 @@
     errorNetwork: "Kunne ikke få forbindelse til planchat-serveren. Prøv igen om lidt.",
     errorCut: "Forbindelsen blev afbrudt, før svaret var færdigt. Prøv igen.",
     errorUnexpected: "Serveren sendte et svar, widgetten ikke forstår.",
+    // A 429: the server's own message names its settings; a user gets this, with Retry-After's wait.
+    errorTooMany: (seconds) => "Der er stillet for mange spørgsmål på kort tid. " + (
+      !seconds ? "Vent lidt, og prøv igen."
+        : seconds >= 120 ? `Prøv igen om ${Math.ceil(seconds / 60)} minutter.`
+        : seconds === 1 ? "Prøv igen om 1 sekund." : `Prøv igen om ${seconds} sekunder.`),
   };
 
   const CSS = `
@@ -561,7 +566,9 @@ button, select, textarea { font: inherit; color: inherit; }
         });
         const type = response.headers.get("content-type") || "";
         if (!response.ok) {
-          const message = await errorMessage(response);
+          const message = response.status === 429
+            ? TEXT.errorTooMany(parseInt(response.headers.get("Retry-After") || "", 10) || 0)
+            : await errorMessage(response);
           failed(message, { error: { message }, status: response.status });
           return;
         }
