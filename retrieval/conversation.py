@@ -202,6 +202,7 @@ class ConversationStore:
         self._lock = threading.Lock()
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA secure_delete=ON")  # a deleted turn's text is overwritten, not left in free pages
         self._db.executescript(
             """
             CREATE TABLE IF NOT EXISTS conversations (

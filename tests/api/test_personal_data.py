@@ -9,6 +9,7 @@ tests/e2e/test_privacy_and_limits.py."""
 from __future__ import annotations
 
 import json
+import sqlite3
 
 import pytest
 from fastapi.testclient import TestClient
@@ -139,3 +140,15 @@ def test_with_storage_off_the_conversation_endpoints_say_so(tmp_path, hash_index
     assert (response.status_code, response.json()["error"]["message"]) == (
         400, "conversation_id: this server keeps no conversations; send history instead."
     )  # fmt: skip
+
+
+def test_a_deleted_conversation_leaves_no_text_in_the_file(client, tmp_path):
+    marker = "Sygedagpengeopfølgning for borgeren"
+    cid = client.post("/v1/ask", json={"question": f"{marker}: {FOLLOWUP_FIRST_Q}"}).json()["conversation_id"]
+    with sqlite3.connect(tmp_path / "conversations.sqlite3") as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the turn is in the database file now
+    assert marker.encode() in stored_bytes(tmp_path)
+    assert client.delete(f"/v1/conversations/{cid}").status_code == 204
+    with sqlite3.connect(tmp_path / "conversations.sqlite3") as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert marker.encode() not in stored_bytes(tmp_path)
