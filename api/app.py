@@ -17,9 +17,11 @@ One router per resource in api/routes/ (health, ask, conversations, openai,
 documents, planner, static); the services live on ``app.state`` and reach
 the handlers through the aliases of api/deps.py; responses are shaped by
 api/shapes.py. On shutdown (the lifespan's exit) the app closes what it
-opened: the conversations' SQLite connection, the LLM's HTTP client, and the
-index when ``create_app`` opened it (an index passed in belongs to the
-caller, who may share it).
+opened: the conversations' SQLite connection, the rate-limit counters
+(api/ratelimit.py), the LLM's HTTP client, and the index when ``create_app``
+opened it (an index passed in belongs to the caller, who may share it).
+With ``PLANCHAT_STORE_CONVERSATIONS=false`` no conversation store is opened
+(``ConversationsOff`` answers the conversation endpoints).
 """
 
 from __future__ import annotations

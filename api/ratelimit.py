@@ -11,9 +11,9 @@ with ``Retry-After`` (seconds until the client's window ends) and a Danish
 message; the widget shows its own Danish sentence.
 
 A client is its API key when it sends a valid one (each key holder has its
-own budget), else its IP address (``request.client``: behind a proxy, run
-uvicorn with the proxy's address in ``--forwarded-allow-ips`` so the
-address is the user's, not the proxy's). An unknown key counts as the IP: a
+own budget), else its IP address (``request.client``; uvicorn takes it
+from ``X-Forwarded-For`` when the proxy's address is in
+``FORWARDED_ALLOW_IPS``, by default loopback only). An unknown key counts as the IP: a
 made-up key per request must not buy a fresh budget. Counters are keyed by
 a SHA-256 digest of the client, never the address or key itself.
 
@@ -96,8 +96,8 @@ class SQLiteStorage(Storage):
             try:
                 self._db.execute("DELETE FROM counters WHERE ends_at <= ?", (now,))
                 (count,) = self._db.execute(
-                    "INSERT INTO counters VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET count = count + excluded.count "
-                    "RETURNING count",
+                    "INSERT INTO counters VALUES (?, ?, ?) "
+                    "ON CONFLICT(key) DO UPDATE SET count = count + excluded.count RETURNING count",
                     (key, amount, now + expiry),
                 ).fetchone()
                 self._db.execute("COMMIT")

@@ -124,17 +124,19 @@ class Settings(BaseSettings):
         "stored without its answer body.",
     )  # fmt: skip
 
-    # Rate limits and quotas per client: by API key when a valid one is sent, else by client IP (api/ratelimit.py).
+    # Rate limits and quotas per client: by a valid API key, else by client IP (api/ratelimit.py).
     rate_limit_per_minute: int = Field(
-        default=60, ge=0, description="Asks (/v1/ask, /v1/ask/stream, /v1/chat/completions) per client per minute; 0 = off."
-    )
+        default=60, ge=0,
+        description="Asks (/v1/ask, /v1/ask/stream, /v1/chat/completions) per client per minute; 0 = off.",
+    )  # fmt: skip
     conversations_per_hour: int = Field(
         default=100, ge=0, description="New server-side conversations per client per hour; 0 = off."
     )
     rate_limit_storage: str = Field(
         default="",
-        description="Where the counters live. Empty: data_dir/ratelimit.sqlite3, shared by every worker on the data dir. "
-        "Otherwise a `limits` storage URI: memory:// (per worker process) or e.g. redis://host:6379 (needs redis).",
+        description="Where the counters live. Empty: data_dir/ratelimit.sqlite3, shared by every worker on the "
+        "data dir. Otherwise a `limits` storage URI: memory:// (per worker process) or e.g. redis://host:6379 "
+        "(needs the redis package).",
     )
 
     # Optional LLM generation over an OpenAI-compatible server (retrieval/generate.py).

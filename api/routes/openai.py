@@ -81,7 +81,9 @@ def models() -> dict:
 
 @router.post(
     "/v1/chat/completions",
-    responses={**ERROR_RESPONSES, 404: {"model": ErrorResponse}, **RATE_LIMITED, 200: {"content": {"text/event-stream": {}}}},
+    responses={
+        **ERROR_RESPONSES, 404: {"model": ErrorResponse}, **RATE_LIMITED, 200: {"content": {"text/event-stream": {}}},
+    },
     dependencies=[Depends(limit_asks)],
 )
 def chat_completions(body: ChatCompletionRequest, chat: ChatDep, services: AskServiceDep):
