@@ -186,15 +186,19 @@ def run_config(questions: list[Question], settings: Settings, mode: str, index, 
     return _run(questions, mode, ask, lambda doc_id: index.docstore.clean_text(doc_id) or "", progress)
 
 
-def run_against(questions: list[Question], base_url: str, mode: str, progress=None, timeout: float = 60) -> dict:
+def run_against(
+    questions: list[Question], base_url: str, mode: str, progress=None, timeout: float = 60, api_key: str = ""
+) -> dict:
     """Over HTTP against a running server, the way a client would: POST
     /v1/ask per question (with ``mode``), GET each cited document's text once
     for the verbatim check. Retrieval ranks are read from the citations in
-    order (a server does not expose its passage list)."""
+    order (a server does not expose its passage list). ``api_key``, when
+    given, is sent as a bearer key (the admin key is not rate limited)."""
     import httpx
 
     texts: dict[str, str] = {}
-    with httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout) as client:
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    with httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, headers=headers) as client:
 
         def ask(question: str):
             response = client.post("/v1/ask", json={"question": question, "mode": mode})
@@ -316,7 +320,8 @@ def main(args, settings: Settings) -> int:
                 print(f"\r{mode:8} [{bar:30}] {done}/{total}", end="", file=sys.stderr, flush=True)
 
         if args.against:
-            results.append(run_against(questions, args.against, mode, progress))
+            api_key = getattr(args, "api_key", None) or settings.api_key
+            results.append(run_against(questions, args.against, mode, progress, api_key=api_key))
         else:
             results.append(run_config(questions, settings, mode, index, progress))
         if not args.quiet:

@@ -294,6 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", type=Path, dest="json_out", help="write scores and per-question rows here")
     p.add_argument("--report", type=Path, help="write a self-contained HTML report here")
     p.add_argument("--against", help="base URL of a running planchat server (default: in-process)")
+    p.add_argument("--api-key", help="key sent to --against (default: PLANCHAT_API_KEY; the admin key is not rate limited)")
     p.add_argument("--baseline", type=Path, help="compare with this baseline (e.g. evals/baseline.json); exit 1 on a drop")
     p.add_argument("--tolerance", type=float, help="allowed drop per score (default: the baseline's, else 0.02)")
     p.add_argument("--update-baseline", action="store_true", help="write the scores of this run to --baseline")

@@ -149,11 +149,22 @@ def limited_server(real_index, real_settings, tmp_path_factory):
     shutil.copytree(real_settings.data_dir, data)
     shutil.copy(real_settings.embedding_cache_path, data / "embedding-cache.sqlite3")
     srv = serve([str(VENV / "planchat"), "serve", "--host", "127.0.0.1", "--port", "{port}"], data, work,
-                PLANCHAT_RATE_LIMIT_PER_MINUTE="2")  # fmt: skip
+                PLANCHAT_RATE_LIMIT_PER_MINUTE="2", PLANCHAT_API_KEY=ADMIN_KEY)  # fmt: skip
     try:
         yield srv
     finally:
         srv.stop()
+
+
+ADMIN_KEY = "admin-key-for-evaluators"
+
+
+def test_an_evaluator_with_the_admin_key_runs_a_whole_set_under_the_limit(limited_server, tmp_path):
+    from evals.runner import load_set, run_against
+
+    questions = load_set(REPO_ROOT / "evals" / "sets" / "core.jsonl")[:4]  # twice the limit of 2 a minute
+    result = run_against(questions, limited_server.base_url, "hybrid", api_key=ADMIN_KEY)
+    assert len(result["rows"]) == 4
 
 
 def test_the_third_ask_in_a_minute_is_a_429_and_the_widget_says_so_in_danish(limited_server):
