@@ -1,11 +1,15 @@
 """Who may call what, and how much they may send.
 
-- Writes (upload, delete, re-ingest) need ``PLANCHAT_API_KEY``, sent as
-  ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``, compared in
-  constant time. With no key configured, writes are refused (403) unless
-  ``PLANCHAT_ALLOW_ANONYMOUS_WRITES=true`` (local demos only).
-- ``PLANCHAT_PROTECT_READS=true`` makes the /v1 read endpoints need the key
-  too; /healthz, the demo page and /widget.js stay open.
+- Two scopes of keys, sent as ``Authorization: Bearer <key>`` or
+  ``X-API-Key: <key>`` and compared in constant time: ``PLANCHAT_API_KEY``
+  is the admin key (uploads, deletes, any conversation);
+  ``PLANCHAT_READ_KEYS`` are read keys for clients whose key sits in a web
+  page, such as the widget's ``data-api-key``. A read key may ask, stream,
+  chat, compare and read documents; on a write it gets a 403 naming the
+  admin scope. With no admin key configured, writes are refused (403)
+  unless ``PLANCHAT_ALLOW_ANONYMOUS_WRITES=true`` (local demos only).
+- ``PLANCHAT_PROTECT_READS=true`` makes the /v1 read endpoints need a read
+  key or the admin key; /healthz, the demo page and /widget.js stay open.
 - ``BodyLimit`` refuses request bodies over the limit with a 413 before the
   app reads them: by Content-Length when the client sends one, else by
   counting the bytes as they arrive. Uploads get ``max_upload_mb``, every
@@ -24,6 +28,19 @@ from planchat.config import Settings
 from planchat.errors import Forbidden, Unauthorized
 
 UPLOAD_PATHS = ("/v1/documents",)
+ADMIN, READ = "admin", "read"
+
+ADMIN_NEEDED = (
+    "This endpoint needs the admin scope (PLANCHAT_API_KEY). The key sent is a read key (PLANCHAT_READ_KEYS): "
+    "it may ask, chat, compare and read documents, never upload, delete or read another client's conversations."
+)
+WRITE_KEY_MISSING = "This endpoint needs the API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'."
+WRITE_KEY_INVALID = "The API key is not valid. Check PLANCHAT_API_KEY and send it again."
+READ_KEY_MISSING = (
+    "This endpoint needs a key: a read key (PLANCHAT_READ_KEYS) or the admin key (PLANCHAT_API_KEY), sent as "
+    "'Authorization: Bearer <key>' or 'X-API-Key: <key>'."
+)
+READ_KEY_INVALID = "The API key is not valid. Check PLANCHAT_READ_KEYS or PLANCHAT_API_KEY and send it again."
 
 
 def presented_key(request: Request) -> Optional[str]:
@@ -34,10 +51,26 @@ def presented_key(request: Request) -> Optional[str]:
     return request.headers.get("x-api-key") or None
 
 
+def key_scope(settings: Settings, presented: Optional[str]) -> Optional[str]:
+    """ADMIN, READ or None (no key, or not one of ours). Every configured key
+    is compared, in constant time, so the time taken tells nothing."""
+    if presented is None:
+        return None
+    given = presented.encode("utf-8")
+    admin = bool(settings.api_key) and hmac.compare_digest(given, settings.api_key.encode("utf-8"))
+    read = False
+    for key in settings.read_keys:
+        read |= hmac.compare_digest(given, key.encode("utf-8"))
+    return ADMIN if admin else READ if read else None
+
+
 def key_matches(settings: Settings, presented: Optional[str]) -> bool:
-    if not settings.api_key or presented is None:
-        return False
-    return hmac.compare_digest(presented.encode("utf-8"), settings.api_key.encode("utf-8"))
+    """Whether ``presented`` is the admin key."""
+    return key_scope(settings, presented) == ADMIN
+
+
+def is_admin(request: Request) -> bool:
+    return key_matches(request.app.state.settings, presented_key(request))
 
 
 def require_write(request: Request) -> None:
@@ -49,21 +82,24 @@ def require_write(request: Request) -> None:
             "Writes are disabled: this server has no PLANCHAT_API_KEY. Set one (and send it as "
             "'Authorization: Bearer <key>'), or set PLANCHAT_ALLOW_ANONYMOUS_WRITES=true for a local demo."
         )
-    _check(settings, request)
+    presented = presented_key(request)
+    if presented is None:
+        raise Unauthorized(WRITE_KEY_MISSING)
+    scope = key_scope(settings, presented)
+    if scope is None:
+        raise Unauthorized(WRITE_KEY_INVALID)
+    if scope != ADMIN:
+        raise Forbidden(ADMIN_NEEDED)
 
 
 def require_read(request: Request) -> None:
     settings: Settings = request.app.state.settings
     if settings.protect_reads and request.url.path.startswith("/v1/"):
-        _check(settings, request)
-
-
-def _check(settings: Settings, request: Request) -> None:
-    presented = presented_key(request)
-    if presented is None:
-        raise Unauthorized("This endpoint needs the API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'.")
-    if not key_matches(settings, presented):
-        raise Unauthorized("The API key is not valid. Check PLANCHAT_API_KEY and send it again.")
+        presented = presented_key(request)
+        if presented is None:
+            raise Unauthorized(READ_KEY_MISSING)
+        if key_scope(settings, presented) is None:
+            raise Unauthorized(READ_KEY_INVALID)
 
 
 def too_large_message(label: str) -> str:
