@@ -10,6 +10,13 @@
   unless ``PLANCHAT_ALLOW_ANONYMOUS_WRITES=true`` (local demos only).
 - ``PLANCHAT_PROTECT_READS=true`` makes the /v1 read endpoints need a read
   key or the admin key; /healthz, the demo page and /widget.js stay open.
+- Cross-site writes are refused in every mode, anonymous writes included:
+  a browser sends ``Origin`` and ``Sec-Fetch-Site`` with a form or script
+  another site submits, so a write whose Origin is neither this server's
+  own nor in ``PLANCHAT_CORS_ORIGINS``, or which the browser marks
+  ``cross-site``, is a 403 before any key is looked at. Clients outside a
+  browser (curl, scripts) send neither header. Asking is a read here; CORS
+  governs it as before.
 - ``BodyLimit`` refuses request bodies over the limit with a 413 before the
   app reads them: by Content-Length when the client sends one, else by
   counting the bytes as they arrive. Uploads get ``max_upload_mb``, every
@@ -74,6 +81,7 @@ def is_admin(request: Request) -> bool:
 
 
 def require_write(request: Request) -> None:
+    refuse_cross_site(request)
     settings: Settings = request.app.state.settings
     if not settings.api_key:
         if settings.allow_anonymous_writes:
@@ -100,6 +108,42 @@ def require_read(request: Request) -> None:
             raise Unauthorized(READ_KEY_MISSING)
         if key_scope(settings, presented) is None:
             raise Unauthorized(READ_KEY_INVALID)
+
+
+_DEFAULT_PORTS = {"http": ":80", "https": ":443"}
+
+
+def normal_origin(origin: str) -> str:
+    """scheme://host[:port], lower case, without a trailing slash or the scheme's default port."""
+    origin = origin.strip().rstrip("/").lower()
+    scheme = origin.partition("://")[0]
+    default = _DEFAULT_PORTS.get(scheme)
+    return origin[: -len(default)] if default and origin.endswith(default) else origin
+
+
+def own_origin(request: Request) -> str:
+    """The origin this request was sent to (behind a proxy: the one the proxy
+    passes on in Host and, via uvicorn's proxy headers, X-Forwarded-Proto)."""
+    return normal_origin(f"{request.url.scheme}://{request.headers.get('host', '')}")
+
+
+def refuse_cross_site(request: Request) -> None:
+    """A 403 for a write a browser sent from another site (module docstring)."""
+    if request.headers.get("sec-fetch-site", "").strip().lower() == "cross-site":
+        raise Forbidden(
+            "Cross-site write refused: the browser marked this request 'Sec-Fetch-Site: cross-site'. Write from "
+            "this server's own pages, or from a client outside the browser (curl, a script)."
+        )
+    origin = request.headers.get("origin")
+    if origin is None:
+        return
+    allowed = {own_origin(request), *(normal_origin(o) for o in request.app.state.settings.cors_origins)}
+    if normal_origin(origin) not in allowed:
+        raise Forbidden(
+            f"Cross-site write refused: Origin '{origin[:200]}' is neither this server's own origin nor in "
+            "PLANCHAT_CORS_ORIGINS. Write from this server's own pages, or from a client outside the browser "
+            "(curl, a script)."
+        )
 
 
 def too_large_message(label: str) -> str:
