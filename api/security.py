@@ -17,6 +17,11 @@
   ``cross-site``, is a 403 before any key is looked at. Clients outside a
   browser (curl, scripts) send neither header. Asking is a read here; CORS
   governs it as before.
+- A conversation is reached with its ``X-Conversation-Token`` (given once,
+  when the conversation is created) or the admin key; otherwise the store
+  answers the 404 of a conversation that does not exist.
+- Conversation ids never reach the logs: ``mask_access_log`` filters them
+  out of uvicorn's access log lines.
 - ``BodyLimit`` refuses request bodies over the limit with a 413 before the
   app reads them: by Content-Length when the client sends one, else by
   counting the bytes as they arrive. Uploads get ``max_upload_mb``, every
@@ -27,6 +32,8 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
+import re
 from typing import Optional
 
 from fastapi import HTTPException, Request
@@ -36,6 +43,7 @@ from planchat.errors import Forbidden, Unauthorized
 
 UPLOAD_PATHS = ("/v1/documents",)
 ADMIN, READ = "admin", "read"
+TOKEN_HEADER = "X-Conversation-Token"
 
 ADMIN_NEEDED = (
     "This endpoint needs the admin scope (PLANCHAT_API_KEY). The key sent is a read key (PLANCHAT_READ_KEYS): "
@@ -144,6 +152,32 @@ def refuse_cross_site(request: Request) -> None:
             "PLANCHAT_CORS_ORIGINS. Write from this server's own pages, or from a client outside the browser "
             "(curl, a script)."
         )
+
+
+# -- conversation ids out of the access log ------------------------------------------
+
+_CONVERSATION_PATH = re.compile(r"(/v1/conversations/)[^/?#\s\"]+")
+ACCESS_LOGGER = "uvicorn.access"
+
+
+class MaskConversationIds(logging.Filter):
+    """Writes ``/v1/conversations/<id>`` as ``/v1/conversations/***`` in a
+    log record: the id is the first half of a conversation's credentials."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = _CONVERSATION_PATH.sub(r"\1***", record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(_CONVERSATION_PATH.sub(r"\1***", a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
+def mask_access_log() -> None:
+    """Put the filter on uvicorn's access logger, once. A logger's filters
+    survive uvicorn's logging set-up (dictConfig replaces handlers only)."""
+    logger = logging.getLogger(ACCESS_LOGGER)
+    if not any(isinstance(f, MaskConversationIds) for f in logger.filters):
+        logger.addFilter(MaskConversationIds())
 
 
 def too_large_message(label: str) -> str:
