@@ -3,7 +3,7 @@
 GET  /healthz        liveness + what is loaded
 POST /v1/ask         question (+ history or conversation_id) -> cited answer
 POST /v1/ask/stream  the same as Server-Sent Events (meta, delta..., done | error; see api/streaming.py)
-GET/DELETE /v1/conversations/{id}   a server-side conversation, with every answer's citations (its token or the admin key)
+GET/DELETE /v1/conversations/{id}   a server-side conversation, with every answer's citations (needs its token)
 POST /v1/chat/completions, GET /v1/models   OpenAI-compatible (plain and stream: true)
 POST/GET/DELETE /v1/documents[/{doc_id}]   upload, list, show (with its ingest report), delete
 GET  /v1/documents/{doc_id}/text   a document's stored clean text (citations index into it)

@@ -153,7 +153,9 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             value = value.split(",")
         if not isinstance(value, (list, tuple)) or not all(isinstance(k, str) for k in value):
-            raise ConfigurationError("PLANCHAT_READ_KEYS must be keys separated by commas, e.g. 'key-widget,key-intranet'.")
+            raise ConfigurationError(
+                "PLANCHAT_READ_KEYS must be keys separated by commas, e.g. 'key-widget,key-intranet'."
+            )
         return [k.strip() for k in value if k.strip()]
 
     @model_validator(mode="after")
@@ -208,13 +210,14 @@ def contradiction(s: Settings) -> Optional[str]:
         )
     if s.protect_reads and not (s.api_key or s.read_keys):
         return (
-            "PLANCHAT_PROTECT_READS=true needs PLANCHAT_READ_KEYS or PLANCHAT_API_KEY: without a key no client could "
-            "read /v1. Set read keys for the readers (and PLANCHAT_API_KEY for writes), or unset PLANCHAT_PROTECT_READS."
+            "PLANCHAT_PROTECT_READS=true needs PLANCHAT_READ_KEYS or PLANCHAT_API_KEY: without a key no client "
+            "could read /v1. Set read keys for the readers (and PLANCHAT_API_KEY for writes), or unset "
+            "PLANCHAT_PROTECT_READS."
         )
     if s.api_key and s.api_key in s.read_keys:
         return (
-            "PLANCHAT_READ_KEYS holds PLANCHAT_API_KEY: a read key ends up in web pages (the widget's data-api-key), so "
-            "it must differ from the admin key. Give the readers their own keys."
+            "PLANCHAT_READ_KEYS holds PLANCHAT_API_KEY: a read key ends up in web pages (the widget's "
+            "data-api-key), so it must differ from the admin key. Give the readers their own keys."
         )
     if s.embedder_model and s.embedder != "sentence-transformers":
         return (

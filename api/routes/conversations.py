@@ -27,7 +27,9 @@ def conversation(conversation_id: str, conversations: ConversationsDep, access: 
 
 @router.delete("/v1/conversations/{conversation_id}", status_code=204, dependencies=[Depends(refuse_cross_site)],
                responses={**ERROR_RESPONSES, 403: {"model": ErrorResponse}, 404: {"model": ErrorResponse}})  # fmt: skip
-def delete_conversation(conversation_id: str, conversations: ConversationsDep, access: ConversationAccessDep) -> Response:
+def delete_conversation(
+    conversation_id: str, conversations: ConversationsDep, access: ConversationAccessDep
+) -> Response:
     access.check(conversations, conversation_id)
     conversations.delete(conversation_id)
     return Response(status_code=204)

@@ -189,7 +189,9 @@ button, select, textarea { font: inherit; color: inherit; }
       } catch (e) { return null; }
     },
     set(conversation) {
-      try { sessionStorage.setItem(STORAGE_KEY, JSON.stringify(conversation)); } catch (e) { /* storage off: memory only */ }
+      try {
+        sessionStorage.setItem(STORAGE_KEY, JSON.stringify(conversation));
+      } catch (e) { /* storage off: the conversation lives in memory only */ }
     },
     clear() {
       try { sessionStorage.removeItem(STORAGE_KEY); } catch (e) { /* nothing stored */ }
@@ -575,7 +577,10 @@ button, select, textarea { font: inherit; color: inherit; }
         const type = response.headers.get("content-type") || "";
         if (!response.ok) {
           // The stored conversation expired or was deleted: the next question starts a new one.
-          if (response.status === 404 && sentWith && conversation === sentWith) { conversation = null; storage.clear(); }
+          if (response.status === 404 && sentWith && conversation === sentWith) {
+            conversation = null;
+            storage.clear();
+          }
           const message = await errorMessage(response);
           failed(message, { error: { message }, status: response.status });
           return;

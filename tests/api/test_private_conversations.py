@@ -156,3 +156,28 @@ def test_a_conversation_stored_before_tokens_is_reached_by_the_admin_key_only(ha
         columns = [row[1] for row in db.execute("PRAGMA table_info(conversations)")]
     assert columns == ["id", "created_at", "updated_at", "token_sha256"]
     ConversationStore(path, 1, 10, 10).close()  # opening a migrated store again changes nothing
+
+
+def test_an_allowed_site_may_send_the_token_header(hash_index, tmp_path):
+    settings = make_settings(tmp_path, retrieval_mode="bm25", cors_origins=["https://jobcenter.example.dk"])
+    client = TestClient(create_app(settings, index=hash_index), raise_server_exceptions=False)
+    preflight = client.options("/v1/conversations/" + "ab" * 16, headers={
+        "Origin": "https://jobcenter.example.dk", "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "authorization, x-conversation-token"})  # fmt: skip
+    assert preflight.status_code == 200
+    assert "x-conversation-token" in preflight.headers["access-control-allow-headers"].lower()
+
+
+def test_the_access_log_filter_masks_conversation_ids():
+    import logging
+
+    from api.security import MaskConversationIds
+
+    cid = "ab" * 16
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+                               ("127.0.0.1:5000", "GET", f"/v1/conversations/{cid}?x=1", "1.1", 200), None)  # fmt: skip
+    assert MaskConversationIds().filter(record) is True
+    assert record.getMessage() == '127.0.0.1:5000 - "GET /v1/conversations/***?x=1 HTTP/1.1" 200'
+    other = logging.LogRecord("x", logging.INFO, __file__, 1, f"DELETE /v1/conversations/{cid}", None, None)
+    MaskConversationIds().filter(other)
+    assert other.getMessage() == "DELETE /v1/conversations/***"
