@@ -3,7 +3,7 @@
 GET  /healthz        liveness + what is loaded
 POST /v1/ask         question (+ history or conversation_id) -> cited answer
 POST /v1/ask/stream  the same as Server-Sent Events (meta, delta..., done | error; see api/streaming.py)
-GET/DELETE /v1/conversations/{id}   a server-side conversation, with every answer's citations
+GET/DELETE /v1/conversations/{id}   a server-side conversation, with every answer's citations (needs its token)
 POST /v1/chat/completions, GET /v1/models   OpenAI-compatible (plain and stream: true)
 POST/GET/DELETE /v1/documents[/{doc_id}]   upload, list, show (with its ingest report), delete
 GET  /v1/documents/{doc_id}/text   a document's stored clean text (citations index into it)
@@ -44,7 +44,7 @@ from retrieval.ministermaal import MinistermaalService
 from . import errors, ratelimit
 from .deps import AskServices, refresh_index
 from .routes import ask, conversations, documents, health, openai, planner, static
-from .security import BodyLimit, require_read
+from .security import TOKEN_HEADER, BodyLimit, mask_access_log, require_read
 from .shapes import ask_body
 
 log = logging.getLogger(__name__)
@@ -90,6 +90,7 @@ def lifespan_for(settings: Settings, index: Optional[PlanIndex]):
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        mask_access_log()  # again, after the server set up its logging
         if app.state.closers is None:
             app.state.closers = open_services(app, settings, index)
         try:
@@ -115,6 +116,7 @@ def create_app(settings: Optional[Settings] = None, index: Optional[PlanIndex] =
         lifespan=lifespan_for(settings, index),
     )
     app.state.closers = open_services(app, settings, index)  # open now: a client need not run the lifespan
+    mask_access_log()
     errors.install(app)
     app.add_exception_handler(ratelimit.RateLimited, ratelimit.too_many_requests)
     for module in ROUTERS:
@@ -128,7 +130,7 @@ def create_app(settings: Optional[Settings] = None, index: Optional[PlanIndex] =
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
-            allow_headers=["Content-Type", "Authorization", "X-API-Key"],
+            allow_headers=["Content-Type", "Authorization", "X-API-Key", TOKEN_HEADER],
             expose_headers=["Retry-After"],  # the widget tells a rate-limited user when to try again
             max_age=600,
         )

@@ -7,9 +7,10 @@ never reads ``app.state`` itself.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Optional
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 
 from ingest.index import PlanIndex
 from ingest.snapshot import IndexSnapshot
@@ -19,6 +20,8 @@ from retrieval.compare import CompareService
 from retrieval.conversation import ConversationStore
 from retrieval.ministermaal import MinistermaalService
 from retrieval.service import AskService
+
+from .security import TOKEN_HEADER, is_admin
 
 
 class AskServices:
@@ -79,6 +82,27 @@ def get_conversations(request: Request) -> ConversationStore:
     return request.app.state.conversations
 
 
+@dataclass(frozen=True)
+class ConversationAccess:
+    """What a request brings to reach a server-side conversation: its token, or the admin key."""
+
+    token: Optional[str]
+    admin: bool
+
+    def check(self, store: Optional[ConversationStore], conversation_id: Optional[str]) -> None:
+        """NotFound unless this request may reach the conversation (nothing to check without an id or a store)."""
+        if conversation_id is not None and store is not None:
+            store.authorize(conversation_id, self.token, admin=self.admin)
+
+
+def get_conversation_access(
+    request: Request,
+    token: Annotated[Optional[str], Header(
+        alias=TOKEN_HEADER, description="The conversation_token given when the conversation was created.")] = None,
+) -> ConversationAccess:  # fmt: skip
+    return ConversationAccess(token or None, is_admin(request))
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 IndexDep = Annotated[PlanIndex, Depends(get_index)]  # the writer: uploads, deletes, the document store
 SnapshotDep = Annotated[IndexSnapshot, Depends(get_snapshot)]  # what a read request reads
@@ -87,3 +111,4 @@ ChatDep = Annotated[ChatService, Depends(get_chat)]
 CompareDep = Annotated[CompareService, Depends(get_compare)]
 MinistermaalDep = Annotated[MinistermaalService, Depends(get_ministermaal)]
 ConversationsDep = Annotated[ConversationStore, Depends(get_conversations)]
+ConversationAccessDep = Annotated[ConversationAccess, Depends(get_conversation_access)]  # token or admin key

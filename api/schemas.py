@@ -115,6 +115,11 @@ class AskResponse(BaseModel):
     conversation_id: Optional[str] = Field(
         default=None, description="The server-side conversation this turn was stored in; null when history was sent."
     )
+    conversation_token: Optional[str] = Field(
+        default=None,
+        description="Given once, when this answer started the conversation (null otherwise): send it as the "
+        "X-Conversation-Token header with conversation_id and to /v1/conversations/{id}. Only its SHA-256 is stored.",
+    )
     generator: str = Field(default="extractive", description="'extractive', or 'llm:<model>' when an LLM wrote the text.")
     fallback_reason: Optional[str] = Field(
         default=None, description="Why the LLM's answer was replaced by the extractive one (null: no fallback)."

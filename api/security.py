@@ -1,11 +1,27 @@
 """Who may call what, and how much they may send.
 
-- Writes (upload, delete, re-ingest) need ``PLANCHAT_API_KEY``, sent as
-  ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``, compared in
-  constant time. With no key configured, writes are refused (403) unless
-  ``PLANCHAT_ALLOW_ANONYMOUS_WRITES=true`` (local demos only).
-- ``PLANCHAT_PROTECT_READS=true`` makes the /v1 read endpoints need the key
-  too; /healthz, the demo page and /widget.js stay open.
+- Two scopes of keys, sent as ``Authorization: Bearer <key>`` or
+  ``X-API-Key: <key>`` and compared in constant time: ``PLANCHAT_API_KEY``
+  is the admin key (uploads, deletes, any conversation);
+  ``PLANCHAT_READ_KEYS`` are read keys for clients whose key sits in a web
+  page, such as the widget's ``data-api-key``. A read key may ask, stream,
+  chat, compare and read documents; on a write it gets a 403 naming the
+  admin scope. With no admin key configured, writes are refused (403)
+  unless ``PLANCHAT_ALLOW_ANONYMOUS_WRITES=true`` (local demos only).
+- ``PLANCHAT_PROTECT_READS=true`` makes the /v1 read endpoints need a read
+  key or the admin key; /healthz, the demo page and /widget.js stay open.
+- Cross-site writes are refused in every mode, anonymous writes included:
+  a browser sends ``Origin`` and ``Sec-Fetch-Site`` with a form or script
+  another site submits, so a write whose Origin is neither this server's
+  own nor in ``PLANCHAT_CORS_ORIGINS``, or which the browser marks
+  ``cross-site``, is a 403 before any key is looked at. Clients outside a
+  browser (curl, scripts) send neither header. Asking is a read here; CORS
+  governs it as before.
+- A conversation is reached with its ``X-Conversation-Token`` (given once,
+  when the conversation is created) or the admin key; otherwise the store
+  answers the 404 of a conversation that does not exist.
+- Conversation ids never reach the logs: ``mask_access_log`` filters them
+  out of uvicorn's access log lines.
 - ``BodyLimit`` refuses request bodies over the limit with a 413 before the
   app reads them: by Content-Length when the client sends one, else by
   counting the bytes as they arrive. Uploads get ``max_upload_mb``, every
@@ -16,6 +32,8 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
+import re
 from typing import Optional
 
 from fastapi import HTTPException, Request
@@ -24,6 +42,20 @@ from planchat.config import Settings
 from planchat.errors import Forbidden, Unauthorized
 
 UPLOAD_PATHS = ("/v1/documents",)
+ADMIN, READ = "admin", "read"
+TOKEN_HEADER = "X-Conversation-Token"
+
+ADMIN_NEEDED = (
+    "This endpoint needs the admin scope (PLANCHAT_API_KEY). The key sent is a read key (PLANCHAT_READ_KEYS): "
+    "it may ask, chat, compare and read documents, never upload, delete or read another client's conversations."
+)
+WRITE_KEY_MISSING = "This endpoint needs the API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'."
+WRITE_KEY_INVALID = "The API key is not valid. Check PLANCHAT_API_KEY and send it again."
+READ_KEY_MISSING = (
+    "This endpoint needs a key: a read key (PLANCHAT_READ_KEYS) or the admin key (PLANCHAT_API_KEY), sent as "
+    "'Authorization: Bearer <key>' or 'X-API-Key: <key>'."
+)
+READ_KEY_INVALID = "The API key is not valid. Check PLANCHAT_READ_KEYS or PLANCHAT_API_KEY and send it again."
 
 
 def presented_key(request: Request) -> Optional[str]:
@@ -34,13 +66,30 @@ def presented_key(request: Request) -> Optional[str]:
     return request.headers.get("x-api-key") or None
 
 
+def key_scope(settings: Settings, presented: Optional[str]) -> Optional[str]:
+    """ADMIN, READ or None (no key, or not one of ours). Every configured key
+    is compared, in constant time, so the time taken tells nothing."""
+    if presented is None:
+        return None
+    given = presented.encode("utf-8")
+    admin = bool(settings.api_key) and hmac.compare_digest(given, settings.api_key.encode("utf-8"))
+    read = False
+    for key in settings.read_keys:
+        read |= hmac.compare_digest(given, key.encode("utf-8"))
+    return ADMIN if admin else READ if read else None
+
+
 def key_matches(settings: Settings, presented: Optional[str]) -> bool:
-    if not settings.api_key or presented is None:
-        return False
-    return hmac.compare_digest(presented.encode("utf-8"), settings.api_key.encode("utf-8"))
+    """Whether ``presented`` is the admin key."""
+    return key_scope(settings, presented) == ADMIN
+
+
+def is_admin(request: Request) -> bool:
+    return key_matches(request.app.state.settings, presented_key(request))
 
 
 def require_write(request: Request) -> None:
+    refuse_cross_site(request)
     settings: Settings = request.app.state.settings
     if not settings.api_key:
         if settings.allow_anonymous_writes:
@@ -49,21 +98,86 @@ def require_write(request: Request) -> None:
             "Writes are disabled: this server has no PLANCHAT_API_KEY. Set one (and send it as "
             "'Authorization: Bearer <key>'), or set PLANCHAT_ALLOW_ANONYMOUS_WRITES=true for a local demo."
         )
-    _check(settings, request)
+    presented = presented_key(request)
+    if presented is None:
+        raise Unauthorized(WRITE_KEY_MISSING)
+    scope = key_scope(settings, presented)
+    if scope is None:
+        raise Unauthorized(WRITE_KEY_INVALID)
+    if scope != ADMIN:
+        raise Forbidden(ADMIN_NEEDED)
 
 
 def require_read(request: Request) -> None:
     settings: Settings = request.app.state.settings
     if settings.protect_reads and request.url.path.startswith("/v1/"):
-        _check(settings, request)
+        presented = presented_key(request)
+        if presented is None:
+            raise Unauthorized(READ_KEY_MISSING)
+        if key_scope(settings, presented) is None:
+            raise Unauthorized(READ_KEY_INVALID)
 
 
-def _check(settings: Settings, request: Request) -> None:
-    presented = presented_key(request)
-    if presented is None:
-        raise Unauthorized("This endpoint needs the API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'.")
-    if not key_matches(settings, presented):
-        raise Unauthorized("The API key is not valid. Check PLANCHAT_API_KEY and send it again.")
+_DEFAULT_PORTS = {"http": ":80", "https": ":443"}
+
+
+def normal_origin(origin: str) -> str:
+    """scheme://host[:port], lower case, without a trailing slash or the scheme's default port."""
+    origin = origin.strip().rstrip("/").lower()
+    scheme = origin.partition("://")[0]
+    default = _DEFAULT_PORTS.get(scheme)
+    return origin[: -len(default)] if default and origin.endswith(default) else origin
+
+
+def own_origin(request: Request) -> str:
+    """The origin this request was sent to (behind a proxy: the one the proxy
+    passes on in Host and, via uvicorn's proxy headers, X-Forwarded-Proto)."""
+    return normal_origin(f"{request.url.scheme}://{request.headers.get('host', '')}")
+
+
+def refuse_cross_site(request: Request) -> None:
+    """A 403 for a write a browser sent from another site (module docstring)."""
+    if request.headers.get("sec-fetch-site", "").strip().lower() == "cross-site":
+        raise Forbidden(
+            "Cross-site write refused: the browser marked this request 'Sec-Fetch-Site: cross-site'. Write from "
+            "this server's own pages, or from a client outside the browser (curl, a script)."
+        )
+    origin = request.headers.get("origin")
+    if origin is None:
+        return
+    allowed = {own_origin(request), *(normal_origin(o) for o in request.app.state.settings.cors_origins)}
+    if normal_origin(origin) not in allowed:
+        raise Forbidden(
+            f"Cross-site write refused: Origin '{origin[:200]}' is neither this server's own origin nor in "
+            "PLANCHAT_CORS_ORIGINS. Write from this server's own pages, or from a client outside the browser "
+            "(curl, a script)."
+        )
+
+
+# -- conversation ids out of the access log ------------------------------------------
+
+_CONVERSATION_PATH = re.compile(r"(/v1/conversations/)[^/?#\s\"]+")
+ACCESS_LOGGER = "uvicorn.access"
+
+
+class MaskConversationIds(logging.Filter):
+    """Writes ``/v1/conversations/<id>`` as ``/v1/conversations/***`` in a
+    log record: the id is the first half of a conversation's credentials."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = _CONVERSATION_PATH.sub(r"\1***", record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(_CONVERSATION_PATH.sub(r"\1***", a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
+def mask_access_log() -> None:
+    """Put the filter on uvicorn's access logger, once. A logger's filters
+    survive uvicorn's logging set-up (dictConfig replaces handlers only)."""
+    logger = logging.getLogger(ACCESS_LOGGER)
+    if not any(isinstance(f, MaskConversationIds) for f in logger.filters):
+        logger.addFilter(MaskConversationIds())
 
 
 def too_large_message(label: str) -> str:

@@ -2,7 +2,7 @@
 /v1/chat/completions (plain and streamed).
 
 /v1/ask/stream events, in order:
-  event: meta    {"conversation_id", "question", "carried", "municipalities", "years"}
+  event: meta    {"conversation_id", "conversation_token", "question", "carried", "municipalities", "years"}
   event: delta   {"text"}                       (several; concatenated they are the answer)
   event: done    the /v1/ask response body      (citations, targets, timings_ms, ...)
 or, when something fails after the stream started:

@@ -207,9 +207,10 @@ def bench_chat(client: httpx.Client, questions) -> dict:
         c_errors += response.status_code != 200
     follow, f_errors = [], 0
     for _ in range(10):
-        cid = client.post("/v1/ask", json={"question": FOLLOWUP[0]}).json()["conversation_id"]
+        first = client.post("/v1/ask", json={"question": FOLLOWUP[0]}).json()
         started = time.perf_counter()
-        response = client.post("/v1/ask", json={"question": FOLLOWUP[1], "conversation_id": cid})
+        response = client.post("/v1/ask", json={"question": FOLLOWUP[1], "conversation_id": first["conversation_id"]},
+                               headers={"X-Conversation-Token": first["conversation_token"]})  # fmt: skip
         follow.append((time.perf_counter() - started) * 1000)
         f_errors += response.status_code != 200 or response.json()["municipalities"] != ["Jammerbugt"]
     return {

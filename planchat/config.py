@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Optional
+from typing import Annotated, Any, Optional
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from planchat.errors import ConfigurationError
 
@@ -65,14 +65,22 @@ class Settings(BaseSettings):
     )
     api_key: str = Field(
         default="",
-        description="The key writes (upload, delete) require, as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'.",
+        description="The admin key: writes (upload, delete) and any conversation need it, sent as "
+        "'Authorization: Bearer <key>' or 'X-API-Key: <key>'. Never put it in a page (see read_keys).",
+    )
+    read_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Read-only keys, comma-separated in PLANCHAT_READ_KEYS (one per client, e.g. the widget's "
+        "data-api-key): they may ask, stream, chat, compare and read documents, never upload, delete or read "
+        "another client's conversations. Needed for the /v1 reads when protect_reads is true.",
     )
     allow_anonymous_writes: bool = Field(
         default=False,
         description="Only for local demos: accept writes without a key when no api_key is configured.",
     )
     protect_reads: bool = Field(
-        default=False, description="Require the api_key for the /v1 read endpoints too (the demo page stays open)."
+        default=False,
+        description="Require a read key or the api_key for the /v1 read endpoints too (the demo page stays open).",
     )
     max_upload_mb: float = Field(default=50.0, gt=0, description="Largest document upload; larger ones get a 413.")
     max_body_kb: int = Field(
@@ -168,6 +176,17 @@ class Settings(BaseSettings):
                 f"use one of {', '.join(RetrievalMode)}."
             ) from None
 
+    @field_validator("read_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: Any) -> list[str]:
+        if isinstance(value, str):
+            value = value.split(",")
+        if not isinstance(value, (list, tuple)) or not all(isinstance(k, str) for k in value):
+            raise ConfigurationError(
+                "PLANCHAT_READ_KEYS must be keys separated by commas, e.g. 'key-widget,key-intranet'."
+            )
+        return [k.strip() for k in value if k.strip()]
+
     @model_validator(mode="after")
     def _consistent(self) -> "Settings":
         """Settings that contradict each other fail at start-up, naming both variables."""
@@ -222,10 +241,16 @@ def contradiction(s: Settings) -> Optional[str]:
             f"PLANCHAT_TOP_K={s.top_k} is above PLANCHAT_MAX_TOP_K={s.max_top_k}, so every request without its own "
             "top_k would be refused. Lower PLANCHAT_TOP_K or raise PLANCHAT_MAX_TOP_K."
         )
-    if s.protect_reads and not s.api_key:
+    if s.protect_reads and not (s.api_key or s.read_keys):
         return (
-            "PLANCHAT_PROTECT_READS=true needs PLANCHAT_API_KEY: without a key no client could read /v1. "
-            "Set PLANCHAT_API_KEY, or unset PLANCHAT_PROTECT_READS."
+            "PLANCHAT_PROTECT_READS=true needs PLANCHAT_READ_KEYS or PLANCHAT_API_KEY: without a key no client "
+            "could read /v1. Set read keys for the readers (and PLANCHAT_API_KEY for writes), or unset "
+            "PLANCHAT_PROTECT_READS."
+        )
+    if s.api_key and s.api_key in s.read_keys:
+        return (
+            "PLANCHAT_READ_KEYS holds PLANCHAT_API_KEY: a read key ends up in web pages (the widget's "
+            "data-api-key), so it must differ from the admin key. Give the readers their own keys."
         )
     if s.embedder_model and s.embedder != "sentence-transformers":
         return (

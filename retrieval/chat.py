@@ -71,6 +71,7 @@ class Prepared:
     k: int
     conversation_id: Optional[str] = None  # None: stateless (history came in the request)
     started: float = field(default_factory=time.perf_counter)
+    conversation_token: Optional[str] = None  # set only when this turn created the conversation (never stored)
 
 
 @dataclass
@@ -182,9 +183,10 @@ class ChatService:
         resolved.turn.question = question.strip()
         if standalone != question:  # the condense prompt always writes Danish: answer in the asker's language
             resolved.query = resolved.query.with_(lang=detect_language(question))
+        token = None
         if conversation_id is None and remember and not history and self.store is not None:
-            conversation_id = self.store.create()  # only once the question is known to be answerable
-        return Prepared(snapshot, service, resolved, k, conversation_id, started)
+            conversation_id, token = self.store.create_with_token()  # only once the question is known to be answerable
+        return Prepared(snapshot, service, resolved, k, conversation_id, started, token)
 
     def context_questions(self, messages: Sequence[dict]) -> list[dict]:
         """The (redacted) history's last ``CONTEXT_QUESTIONS`` user messages, each cut to a question's
@@ -254,7 +256,7 @@ class ConversationsOff:
     def _refuse(self, *args, **kwargs):
         raise ConversationsDisabled(self.MESSAGE)
 
-    get = delete = turns = _refuse
+    get = delete = turns = authorize = _refuse
 
     def count(self) -> int:
         return 0

@@ -30,12 +30,23 @@ History arrives in one of two ways (never both in one request):
   ``PLANCHAT_CONVERSATION_MAX_AGE_HOURS`` (7 days) are deleted, at most
   ``PLANCHAT_MAX_CONVERSATIONS`` are kept (oldest idle go first), and each
   keeps its last ``PLANCHAT_CONVERSATION_MAX_TURNS`` turns.
+
+A conversation is private to whoever started it: ``create_with_token``
+hands out a random token once, and only its SHA-256 is stored.
+``authorize`` lets a request in with that token or as admin; anything else
+gets the NotFound of a conversation that does not exist, so an id alone
+reveals nothing. Conversations stored before tokens existed (a database
+migrated by adding the ``token_sha256`` column) have none: only the admin
+reaches them.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import re
+import secrets
 import sqlite3
 import threading
 import time
@@ -83,6 +94,10 @@ def _duration(seconds: float) -> str:
     if seconds >= 3600:
         return f"{seconds / 3600:g} hours"
     return f"{seconds:g} seconds"
+
+
+def token_sha256(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 class FollowUpResolver:
@@ -206,7 +221,7 @@ class ConversationStore:
         self._db.executescript(
             """
             CREATE TABLE IF NOT EXISTS conversations (
-                id TEXT PRIMARY KEY, created_at REAL NOT NULL, updated_at REAL NOT NULL);
+                id TEXT PRIMARY KEY, created_at REAL NOT NULL, updated_at REAL NOT NULL, token_sha256 TEXT);
             CREATE INDEX IF NOT EXISTS conversations_updated ON conversations(updated_at);
             CREATE TABLE IF NOT EXISTS turns (
                 conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
@@ -215,6 +230,23 @@ class ConversationStore:
             """
         )
         self._db.execute("PRAGMA foreign_keys=ON")
+        self._add_token_column()
+
+    def _add_token_column(self) -> None:
+        """Migrate a store made before conversation tokens (its conversations keep no token: admin only)."""
+        def missing() -> bool:
+            return "token_sha256" not in {row[1] for row in self._db.execute("PRAGMA table_info(conversations)")}
+
+        if not missing():
+            return
+        self._db.execute("BEGIN IMMEDIATE")  # another worker may be migrating the same file
+        try:
+            if missing():
+                self._db.execute("ALTER TABLE conversations ADD COLUMN token_sha256 TEXT")
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
 
     @staticmethod
     def check_id(conversation_id: str) -> str:
@@ -225,18 +257,34 @@ class ConversationStore:
             )
         return conversation_id
 
+    def _missing(self, conversation_id: str) -> NotFound:
+        """The one answer for a conversation that is not there and for one the request may not see."""
+        return NotFound(
+            f"conversation_id: no conversation '{conversation_id}' for this request: it expired after "
+            f"{_duration(self.max_age_s)} idle, was deleted, never existed, or the X-Conversation-Token header "
+            "(given when it was created) is missing or wrong. Omit it to start a new one."
+        )
+
     def _row(self, conversation_id: str):
         cutoff = time.time() - self.max_age_s
         row = self._db.execute(
-            "SELECT id, created_at, updated_at FROM conversations WHERE id = ? AND updated_at >= ?",
+            "SELECT id, created_at, updated_at, token_sha256 FROM conversations WHERE id = ? AND updated_at >= ?",
             (conversation_id, cutoff),
         ).fetchone()
         if row is None:
-            raise NotFound(
-                f"conversation_id: no conversation '{conversation_id}' (it expired after "
-                f"{_duration(self.max_age_s)} idle, was deleted, or never existed). Omit it to start a new one."
-            )
+            raise self._missing(conversation_id)
         return row
+
+    def authorize(self, conversation_id: str, token: Optional[str], admin: bool = False) -> None:
+        """NotFound unless the conversation exists and ``token`` is its token
+        (or the caller is the admin). The hashes are compared in constant time."""
+        self.check_id(conversation_id)
+        with self._lock:
+            stored = self._row(conversation_id)[3]
+        if admin:
+            return
+        if stored is None or token is None or not hmac.compare_digest(stored, token_sha256(token)):
+            raise self._missing(conversation_id)
 
     def turns(self, conversation_id: str) -> list[Turn]:
         self.check_id(conversation_id)
@@ -250,15 +298,25 @@ class ConversationStore:
     def get(self, conversation_id: str) -> dict:
         self.check_id(conversation_id)
         with self._lock:
-            _, created, updated = self._row(conversation_id)
+            _, created, updated, _ = self._row(conversation_id)
         return {"conversation_id": conversation_id, "created_at": created, "updated_at": updated,
                 "turns": self.turns(conversation_id)}
 
     def create(self) -> str:
+        """A conversation without a token: only the admin reaches it over HTTP."""
+        return self._insert(None)
+
+    def create_with_token(self) -> tuple[str, str]:
+        """A new conversation's id and its token (returned once; only its SHA-256 is kept)."""
+        token = secrets.token_urlsafe(32)
+        return self._insert(token_sha256(token)), token
+
+    def _insert(self, token_hash: Optional[str]) -> str:
         conversation_id = uuid.uuid4().hex
         now = time.time()
         with self._lock:
-            self._db.execute("INSERT INTO conversations VALUES (?, ?, ?)", (conversation_id, now, now))
+            self._db.execute("INSERT INTO conversations (id, created_at, updated_at, token_sha256) VALUES (?, ?, ?, ?)",
+                             (conversation_id, now, now, token_hash))  # fmt: skip
             self._prune(now)
         return conversation_id
 
@@ -269,8 +327,9 @@ class ConversationStore:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 exists = self._db.execute("SELECT 1 FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
-                if exists is None:  # deleted or pruned while the answer was being written: start it again
-                    self._db.execute("INSERT INTO conversations VALUES (?, ?, ?)", (conversation_id, now, now))
+                if exists is None:  # deleted or pruned while the answer was being written: start it again (admin only)
+                    self._db.execute("INSERT INTO conversations (id, created_at, updated_at) VALUES (?, ?, ?)",
+                                     (conversation_id, now, now))  # fmt: skip
                 last = self._db.execute(
                     "SELECT COALESCE(MAX(n), 0) FROM turns WHERE conversation_id = ?", (conversation_id,)
                 ).fetchone()[0]

@@ -78,8 +78,13 @@ CONTRADICTIONS = [
     ),
     (
         {"PLANCHAT_PROTECT_READS": "true"},
-        "PLANCHAT_PROTECT_READS=true needs PLANCHAT_API_KEY: without a key no client could read /v1. "
-        "Set PLANCHAT_API_KEY, or unset PLANCHAT_PROTECT_READS.",
+        "PLANCHAT_PROTECT_READS=true needs PLANCHAT_READ_KEYS or PLANCHAT_API_KEY: without a key no client could "
+        "read /v1. Set read keys for the readers (and PLANCHAT_API_KEY for writes), or unset PLANCHAT_PROTECT_READS.",
+    ),
+    (
+        {"PLANCHAT_API_KEY": "s3cret-admin", "PLANCHAT_READ_KEYS": "widget-key,s3cret-admin"},
+        "PLANCHAT_READ_KEYS holds PLANCHAT_API_KEY: a read key ends up in web pages (the widget's data-api-key), so "
+        "it must differ from the admin key. Give the readers their own keys.",
     ),
     (
         {"PLANCHAT_EMBEDDER_MODEL": "/models/e5"},
@@ -95,6 +100,13 @@ def test_contradicting_settings_fail_at_start_up(env, variables, message):
         env.setenv(name, value)
     with pytest.raises(ConfigurationError, match=f"^{re.escape(message)}$"):
         Settings()
+
+
+def test_read_keys_are_comma_separated(env):
+    env.setenv("PLANCHAT_READ_KEYS", " widget-key , intranet-key,,")
+    assert Settings().read_keys == ["widget-key", "intranet-key"]
+    env.delenv("PLANCHAT_READ_KEYS")
+    assert Settings().read_keys == []
 
 
 def test_the_message_never_carries_the_api_key(env):
@@ -114,6 +126,7 @@ def test_the_message_never_carries_the_api_key(env):
         {"PLANCHAT_TOP_K": "20"},
         {"PLANCHAT_TOP_K": "30", "PLANCHAT_MAX_TOP_K": "30"},
         {"PLANCHAT_PROTECT_READS": "true", "PLANCHAT_API_KEY": "k"},
+        {"PLANCHAT_PROTECT_READS": "true", "PLANCHAT_READ_KEYS": "widget"},
         {"PLANCHAT_EMBEDDER": "sentence-transformers", "PLANCHAT_EMBEDDER_MODEL": "/models/minilm"},
         # The key wins; anonymous writes are documented as the no-key demo switch, not a contradiction.
         {"PLANCHAT_API_KEY": "k", "PLANCHAT_ALLOW_ANONYMOUS_WRITES": "true"},

@@ -5,7 +5,13 @@
  * Attributes on the script tag (all optional):
  *   data-open="true"      open the panel at load and focus the question box
  *   data-api-base="URL"   the planchat server (default: the origin of this script)
- *   data-api-key="KEY"    sent as "Authorization: Bearer KEY"
+ *   data-api-key="KEY"    a READ key (PLANCHAT_READ_KEYS), sent as "Authorization: Bearer KEY";
+ *                         never the admin key (PLANCHAT_API_KEY): anyone can read it in the page
+ *
+ * A conversation's id and its token (given once, when the conversation
+ * starts) are kept in sessionStorage for this tab; the token goes with every
+ * follow-up and reload as "X-Conversation-Token", so no one else can read
+ * or continue the conversation.
  *
  * Guarantees: server text (answers, quotes, titles, errors) is only ever put
  * in the page with textContent / text nodes, never parsed as HTML; the
@@ -179,21 +185,28 @@ button, select, textarea { font: inherit; color: inherit; }
     return node;
   }
 
+  /** The conversation as { id, token }, or null (nothing stored, storage off, or an entry from before tokens). */
   const storage = {
     get() {
-      try { return sessionStorage.getItem(STORAGE_KEY); } catch (e) { return null; }
+      try {
+        const stored = JSON.parse(sessionStorage.getItem(STORAGE_KEY) || "null");
+        return stored && typeof stored.id === "string" && typeof stored.token === "string" ? stored : null;
+      } catch (e) { return null; }
     },
-    set(id) {
-      try { sessionStorage.setItem(STORAGE_KEY, id); } catch (e) { /* storage off: the id lives in memory only */ }
+    set(conversation) {
+      try {
+        sessionStorage.setItem(STORAGE_KEY, JSON.stringify(conversation));
+      } catch (e) { /* storage off: the conversation lives in memory only */ }
     },
     clear() {
       try { sessionStorage.removeItem(STORAGE_KEY); } catch (e) { /* nothing stored */ }
     },
   };
 
-  function headers(extra) {
+  function headers(extra, conversation) {
     const out = Object.assign({ Accept: "application/json" }, extra || {});
     if (API_KEY) out.Authorization = "Bearer " + API_KEY;
+    if (conversation) out["X-Conversation-Token"] = conversation.token;
     return out;
   }
 
@@ -370,7 +383,7 @@ button, select, textarea { font: inherit; color: inherit; }
       status);
     root.append(el("style", { text: CSS }), el("div", { class: "planchat-root" }, launcher, panel));
 
-    let conversationId = storage.get();
+    let conversation = storage.get(); // { id, token } of the server-side conversation, or null
     let controller = null;
 
     function announce(message) {
@@ -532,10 +545,11 @@ button, select, textarea { font: inherit; color: inherit; }
       toggle.planchatBody.hidden = !expanded;
     }
 
-    function rememberConversation(id) {
-      if (!id) return;
-      conversationId = id;
-      storage.set(id);
+    /** A new conversation arrives with its token; a follow-up's answer repeats only the id. */
+    function rememberConversation(data) {
+      if (!data.conversation_id || !data.conversation_token) return;
+      conversation = { id: data.conversation_id, token: data.conversation_token };
+      storage.set(conversation);
     }
 
     async function ask(question) {
@@ -547,7 +561,8 @@ button, select, textarea { font: inherit; color: inherit; }
       scrollToEnd();
       const body = { question };
       if (select.value) body.municipalities = [select.value];
-      if (conversationId) body.conversation_id = conversationId;
+      const sentWith = conversation;
+      if (sentWith) body.conversation_id = sentWith.id;
       const ownController = (controller = new AbortController());
       let finished = false;
       const failed = (message, detail) => {
@@ -560,12 +575,17 @@ button, select, textarea { font: inherit; color: inherit; }
       try {
         const response = await fetch(API_BASE + "/v1/ask/stream", {
           method: "POST",
-          headers: headers({ "Content-Type": "application/json", Accept: "text/event-stream" }),
+          headers: headers({ "Content-Type": "application/json", Accept: "text/event-stream" }, sentWith),
           body: JSON.stringify(body),
           signal: ownController.signal,
         });
         const type = response.headers.get("content-type") || "";
         if (!response.ok) {
+          // The stored conversation expired or was deleted: the next question starts a new one.
+          if (response.status === 404 && sentWith && conversation === sentWith) {
+            conversation = null;
+            storage.clear();
+          }
           const message = response.status === 429
             ? TEXT.errorTooMany(parseInt(response.headers.get("Retry-After") || "", 10) || 0)
             : await errorMessage(response);
@@ -581,7 +601,7 @@ button, select, textarea { font: inherit; color: inherit; }
           let data;
           try { data = JSON.parse(event.data); } catch (e) { continue; }
           if (event.event === "meta") {
-            rememberConversation(data.conversation_id);
+            rememberConversation(data);
             view.meta(data);
             emit("meta", data);
           } else if (event.event === "delta") {
@@ -589,7 +609,7 @@ button, select, textarea { font: inherit; color: inherit; }
             view.stream(text);
             emit("delta", data);
           } else if (event.event === "done") {
-            rememberConversation(data.conversation_id);
+            rememberConversation(data);
             view.done(data);
             emit("done", data);
             finished = true;
@@ -613,7 +633,7 @@ button, select, textarea { font: inherit; color: inherit; }
       if (controller) controller.abort();
       controller = null;
       setBusy(false);
-      conversationId = null;
+      conversation = null;
       storage.clear();
       log.replaceChildren(empty);
       empty.hidden = false;
@@ -634,15 +654,16 @@ button, select, textarea { font: inherit; color: inherit; }
 
     /** Re-render the stored conversation (citations survive reloads); an expired one is dropped silently. */
     async function restoreConversation() {
-      const id = conversationId;
-      if (!id) return;
+      const stored = conversation;
+      if (!stored) return;
       try {
-        const response = await fetch(API_BASE + "/v1/conversations/" + encodeURIComponent(id), { headers: headers() });
+        const response = await fetch(API_BASE + "/v1/conversations/" + encodeURIComponent(stored.id),
+          { headers: headers({}, stored) });
         if (response.status === 404) {
-          if (conversationId === id) { conversationId = null; storage.clear(); }
+          if (conversation === stored) { conversation = null; storage.clear(); }
           return;
         }
-        if (!response.ok || conversationId !== id) return;
+        if (!response.ok || conversation !== stored) return;
         const data = await response.json();
         // Insert before anything asked while this request was in flight.
         const first = log.querySelector(".planchat-msg");

@@ -56,6 +56,11 @@ def error(response) -> tuple[int, str, str]:
     return response.status_code, body["code"], body["message"]
 
 
+def owner(answer: dict) -> dict:
+    """The header that reaches the conversation ``answer`` started (issue 17: an id alone does not)."""
+    return {"X-Conversation-Token": answer["conversation_token"]}
+
+
 # -- conversations -------------------------------------------------------------
 
 
@@ -66,22 +71,23 @@ def test_an_answer_is_stored_as_the_first_turn_of_a_new_conversation(client):
     assert (body["question"], body["carried"], body["generator"], body["fallback_reason"], body["notice"]) == (
         FOLLOWUP_FIRST_Q, [], "extractive", None, None
     )  # fmt: skip
-    stored = client.get(f"/v1/conversations/{body['conversation_id']}")
+    stored = client.get(f"/v1/conversations/{body['conversation_id']}", headers=owner(body))
     assert stored.status_code == 200
     turns = stored.json()["turns"]
     assert [(t["question"], t["resolved_question"]) for t in turns] == [(FOLLOWUP_FIRST_Q, FOLLOWUP_FIRST_Q)]
-    assert turns[0]["answer"] == body  # citations survive a reload
+    assert turns[0]["answer"] == {**body, "conversation_token": None}  # citations survive a reload; the token is not stored
 
 
 def test_a_follow_up_in_a_conversation_carries_municipality_and_year(client):
     first = client.post("/v1/ask", json={"question": FOLLOWUP_FIRST_Q}).json()
-    second = client.post("/v1/ask", json={"question": FOLLOWUP_Q, "conversation_id": first["conversation_id"]}).json()
+    second = client.post("/v1/ask", json={"question": FOLLOWUP_Q, "conversation_id": first["conversation_id"]},
+                         headers=owner(first)).json()  # fmt: skip
     assert (second["conversation_id"], second["question"], second["carried"]) == (
         first["conversation_id"], FOLLOWUP_RESOLVED, ["municipality", "year"]
     )  # fmt: skip
     assert (second["municipalities"], second["years"]) == (["Jammerbugt"], [2014])
     assert {c["municipality"] for c in second["citations"]} == {"Jammerbugt"}
-    turns = client.get(f"/v1/conversations/{first['conversation_id']}").json()["turns"]
+    turns = client.get(f"/v1/conversations/{first['conversation_id']}", headers=owner(first)).json()["turns"]
     assert [t["resolved_question"] for t in turns] == [FOLLOWUP_FIRST_Q, FOLLOWUP_RESOLVED]
 
 
@@ -101,8 +107,9 @@ def test_history_in_the_request_is_stateless(client):
          "history and conversation_id: send one of them. history keeps the conversation in the client; "
          "conversation_id keeps it on the server."),
         ({"question": FOLLOWUP_Q, "conversation_id": "0" * 32}, 404, "not_found",
-         f"conversation_id: no conversation '{'0' * 32}' (it expired after 168 hours idle, was deleted, or never "
-         "existed). Omit it to start a new one."),
+         f"conversation_id: no conversation '{'0' * 32}' for this request: it expired after 168 hours idle, was "
+         "deleted, never existed, or the X-Conversation-Token header (given when it was created) is missing or "
+         "wrong. Omit it to start a new one."),
         ({"question": FOLLOWUP_Q, "conversation_id": "../etc"}, 400, "invalid_request",
          "conversation_id: not a planchat conversation id (32 hex characters, as a previous answer returned). "
          "Omit it to start a new conversation."),
@@ -121,10 +128,11 @@ def test_bad_conversation_input_is_a_clear_4xx(client, body, status, code, messa
 
 
 def test_a_deleted_conversation_is_gone(client):
-    cid = client.post("/v1/ask", json={"question": FOLLOWUP_FIRST_Q}).json()["conversation_id"]
-    assert client.delete(f"/v1/conversations/{cid}").status_code == 204
-    assert client.get(f"/v1/conversations/{cid}").status_code == 404
-    assert client.delete(f"/v1/conversations/{cid}").status_code == 404
+    first = client.post("/v1/ask", json={"question": FOLLOWUP_FIRST_Q}).json()
+    cid = first["conversation_id"]
+    assert client.delete(f"/v1/conversations/{cid}", headers=owner(first)).status_code == 204
+    assert client.get(f"/v1/conversations/{cid}", headers=owner(first)).status_code == 404
+    assert client.delete(f"/v1/conversations/{cid}", headers=owner(first)).status_code == 404
 
 
 # -- /v1/ask/stream --------------------------------------------------------------
@@ -139,7 +147,8 @@ def test_stream_sends_meta_then_pieces_then_the_full_answer(client):
     assert names[0] == "meta" and names[-1] == "done"
     assert set(names[1:-1]) == {"delta"} and len(names) - 2 > 1  # the answer arrives in several pieces
     meta, done = stream[0][1], stream[-1][1]
-    assert meta == {"conversation_id": done["conversation_id"], "question": FOLLOWUP_FIRST_Q, "carried": [],
+    assert meta == {"conversation_id": done["conversation_id"], "conversation_token": done["conversation_token"],
+                    "question": FOLLOWUP_FIRST_Q, "carried": [],
                     "municipalities": ["Jammerbugt"], "years": [2014]}  # fmt: skip
     assert "".join(data["text"] for name, data in stream if name == "delta") == done["answer"]
     assert set(done) == ANSWER_KEYS
@@ -151,7 +160,8 @@ def test_stream_sends_meta_then_pieces_then_the_full_answer(client):
 def test_stream_continues_a_conversation(client):
     first = events(client.post("/v1/ask/stream", json={"question": FOLLOWUP_FIRST_Q}).text)[-1][1]
     follow = events(client.post("/v1/ask/stream", json={"question": FOLLOWUP_Q,
-                                                         "conversation_id": first["conversation_id"]}).text)  # fmt: skip
+                                                         "conversation_id": first["conversation_id"]},
+                                headers=owner(first)).text)  # fmt: skip
     assert follow[0][1]["question"] == FOLLOWUP_RESOLVED
     assert follow[-1][1]["municipalities"] == ["Jammerbugt"]
 
@@ -289,8 +299,8 @@ def test_demo_page_embeds_the_widget_with_one_script_tag(client):
 def test_real_follow_up_answers_about_jammerbugt(real_client):
     first = real_client.post("/v1/ask", json={"question": FOLLOWUP_FIRST_Q}).json()
     assert JAMMERBUGT_228 in first["answer"]
-    second = real_client.post("/v1/ask", json={"question": FOLLOWUP_Q,
-                                                "conversation_id": first["conversation_id"]}).json()  # fmt: skip
+    second = real_client.post("/v1/ask", json={"question": FOLLOWUP_Q, "conversation_id": first["conversation_id"]},
+                              headers=owner(first)).json()  # fmt: skip
     assert not second["abstained"]
     assert second["question"] == FOLLOWUP_RESOLVED
     assert {c["municipality"] for c in second["citations"]} == {"Jammerbugt"}
@@ -363,8 +373,8 @@ def test_the_llm_condenses_a_follow_up_in_danish(llm_client, llm):
     llm.requests.clear()
     llm.reply("Hvor mange må tilgangen til førtidspension højst være i Jammerbugt i 2014?")
     llm.reply("Det ved jeg ikke [9].")  # fails verification: the extractive answer is served
-    body = llm_client.post("/v1/ask", json={"question": FOLLOWUP_Q,
-                                            "conversation_id": first.json()["conversation_id"]}).json()  # fmt: skip
+    body = llm_client.post("/v1/ask", json={"question": FOLLOWUP_Q, "conversation_id": first.json()["conversation_id"]},
+                           headers=owner(first.json())).json()  # fmt: skip
     assert body["question"] == "Hvor mange må tilgangen til førtidspension højst være i Jammerbugt i 2014?"
     assert (body["municipalities"], body["years"], body["fallback_reason"]) == (
         ["Jammerbugt"], [2014], "unverified: [9] refers to no passage"

@@ -132,8 +132,9 @@ def test_store_expires_idle_conversations(tmp_path):
     with pytest.raises(NotFound) as exc:
         store.turns(cid)
     assert exc.value.message == (
-        f"conversation_id: no conversation '{cid}' (it expired after 0.5 seconds idle, was deleted, "
-        "or never existed). Omit it to start a new one."
+        f"conversation_id: no conversation '{cid}' for this request: it expired after 0.5 seconds idle, was "
+        "deleted, never existed, or the X-Conversation-Token header (given when it was created) is missing or "
+        "wrong. Omit it to start a new one."
     )
 
 
