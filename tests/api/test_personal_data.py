@@ -40,6 +40,11 @@ def stored_bytes(data_dir) -> bytes:
     return b"".join(p.read_bytes() for p in sorted(data_dir.glob("conversations.sqlite3*")))
 
 
+def tok(body: dict) -> dict:
+    """The header that reaches the conversation ``body`` started (issue 17: conversations are private)."""
+    return {"X-Conversation-Token": body["conversation_token"]}
+
+
 def assert_no_personal_data(text: str) -> None:
     assert not [p for p in PERSONAL if p in text], text
 
@@ -48,9 +53,10 @@ def test_a_question_is_answered_from_the_redacted_text_and_stored_redacted(clien
     body = client.post("/v1/ask", json={"question": QUESTION}).json()
     assert (body["question"], body["municipalities"], body["years"]) == (ANALYSED, ["Jammerbugt"], [2014])
     assert "228 personer" in body["answer"]
-    stored = client.get(f"/v1/conversations/{body['conversation_id']}").json()
+    stored = client.get(f"/v1/conversations/{body['conversation_id']}", headers=tok(body)).json()
     [turn] = stored["turns"]
-    assert (turn["question"], turn["resolved_question"], turn["answer"]) == (REDACTED, ANALYSED, body)
+    stored_body = {**body, "conversation_token": None}  # the token is never stored
+    assert (turn["question"], turn["resolved_question"], turn["answer"]) == (REDACTED, ANALYSED, stored_body)
     assert_no_personal_data(json.dumps(stored, ensure_ascii=False))
     client.close()  # SQLite checkpoints on close; both the file and the WAL are read anyway
     on_disk = stored_bytes(tmp_path)
@@ -61,9 +67,10 @@ def test_a_question_is_answered_from_the_redacted_text_and_stored_redacted(clien
 def test_a_follow_up_stores_the_redacted_question_and_carries_the_context(client, tmp_path):
     first = client.post("/v1/ask", json={"question": FOLLOWUP_FIRST_Q}).json()
     follow_up = f"{FOLLOWUP_Q} Borgerens mail er jens.hansen@example.dk"
-    body = client.post("/v1/ask", json={"question": follow_up, "conversation_id": first["conversation_id"]}).json()
+    body = client.post("/v1/ask", json={"question": follow_up, "conversation_id": first["conversation_id"]},
+                       headers=tok(first)).json()  # fmt: skip
     assert body["carried"] == ["municipality", "year"]
-    turns = client.get(f"/v1/conversations/{first['conversation_id']}").json()["turns"]
+    turns = client.get(f"/v1/conversations/{first['conversation_id']}", headers=tok(first)).json()["turns"]
     assert turns[1]["question"] == f"{FOLLOWUP_Q} Borgerens mail er [e-mail]"
     assert_no_personal_data(json.dumps(turns, ensure_ascii=False))
 
@@ -102,10 +109,11 @@ def test_a_turn_over_the_size_cap_is_stored_without_its_answer(tmp_path, hash_in
     client, _ = client_for(tmp_path, hash_index, max_stored_turn_chars=1000)
     first = client.post("/v1/ask", json={"question": FOLLOWUP_FIRST_Q}).json()
     assert len(json.dumps(first, ensure_ascii=False)) > 1000
-    [turn] = client.get(f"/v1/conversations/{first['conversation_id']}").json()["turns"]
+    [turn] = client.get(f"/v1/conversations/{first['conversation_id']}", headers=tok(first)).json()["turns"]
     assert (turn["question"], turn["answer"]) == (FOLLOWUP_FIRST_Q, None)
     # What a follow-up needs is kept.
-    second = client.post("/v1/ask", json={"question": FOLLOWUP_Q, "conversation_id": first["conversation_id"]}).json()
+    second = client.post("/v1/ask", json={"question": FOLLOWUP_Q, "conversation_id": first["conversation_id"]},
+                         headers=tok(first)).json()  # fmt: skip
     assert second["question"] == FOLLOWUP_RESOLVED
 
 
@@ -144,11 +152,12 @@ def test_with_storage_off_the_conversation_endpoints_say_so(tmp_path, hash_index
 
 def test_a_deleted_conversation_leaves_no_text_in_the_file(client, tmp_path):
     marker = "Sygedagpengeopfølgning for borgeren"
-    cid = client.post("/v1/ask", json={"question": f"{marker}: {FOLLOWUP_FIRST_Q}"}).json()["conversation_id"]
+    started = client.post("/v1/ask", json={"question": f"{marker}: {FOLLOWUP_FIRST_Q}"}).json()
+    cid = started["conversation_id"]
     with sqlite3.connect(tmp_path / "conversations.sqlite3") as db:
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the turn is in the database file now
     assert marker.encode() in stored_bytes(tmp_path)
-    assert client.delete(f"/v1/conversations/{cid}").status_code == 204
+    assert client.delete(f"/v1/conversations/{cid}", headers=tok(started)).status_code == 204
     with sqlite3.connect(tmp_path / "conversations.sqlite3") as db:
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     assert marker.encode() not in stored_bytes(tmp_path)

@@ -82,14 +82,16 @@ def test_each_address_has_its_own_budget_and_the_admin_key_none(tmp_path, hash_i
 
 def test_new_conversations_per_hour_are_a_quota_of_their_own(tmp_path, hash_index):
     client = client_of(app_for(tmp_path, hash_index, conversations_per_hour=2))
-    started = [ask(client).json()["conversation_id"] for _ in range(2)]
+    started = [ask(client).json() for _ in range(2)]
     status, code, message, wait = refusal(ask(client))
     assert (status, code) == (429, "rate_limited")
     assert 1 <= wait <= 3600
     assert message == conversations_message(2, wait)
     assert message.startswith("For mange nye samtaler: højst 2 i timen fra samme klient (PLANCHAT_CONVERSATIONS_PER_HOUR). ")
     # Continuing a conversation, a stateless history and a chat completion start none: not refused.
-    assert client.post("/v1/ask", json={"question": FOLLOWUP_Q, "conversation_id": started[0]}).status_code == 200
+    token = {"X-Conversation-Token": started[0]["conversation_token"]}
+    assert client.post("/v1/ask", json={"question": FOLLOWUP_Q, "conversation_id": started[0]["conversation_id"]},
+                       headers=token).status_code == 200  # fmt: skip
     history = [{"role": "user", "content": FOLLOWUP_FIRST_Q}]
     assert client.post("/v1/ask/stream", json={"question": FOLLOWUP_Q, "history": history}).status_code == 200
     assert client.post("/v1/chat/completions", json=CHAT).status_code == 200

@@ -96,7 +96,9 @@ def test_personal_data_is_nowhere_in_the_store_the_logs_or_the_stored_turn(debug
     first = http.post("/v1/ask", json={"question": QUESTION})
     assert first.status_code == 200, first.text
     cid = first.json()["conversation_id"]
-    follow_up = http.post("/v1/ask/stream", json={"question": f"{FOLLOWUP_Q} Ring på {PHONE}.", "conversation_id": cid})
+    token = {"X-Conversation-Token": first.json()["conversation_token"]}
+    follow_up = http.post("/v1/ask/stream", json={"question": f"{FOLLOWUP_Q} Ring på {PHONE}.", "conversation_id": cid},
+                          headers=token)  # fmt: skip
     assert follow_up.status_code == 200 and "event: done" in follow_up.text
     history = [{"role": "user", "content": QUESTION}, {"role": "assistant", "content": f"Skriv til {EMAIL}."}]
     stateless = http.post("/v1/ask", json={"question": f"{FOLLOWUP_Q} ({CPR})", "history": history})
@@ -107,7 +109,7 @@ def test_personal_data_is_nowhere_in_the_store_the_logs_or_the_stored_turn(debug
 
     for response in (first, follow_up, stateless, chat):
         assert leaks(response.text) == []
-    stored = http.get(f"/v1/conversations/{cid}").json()
+    stored = http.get(f"/v1/conversations/{cid}", headers=token).json()
     assert [t["question"] for t in stored["turns"]] == [
         f"Borger [CPR] ([e-mail], tlf. [telefon]) er langtidsledig. {FOLLOWUP_FIRST_Q}", f"{FOLLOWUP_Q} Ring på [telefon]."]
     assert leaks(json.dumps(stored, ensure_ascii=False)) == []
