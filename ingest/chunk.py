@@ -14,8 +14,9 @@ Guarantees:
   only; only an item alone over the budget is split like a long line. When
   a list starts a new chunk, the line that introduces it moves along;
 - a table's caption («Tabel 1: …») starts a chunk; a chunk that starts
-  inside a table carries the table's header row (a " | " table) or its
-  caption as retrieval ``context`` (never as quotable text);
+  inside a table carries the table's header row (a " | " table), or its
+  caption and header lines (a table flattened to lines: up to its first row
+  of figures), as retrieval ``context`` (never as quotable text);
 - the table of contents is no section, but its chunks are filed under its
   title, so answers can tell a contents line from text;
 - ids are stable: the same document text gives the same chunk ids.
@@ -48,6 +49,7 @@ class _Unit:
     is_heading: bool = False
     paragraph_break_before: bool = False
     table_end: int = -1  # a table's caption («Tabel 1: …»): where the table ends
+    table_header_end: int = -1  # ... and where its header lines end (its first row of figures)
 
 
 def _lines(text: str, start: int, end: int) -> list[tuple[int, int, bool]]:
@@ -180,8 +182,9 @@ def _plan_units(clean: CleanText, headings: dict[int, _Heading], outline: Outlin
                 covered = item[1]
             else:
                 units.extend(_line_units(text, line_start, line_end, blank, max_tokens, count))
-    tables = dict(table_spans(text, set(headings)))
-    return [replace(u, table_end=tables[u.start]) if u.start in tables and not u.is_heading else u for u in units]
+    tables = {start: (header, end) for start, header, end in table_spans(text, set(headings))}
+    return [replace(u, table_end=tables[u.start][1], table_header_end=tables[u.start][0])
+            if u.start in tables and not u.is_heading else u for u in units]  # fmt: skip
 
 
 def _line_units(text: str, start: int, end: int, blank: bool, max_tokens: int, count) -> list[_Unit]:
@@ -255,7 +258,7 @@ class _ChunkPacker:
         self.current_path = ""
         self.table_header = ""
         self.current_context = ""
-        self.caption, self.caption_end = "", -1  # the «Tabel N: …» caption of the table being read
+        self.caption, self.caption_end = "", -1  # caption and header lines of the «Tabel N: …» being read
 
     def add(self, unit: _Unit) -> None:
         if unit.is_heading:
@@ -291,7 +294,8 @@ class _ChunkPacker:
         if unit.table_end >= 0:
             if not all(u.is_heading for u in self.current):
                 self._flush()  # a table starts a chunk with its caption
-            self.caption, self.caption_end = unit_text, unit.table_end
+            header = self.text[unit.start : unit.table_header_end].split("\n")
+            self.caption, self.caption_end = "\n".join(x.strip() for x in header if x.strip()), unit.table_end
         elif unit.start >= self.caption_end:
             self.caption = ""
         if self._overflows_with(unit):

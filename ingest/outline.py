@@ -5,7 +5,8 @@ heading can be quoted as it stands. Found here:
 
 - headings: the cleaner's (markdown '#', <hN>, numbered headings), all-caps
   lines («LANGTIDSLEDIGHED OG SYGEMELDTE», «UNGE»; one broken over lines is
-  one heading), «Mål 1.»-style lines, numbered chapters («1. Rammerne for …»,
+  one heading), «Mål 1.»-style lines (a bare «Mål 3:» only where marked),
+  numbered chapters («1. Rammerne for …»,
   also one glued to the end of the line above, between chapters N-1 and N+1),
   lines the table of contents lists; numbered items with paragraphs between
   them are headings one level below the heading they sit under;
@@ -39,6 +40,10 @@ _CAPS_LINE = re.compile(r"[A-ZÆØÅ][A-ZÆØÅ0-9 ,&/()'-]{2,90}")
 _MONTH_YEAR = re.compile(r"(?i)(januar|februar|marts|april|maj|juni|juli|august|september|oktober|november|december)\s+\d{4}")
 # «Mål 1:», «Mål 1. Flere unge …», «Fokusmål 2: Samtaler»; not a bare icon label «Ministermål 1».
 _GOAL_LINE = re.compile(r"^(?:Mål|Fokusmål|Delmål|Ministermål|Indsatsområde|Målsætning)\s+\d{1,2}(?:[.:][^.!?]{0,90}|\s[^.!?]{1,90})$")
+# «Mål 3:» alone on its line introduces the goal sentence after it: a heading
+# only where the source marks it (as a section it would cut the goal from the
+# section's restatement of it above: Jammerbugt 4.2, 4.3).
+_BARE_LABEL = re.compile(r"^(?:Mål|Fokusmål|Delmål|Ministermål|Indsatsområde|Målsætning)\s+\d{1,2}\s*[.:]$")
 _CHAPTER = re.compile(r"^\d{1,2}\.\s+[A-ZÆØÅ][^.!?:;|]{2,80}$")
 _GLUED_CHAPTER = re.compile(r"\s(\d{1,2})\.\s+[A-ZÆØÅ][^.!?:;|]{2,60}$")
 _TOC_LINE = re.compile(r"(?:\|\s*|\s{2,}|,\s*)\d{1,3}$")  # «Indledning | 3», an index's «SNCF, 8»
@@ -47,6 +52,7 @@ _APPENDIX = re.compile(r"(?i)^bilag\s+\d{1,2}\s*[:.–-]\s*")
 _CAPTION = re.compile(r"^(?:Tabel|Figur|Boks)\s+\d{1,2}(?:\.\d{1,2})?\s*[:.–-]")
 _FRAGMENT_END = re.compile(r"(?:-|\s(?:og|i|af|for|til|med|på|om|samt|eller|ved|fra))$")
 _INTRO_END = re.compile(r"(?::|\s(?:vil|at))$")
+_DATA_ROW = re.compile(r"\d,\d|\d\.\d{3}\b|\d\s?%")  # a decimal comma, a thousands dot, a percentage
 _PROSE_WORDS = 10  # a line of this many words is body text, not a label
 _FIGURE_RUN = 4  # this many title-like lines without body text are a figure's labels
 
@@ -131,6 +137,8 @@ def _candidates(clean: CleanText, lines: list[Line], toc: dict) -> list[OutlineH
         elif level is None and stripped:
             level = _toc_level(stripped, toc)
         if level is None or _is_noise(stripped) or _sentence_goes_on(lines, i):
+            continue
+        if _BARE_LABEL.match(stripped) and start not in marked:
             continue
         previous = found[-1] if found else None
         if previous is not None and _continues(clean.text, previous, start, stripped):
@@ -218,16 +226,19 @@ def _drop_labels(found: list[OutlineHeading], lines: list[Line]) -> list[Outline
     return [h for h in found if h.start not in drop]
 
 
-def table_spans(text: str, heading_starts: set[int]) -> list[tuple[int, int]]:
-    """(start, end) of each table a «Tabel N: …» caption heads: from the
-    caption to the next body text or heading (PDF tables flattened to lines
-    of cells and figures, Fredericia's tables 1–3)."""
+def table_spans(text: str, heading_starts: set[int]) -> list[tuple[int, int, int]]:
+    """(start, header end, end) of each table a «Tabel N: …» caption heads:
+    from the caption to the next body text or heading (PDF tables flattened to
+    lines of cells and figures, Fredericia's tables 1–3); its header runs from
+    the caption to the first row of figures («A-dagpenge 414 -45,8% …»)."""
     lines = list(_lines(text))
     spans = []
     for i, (start, _, line) in enumerate(lines):
         if _CAPTION.match(line.strip()) and line.strip().startswith("Tabel"):
             after = (s for s, _, t in lines[i + 1 :] if s in heading_starts or _is_prose(t) or _CAPTION.match(t.strip()))
-            spans.append((start, next(after, len(text))))
+            end = next(after, len(text))
+            header = next((s for s, _, t in lines[i + 1 :] if s >= end or _DATA_ROW.search(t)), end)
+            spans.append((start, min(header, end), end))
     return spans
 
 

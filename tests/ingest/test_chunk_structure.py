@@ -115,16 +115,17 @@ def test_fredericias_caps_headings_label_their_chunks():
 
 def test_a_table_caption_starts_a_chunk_and_labels_the_rest_of_the_table():
     text = plain(
-        "Ledigheden faldt i 2023, jf. tabel 1.\n\nTabel 1: Fuldtidspersoner på ydelser i Aby\n\nYdelse\n\n"
-        "Dagpenge 100 200\n\nKontanthjælp 101 201\n\nSygedagpenge 102 202\n\nFleksjob 103 203\n\n"
+        "Ledigheden faldt i 2023, jf. tabel 1.\n\nTabel 1: Fuldtidspersoner på ydelser i Aby\n\nYdelse\n\nÅr 2022 2023\n\n"
+        "Dagpenge 1.100 1.200\n\nKontanthjælp 1.101 1.201\n\nSygedagpenge 1.102 1.202\n\nFleksjob 1.103 1.203\n\n"
         "Tabellen viser, at flere ledige er kommet i arbejde i løbet af året."
     )
-    caption = "Tabel 1: Fuldtidspersoner på ydelser i Aby"
-    assert [(c.text, c.context) for c in chunk_document(text, META, max_tokens=30)] == [
+    # The header: the caption and the lines down to the first row of figures.
+    header = "Tabel 1: Fuldtidspersoner på ydelser i Aby\nYdelse\nÅr 2022 2023"
+    assert [(c.text, c.context) for c in chunk_document(text, META, max_tokens=40)] == [
         ("Ledigheden faldt i 2023, jf. tabel 1.", ""),
-        (f"{caption}\n\nYdelse", ""),
-        ("Dagpenge 100 200\n\nKontanthjælp 101 201\n\nSygedagpenge 102 202", caption),
-        ("Fleksjob 103 203", caption),
+        ("Tabel 1: Fuldtidspersoner på ydelser i Aby\n\nYdelse\n\nÅr 2022 2023", ""),
+        ("Dagpenge 1.100 1.200\n\nKontanthjælp 1.101 1.201", header),
+        ("Sygedagpenge 1.102 1.202\n\nFleksjob 1.103 1.203", header),
         ("Tabellen viser, at flere ledige er kommet i arbejde i løbet af året.", ""),  # body text ends the table
     ]
     # Fredericia's table 1, flattened to lines of cells.
@@ -132,7 +133,9 @@ def test_a_table_caption_starts_a_chunk_and_labels_the_rest_of_the_table():
         "Tabel 1: Antal fuldtidspersoner på offentlig forsørgelse. Fredericia kommune sammenlignet med hele landet"
     )
     assert chunk_with("fredericia-2023", "Sygedagpenge 727").context == (
-        "Tabel 1: Antal fuldtidspersoner på offentlig forsørgelse. Fredericia kommune sammenlignet med hele landet"
+        "Tabel 1: Antal fuldtidspersoner på offentlig forsørgelse. Fredericia kommune sammenlignet med hele landet\n"
+        "Målgruppe\nAntal fuldtidspersoner\nUdviklings seneste år (pct.)*\nFuldtidspersoner i pct.\n"
+        "af befolkningen 16-66 år\nMaj 2022 Fredericia Hele landet Fredericia Hele landet\nMaj 2021 - Maj 2022 Maj 2022 Maj 2022"
     )
 
 

@@ -15,7 +15,7 @@ table of contents where the plan has one):
 | plan | headings by hand | found before (v12) | found now | of which right / extra / missed | lists by hand | found before | found now |
 |---|---|---|---|---|---|---|---|
 | fredericia-2023 | 18 | 55 | 31 | 18 / 13 / 0 | 10 | 10 | 10 |
-| jammerbugt-2014 | 62 | 54 | 55 | 54 / 1 / 8 | 12 | 12 | 12 |
+| jammerbugt-2014 | 62 | 54 | 53 | 52 / 1 / 10 | 12 | 12 | 12 |
 | rebild-2022 | 24 | 34 | 24 | 24 / 0 / 0 | 13 | 13 | 13 |
 | region-hovedstaden-sjaelland-2010 | 7 | 10 | 7 | 7 / 0 / 0 | 2 | 3 | 3 |
 | vejle-2020-23 | 59 | 64 | 59 | 57 / 2 / 2 | 23 | 25 | 23 |
@@ -33,9 +33,11 @@ Where found and hand differ:
 - jammerbugt (markdown: the outline takes the marked headings and does not
   guess in a marked-up document): missed «Screeningsredskab og personlig
   jobformidler», «Virksomhedsopsøgende arbejde og formidling», «Kvantitativ
-  måling …:», «Survey vedr. …:» and the annex's four «Resultatkrav» labels;
-  extra: the figure title «Årshjulet for 2013». Before: «4.1»–«4.4» were
-  dropped as table-of-contents lines (they end in a digit).
+  måling …:», «Survey vedr. …:» and the annex's four «Resultatkrav» labels,
+  and by choice the unmarked bare labels «Mål 2:», «Mål 3:» (as sections they
+  cut the goal from 4.2's and 4.3's restatement of it: bm25 rank 1 lost for
+  two core questions); extra: the figure title «Årshjulet for 2013». Before:
+  «4.1»–«4.4» were dropped as table-of-contents lines (they end in a digit).
 - rebild: before, «Indholdsfortegnelse» and nine list introductions («Vi vil:»,
   «Helt konkret vil vi:», …) were headings.
 - region: the question list «1. Målgrupper: … 3. Indsats …:» holds bullet
@@ -62,7 +64,7 @@ from planchat.records import CleanText, Outline
 # (headings, lists, items per list) per seed document.
 SEED_OUTLINES = {
     "fredericia-2023": (31, 10, (5, 5, 3, 4, 3, 3, 4, 5, 4, 3)),
-    "jammerbugt-2014": (55, 12, (4, 4, 5, 4, 3, 4, 4, 3, 2, 2, 2, 2)),
+    "jammerbugt-2014": (53, 12, (4, 4, 5, 4, 3, 4, 4, 3, 2, 2, 2, 2)),
     "rebild-2022": (24, 13, (4, 3, 3, 6, 3, 4, 4, 10, 4, 5, 4, 5, 4)),
     "region-hovedstaden-sjaelland-2010": (7, 3, (3, 2, 6)),
     "vejle-2020-23": (59, 23, (4, 5, 4, 14, 4, 7, 3, 4, 3, 6, 2, 5, 3, 3, 4, 4, 3, 2, 7, 2, 2, 2, 4)),
@@ -187,6 +189,7 @@ def test_vejles_ministermaal_and_appendix_nest_under_their_headings():
 def test_jammerbugts_numbered_sections_are_kept():
     found = [t for _, t in titles("jammerbugt-2014")]
     for title in ("4.1 Udfordringen i forhold til ministerens mål 1", "4.4 Udfordringen i forhold til ministerens mål 4",
-                  "Mål 2:", "Mål 3:"):  # fmt: skip
+                  "Mål 1:", "Mål 4:", "Ministermål 3:"):  # fmt: skip  (bare labels the source marks)
         assert title in found
-    assert "Indholdsfortegnelse" not in found
+    for title in ("Indholdsfortegnelse", "Mål 2:", "Mål 3:"):  # contents; bare labels the source does not mark
+        assert title not in found
