@@ -59,8 +59,9 @@ def test_a_list_under_a_matching_heading_answers_the_question(real_service, real
 @pytest.mark.integration
 def test_numbered_items_run_together_are_quoted_whole_across_chunks(real_service, real_index):
     answer = real_service.ask("Hvad vil Fredericia gøre for langtidsledige og sygemeldte?")
-    # The list crosses a chunk boundary: one citation per chunk, together the whole list.
-    assert [c.quote[:20] for c in answer.citations] == ["Vi vil:\n\n1. Arbejde ", "5. Styrke samarbejde"]
+    # The list crosses a chunk boundary: one citation per chunk, together the whole list (its chunk
+    # starts at «LANGTIDSLEDIGHED OG SYGEMELDTE» since PIPELINE_VERSION 13: the quote grows from the line above).
+    assert [c.quote[:20] for c in answer.citations[:2]] == ["Herunder også et sær", "4. Styrke borgernes "]
     quote = " ".join(c.quote for c in answer.citations)
     assert "1. Arbejde målrettet med tidlig opsporing" in quote
     assert "5. Styrke samarbejdet og dialogen med virksomheder, som har sygemeldte medarbejdere" in quote
