@@ -1,14 +1,24 @@
-"""Structure-aware chunking: CleanText + DocumentMeta -> [Chunk].
+"""Structure-aware chunking: CleanText (+ its Outline) + DocumentMeta -> [Chunk].
 
 Guarantees:
 - every chunk's ``text`` is exactly ``clean.text[start:end]``;
-- a chunk never crosses a heading boundary unless what came before was only
-  headings (a bare heading joins the section it introduces);
+- the heading path is the outline's (ingest/outline.py: all-caps and
+  «Mål 1.» headings too; tables of contents and list introductions are no
+  sections), and a chunk never crosses a heading unless what came before was
+  only headings (a bare heading joins the section it introduces);
 - chunks stay within ``max_tokens`` cl100k tokens (about 0.7 XLM-R tokens
   each, so well inside e5's 512), splitting by paragraph, then line, then
   sentence, then whitespace, so a number or a table row is never cut;
-- a chunk that starts inside a table carries the table's header row as
-  retrieval ``context`` (never as quotable text);
+- a list item (ingest/outline.py) is never cut: one that wraps over lines
+  stays in one chunk, a line of items run together splits between items
+  only; only an item alone over the budget is split like a long line. When
+  a list starts a new chunk, the line that introduces it moves along;
+- a table's caption («Tabel 1: …») starts a chunk; a chunk that starts
+  inside a table carries the table's header row (a " | " table), or its
+  caption and header lines (a table flattened to lines: up to its first row
+  of figures), as retrieval ``context`` (never as quotable text);
+- the table of contents is no section, but its chunks are filed under its
+  title, so answers can tell a contents line from text;
 - ids are stable: the same document text gives the same chunk ids.
 """
 
@@ -16,15 +26,20 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
-from typing import Callable
+from dataclasses import dataclass, replace
+from typing import Callable, Optional
 
 from planchat.danish import sentence_spans
-from planchat.records import Chunk, CleanText, DocumentMeta
+from planchat.records import Chunk, CleanText, DocumentMeta, Outline
 
+from .outline import build_outline, table_spans, toc_span
 from .tokens import count_tokens
 
 SECTION_SEPARATOR = " › "
+# The table of contents is no section of the outline; its chunks are filed
+# under its title («Indholdsfortegnelse»), below any heading, so the answerer
+# can still tell a contents line from text (retrieval/answer.py).
+_TOC_LEVEL = 99
 
 
 @dataclass(frozen=True)
@@ -33,6 +48,8 @@ class _Unit:
     end: int
     is_heading: bool = False
     paragraph_break_before: bool = False
+    table_end: int = -1  # a table's caption («Tabel 1: …»): where the table ends
+    table_header_end: int = -1  # ... and where its header lines end (its first row of figures)
 
 
 def _lines(text: str, start: int, end: int) -> list[tuple[int, int, bool]]:
@@ -80,30 +97,123 @@ def chunk_document(
     *,
     max_tokens: int = 220,
     count: Callable[[str], int] = count_tokens,
+    outline: Optional[Outline] = None,
 ) -> list[Chunk]:
-    packer = _ChunkPacker(clean, meta, max_tokens, count)
-    for unit in _plan_units(clean, max_tokens, count):
+    outline = outline if outline is not None else build_outline(clean)
+    headings = _headings(clean, outline)
+    packer = _ChunkPacker(clean, meta, headings, max_tokens, count)
+    for unit in _plan_units(clean, headings, outline, max_tokens, count):
         packer.add(unit)
     return packer.finish()
 
 
-def _plan_units(clean: CleanText, max_tokens: int, count: Callable[[str], int]) -> list[_Unit]:
+@dataclass(frozen=True)
+class _Heading:
+    end: int
+    level: int
+    title: str
+
+
+def _headings(clean: CleanText, outline: Outline) -> dict[int, _Heading]:
+    """start -> heading: the outline's, and the table of contents' title line."""
+    found = {h.start: _Heading(h.end, h.level, h.title) for h in outline.headings}
+    toc_start, toc_end = toc_span(clean.text)
+    if toc_end > toc_start:
+        line_end = clean.text.find("\n", toc_start, toc_end)
+        end = toc_end if line_end == -1 else line_end
+        found[toc_start] = _Heading(end, _TOC_LEVEL, clean.text[toc_start:end].strip())
+    return found
+
+
+def _rstrip(text: str, start: int, end: int) -> int:
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return end
+
+
+def _item_spans(text: str, outline: Outline) -> list[tuple[int, int, tuple[int, ...]]]:
+    """(start, end, marker starts) of the text no cut may enter: each list
+    item from the start of its line (its marker) to its end, items that
+    share a line merged."""
+    spans: list[tuple[int, int, tuple[int, ...]]] = []
+    for block in outline.lists:
+        for start, end in block.items:
+            line_start = text.rfind("\n", 0, start) + 1
+            marker = _marker_start(text, line_start, start)
+            if spans and line_start < spans[-1][1]:
+                last = spans[-1]
+                spans[-1] = (last[0], max(last[1], end), last[2] + (marker,))
+            else:
+                spans.append((line_start, end, (marker,)))
+    return sorted(spans)
+
+
+def _marker_start(text: str, line_start: int, item_start: int) -> int:
+    """Where an item's marker begins: the line start, or for an item run
+    together with others on one line («… 2. Gennemføre …») its number."""
+    head = text[line_start:item_start].rstrip()
+    m = re.search(r"\s(\d{1,2}[.)])$", head)
+    return line_start + m.start(1) if m and m.start() > 0 else line_start
+
+
+def _plan_units(clean: CleanText, headings: dict[int, _Heading], outline: Outline, max_tokens: int,
+                count: Callable[[str], int]) -> list[_Unit]:  # fmt: skip
     """The document as units in reading order: lines (an over-long line pre-split
-    into sentence or word groups), each heading a unit of its own."""
+    into sentence or word groups), each heading a unit of its own, each list
+    item whole (an over-long line of items split between items)."""
     text = clean.text
-    boundaries = sorted({h.start for h in clean.headings} | {0, len(text)})
-    heading_starts = {h.start for h in clean.headings}
+    boundaries = sorted(set(headings) | {0, len(text)})
+    items = iter(_item_spans(text, outline))
+    item = next(items, None)
     units: list[_Unit] = []
     for a, b in zip(boundaries, boundaries[1:]):
+        covered = a
         for line_start, line_end, blank in _lines(text, a, b):
-            if line_start in heading_starts:
-                units.append(_Unit(line_start, line_end, is_heading=True, paragraph_break_before=True))
-            elif count(text[line_start:line_end]) > max_tokens:
-                for i, (p_start, p_end) in enumerate(_split_long(text, line_start, line_end, max_tokens, count)):
-                    units.append(_Unit(p_start, p_end, paragraph_break_before=blank and i == 0))
+            while item is not None and item[1] <= line_start:
+                item = next(items, None)
+            if line_start < covered:
+                continue  # inside a heading or an item already taken
+            if line_start in headings:
+                units.append(_Unit(line_start, headings[line_start].end, is_heading=True, paragraph_break_before=True))
+                covered = headings[line_start].end
+            elif item is not None and item[0] <= line_start:
+                units.extend(_item_units(text, item[0], _rstrip(text, item[0], min(item[1], b)), item[2], blank,
+                                         max_tokens, count))  # fmt: skip
+                covered = item[1]
             else:
-                units.append(_Unit(line_start, line_end, paragraph_break_before=blank))
-    return units
+                units.extend(_line_units(text, line_start, line_end, blank, max_tokens, count))
+    tables = {start: (header, end) for start, header, end in table_spans(text, set(headings))}
+    return [replace(u, table_end=tables[u.start][1], table_header_end=tables[u.start][0])
+            if u.start in tables and not u.is_heading else u for u in units]  # fmt: skip
+
+
+def _line_units(text: str, start: int, end: int, blank: bool, max_tokens: int, count) -> list[_Unit]:
+    if count(text[start:end]) <= max_tokens:
+        return [_Unit(start, end, paragraph_break_before=blank)]
+    pieces = _split_long(text, start, end, max_tokens, count)
+    return [_Unit(a, b, paragraph_break_before=blank and i == 0) for i, (a, b) in enumerate(pieces)]
+
+
+def _item_units(text: str, start: int, end: int, markers: tuple[int, ...], blank: bool, max_tokens: int, count):
+    """One unit for an item (or a line of items); over the budget, groups of
+    whole items, and an item alone over the budget split like a long line."""
+    if count(text[start:end]) <= max_tokens:
+        return [_Unit(start, end, paragraph_break_before=blank)]
+    cuts = (start,) + markers[1:] + (end,)
+    spans: list[tuple[int, int]] = []
+    group: Optional[tuple[int, int]] = None
+    for a, b in ((a, _rstrip(text, a, b)) for a, b in zip(cuts, cuts[1:])):
+        if group is not None and count(text[group[0] : b]) <= max_tokens:
+            group = (group[0], b)
+            continue
+        if group is not None:
+            spans.append(group)
+        group = (a, b) if count(text[a:b]) <= max_tokens else None
+        if group is None:
+            spans.extend(_split_long(text, a, b, max_tokens, count))
+    if group is not None:
+        spans.append(group)
+    return [_Unit(a, b, paragraph_break_before=blank and i == 0) for i, (a, b) in enumerate(spans)]
 
 
 def _chunk_record(clean: CleanText, meta: DocumentMeta, start: int, end: int, ordinal: int, section: str,
@@ -132,21 +242,23 @@ def _chunk_record(clean: CleanText, meta: DocumentMeta, start: int, end: int, or
 
 
 class _ChunkPacker:
-    """Packs units into chunks in reading order: a chunk closes at a heading
-    (unless it holds only headings) or when the next unit would cross the token
-    budget. Tracks the heading path each chunk is filed under, and the header
-    row of the table being read, which a chunk starting mid-table carries."""
+    """Packs units into chunks in reading order: a chunk closes at a heading or
+    a table caption (unless it holds only headings) or when the next unit would
+    cross the token budget. Tracks the heading path each chunk is filed under,
+    and the header row or caption of the table being read, which a chunk
+    starting mid-table carries."""
 
-    def __init__(self, clean: CleanText, meta: DocumentMeta, max_tokens: int, count: Callable[[str], int]):
+    def __init__(self, clean: CleanText, meta: DocumentMeta, headings: dict[int, _Heading], max_tokens: int, count):
         self.clean, self.meta, self.max_tokens, self.count = clean, meta, max_tokens, count
         self.text = clean.text
-        self.heading_at = {h.start: h for h in clean.headings}
+        self.heading_at = headings
         self.chunks: list[Chunk] = []
         self.path: list[tuple[int, str]] = []  # (level, title) stack
         self.current: list[_Unit] = []
         self.current_path = ""
         self.table_header = ""
         self.current_context = ""
+        self.caption, self.caption_end = "", -1  # caption and header lines of the «Tabel N: …» being read
 
     def add(self, unit: _Unit) -> None:
         if unit.is_heading:
@@ -179,6 +291,13 @@ class _ChunkPacker:
     def _add_line(self, unit: _Unit) -> None:
         unit_text = self.text[unit.start : unit.end]
         is_row = " | " in unit_text or unit_text.startswith("| ")
+        if unit.table_end >= 0:
+            if not all(u.is_heading for u in self.current):
+                self._flush()  # a table starts a chunk with its caption
+            header = self.text[unit.start : unit.table_header_end].split("\n")
+            self.caption, self.caption_end = "\n".join(x.strip() for x in header if x.strip()), unit.table_end
+        elif unit.start >= self.caption_end:
+            self.caption = ""
         if self._overflows_with(unit):
             carried = self._carried_introduction(unit)
             self._flush()
@@ -191,6 +310,8 @@ class _ChunkPacker:
             self.table_header = ""
         if not self.current:
             self.current_path = self._section_path()
+            if self.caption and not self.current_context and unit.table_end < 0:
+                self.current_context = self.caption  # a chunk that starts inside a captioned table
         self.current.append(unit)
 
     def _carried_introduction(self, unit: _Unit) -> list[_Unit]:

@@ -26,7 +26,7 @@ from .outline import build_outline
 from .target_extraction import extract_targets
 
 # Bump when cleaning or chunking changes what a document turns into.
-PIPELINE_VERSION = "12"
+PIPELINE_VERSION = "13"
 
 Progress = Callable[[int, int], None]
 
@@ -94,13 +94,14 @@ def prepare_document(
     clean_text = clean(loaded)
     if not clean_text.text.strip():
         raise NoTextLayer(f"{meta.source or meta.doc_id}: no text left after cleaning. Nothing was ingested.")
-    chunks = chunk_document(clean_text, meta, max_tokens=settings.chunk_tokens)
+    outline = build_outline(clean_text)
+    chunks = chunk_document(clean_text, meta, max_tokens=settings.chunk_tokens, outline=outline)
     targets = extract_targets(clean_text.text, chunks, meta)
     before_misses = getattr(embedder, "misses", 0)
     vectors = embed_chunks(chunks, embedder, settings.embed_batch_size, progress)
     pages, empty_pages = page_counts(loaded)
     return PreparedDocument(
-        meta=meta, content_hash=digest, clean=clean_text, outline=build_outline(clean_text), chunks=chunks,
+        meta=meta, content_hash=digest, clean=clean_text, outline=outline, chunks=chunks,
         targets=targets, vectors=vectors,
         pages=pages, empty_pages=empty_pages,
         embedded=getattr(embedder, "misses", len(chunks)) - before_misses,

@@ -8,6 +8,8 @@ The slots (``slot_of``):
   need a percentage or a fraction («50%», «24 pct», «halvdelen»);
 - "money": "Hvor mange penge …", "How much money …", a budget, a saving
   need an amount in kroner («7,0 mio. kr.»);
+- "score": "Hvor tilfredse …", "Hvor godt …" need a measured level in
+  digits («4,2», «85 %»), not a count in words;
 - "quantity": any other "Hvor mange …", "Hvor meget …", "How many …" needs
   a figure other than a year (digits or a Danish number word; «Covid-19» is
   a name, «2-årige» counts only when the question asks about years, and a
@@ -38,7 +40,7 @@ from .query import Query
 
 _QUANTITY = re.compile(
     r"(?i)\b(hvor mange|hvor stor(?:t|e)?(?: en)? (?:andel|del|budget|beløb)|hvor meget|hvor høj|hvor lav|"
-    r"hvor mange procent|hvor tilfredse?|how many|how much|how satisfied|what share|what percentage)\b"
+    r"hvor mange procent|how many|how much|what share|what percentage)\b"
 )
 _PERCENT_QUESTION = re.compile(r"(?i)\b(procent|andel|hvor stor en del|share|percentage|per ?cent)\b")
 _MONEY_QUESTION = re.compile(r"(?i)\b(penge|money|hvor stort? (?:et )?budget|kroner|beløb|spare|save|skære ned|finansier\w*|cost)\b")
@@ -50,6 +52,7 @@ _YES_NO = re.compile(
     r"(?i)^\W*(er|har|skal|kan|må|vil|findes|står|nævner|indeholder|omtaler|beskriver|sætter|is|are|does|do|has|have|"
     r"can|will|should)\b"
 )
+_SCORE_QUESTION = re.compile(r"(?i)\b(hvor tilfredse?|hvor godt|how satisfied|how well)\b")
 _BUDGET_QUESTION = re.compile(r"(?i)\b(hvad er|hvad var|what is|what was)\b.{0,60}\bbudget")
 _NAME_QUESTION = re.compile(r"(?i)\b(hvad hed|hvad hedder|hvad er navnet på|what was the name|what is the name|what is it called)\b")
 # "Nåede Jammerbugt sit mål i 2014, og hvad blev det faktiske tal?": a plan
@@ -81,6 +84,7 @@ _QUOTED_NAME = re.compile(r"[\"“”«»'‘’][^\"“”«»'‘’]{3,60}[\"
 _CAPITALISED = re.compile(r"(?<=[a-zæøå,]\s)(?!(?:Jobcenter|Kommune|Danmark|Byråd|Beskæftigelses\w*)\b)[A-ZÆØÅ]\w{2,}")
 _NAME_NUMBER = re.compile(r"[A-Za-zÆØÅæøå]-\d+")
 _TRAILING_LIST_NUMBER = re.compile(r"\s\d{1,2}\.\s*$|\|\s*\d{1,3}\s*$")  # «… 2.», a contents row's «| 8»
+_INLINE_LIST_NUMBER = re.compile(r"(?:^|(?<=\s))\d{1,2}\.\s+(?=[A-ZÆØÅ])")  # «1. Resultater … 2. Færre …»
 _DATE_NUMBER = re.compile(r"\b\d{1,2}\.\s?\d{1,2}\.?\s?(?:19|20)\d\d\b")  # «21.12 2022»
 _YEARS_ADJECTIVE = re.compile(r"(?i)\d+-årig\w*")
 
@@ -88,12 +92,12 @@ _YEARS_ADJECTIVE = re.compile(r"(?i)\d+-årig\w*")
 # What an abstention says the plan does not state, per slot and language.
 MISSING = {
     "da": {
-        "percent": "den andel, der spørges om", "money": "beløbet", "quantity": "det tal, der spørges om",
+        "percent": "den andel, der spørges om", "money": "beløbet", "score": "et målt niveau", "quantity": "det tal, der spørges om",
         "frequency": "hvor ofte", "duration": "hvor længe", "date": "tidspunktet", "name": "navnet",
         "result": "resultatet: en plan kan ikke kende udfaldet af sit eget år eller senere år",
     },
     "en": {
-        "percent": "the share asked for", "money": "the amount", "quantity": "the figure asked for",
+        "percent": "the share asked for", "money": "the amount", "score": "a measured level", "quantity": "the figure asked for",
         "frequency": "how often", "duration": "how long", "date": "the date", "name": "the name",
         "result": "the result: a plan cannot know the outcome of its own year or later ones",
     },
@@ -113,6 +117,8 @@ def slot_of(query: Query) -> Optional[str]:
         return "money"
     if _NAME_QUESTION.search(text):
         return "name"
+    if _SCORE_QUESTION.search(text):
+        return "score"
     if _QUANTITY.search(text):
         if _PERCENT_QUESTION.search(text):
             return "percent"
@@ -134,6 +140,8 @@ def fills(slot: str, quote: str, question: str = "") -> bool:
         return bool(_PERCENT.search(quote))
     if slot == "money":  # an amount in kroner, or a row of a budget table (its header gives the unit)
         return bool(_MONEY.search(quote)) or ("|" in quote and has_figure(quote))
+    if slot == "score":  # a measured level: digits («4,2», «85 %»), never a count in words («De fire mål»)
+        return has_figure(quote, words=False)
     if slot == "quantity":
         return has_figure(quote, years_asked=re.search(r"(?i)\b(år|years?)\b", question) is not None)
     if slot == "result":  # the plan's own year or a later one: no quote of the plan can hold it
@@ -150,13 +158,16 @@ def fills(slot: str, quote: str, question: str = "") -> bool:
     return True
 
 
-def has_figure(quote: str, years_asked: bool = False) -> bool:
+def has_figure(quote: str, years_asked: bool = False, words: bool = True) -> bool:
     """A figure other than a year, a name's number or a run-in list number."""
-    text = _DATE_NUMBER.sub(" ", _NAME_NUMBER.sub(" ", _TRAILING_LIST_NUMBER.sub("", quote)))
+    text = quote
+    while (stripped := _TRAILING_LIST_NUMBER.sub("", text)) != text:  # «… | 8\n3.»: a contents row, then a list number
+        text = stripped
+    text = _DATE_NUMBER.sub(" ", _NAME_NUMBER.sub(" ", _INLINE_LIST_NUMBER.sub(" ", text)))
     text = re.sub(r"(?i)\bdag \d+\b", " ", text)  # «fra dag 1» is a when, not a count
     if not years_asked:
         text = _YEARS_ADJECTIVE.sub(" ", text)
-    return any(not _YEAR.match(n) for n in numbers_in(text)) or bool(_NUMBER_WORDS.search(text))
+    return any(not _YEAR.match(n) for n in numbers_in(text)) or (words and bool(_NUMBER_WORDS.search(text)))
 
 
 def past_years(query: Query, plan_years) -> list[str]:

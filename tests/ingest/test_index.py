@@ -190,8 +190,10 @@ def test_a_pdf_keeps_its_pages(index, shared_pdfs):
     assert (report.status, report.pages, report.warnings) == ("added", 15, [])
     pages = [c.page for c in index.docstore.chunks("fr-2020")]
     assert pages == sorted(pages) and pages[0] == 1 and pages[-1] == 15
-    # Pages 8 and 10 hold a few hundred characters each: no chunk starts there.
-    assert set(pages) == set(range(1, 16)) - {8, 10}
+    # Pages 8–10 hold a few hundred characters each: the chunk that starts on
+    # page 8 runs over 9 and 10 (PIPELINE_VERSION 13: the all-caps headings of
+    # the outline moved the chunk boundaries before it).
+    assert set(pages) == set(range(1, 16)) - {9, 10}
     assert_in_step(index)
 
 
