@@ -34,7 +34,7 @@ from typing import Iterator, Optional
 
 from planchat.records import CleanText, ListBlock, Outline, OutlineHeading
 
-from .outline_lists import BULLET, NUMBER, Line, find_lists, line_start
+from .outline_lists import BULLET, NUMBER, Line, find_lists, find_ordinal_lists, line_start
 
 _CAPS_LINE = re.compile(r"[A-ZÆØÅ][A-ZÆØÅ0-9 ,&/()'-]{2,90}")
 _MONTH_YEAR = re.compile(r"(?i)(januar|februar|marts|april|maj|juni|juli|august|september|oktober|november|december)\s+\d{4}")
@@ -62,6 +62,7 @@ def build_outline(clean: CleanText) -> Outline:
     body = [line for line in lines if not (toc_start <= line[0] < toc_end)]
     candidates = _drop_labels(_candidates(clean, body, toc), body)
     lists = find_lists(clean, body, {h.start for h in candidates}, candidates)
+    lists = sorted([*lists, *find_ordinal_lists(clean, body, candidates)], key=lambda b: b.start)
     headings = _glued_chapters(clean, body, _settle(clean, body, candidates, lists))
     return Outline(headings=tuple(headings), lists=tuple(lists))
 

@@ -176,3 +176,62 @@ def _intro(lines: list[Line], first_line: int, headings: list[OutlineHeading]) -
         if len(stripped.split()) > 1 or skipped > 2:
             return None
     return None
+
+
+_ORDINALS = {"første": 1, "anden": 2, "andet": 2, "tredje": 3, "fjerde": 4, "femte": 5, "sjette": 6, "syvende": 7,
+             "ottende": 8, "niende": 9, "tiende": 10}  # fmt: skip
+_ORDINAL = re.compile(r"^(?:Den|Det|For det)\s+(" + "|".join(_ORDINALS) + r")\b", re.IGNORECASE)
+
+
+MAX_PARAGRAPHS_BETWEEN = 3  # paragraphs that go on explaining an ordinal item before the next one
+
+
+def find_ordinal_lists(clean: CleanText, lines: list[Line], headings: list[OutlineHeading]) -> list[ListBlock]:
+    """Paragraphs counted in words, «Der er fire hjørnesten …:» then «Den
+    første hjørnesten er …», «Den anden hjørnesten er …»: a sparse list whose
+    items are the paragraphs (two or more, numbered 1, 2, 3 … in order)."""
+    paragraphs = _paragraphs(lines, {h.start for h in headings})
+    blocks, run, between = [], [], 0
+    for start, end, first in paragraphs + [(len(clean.text), len(clean.text), -1)]:
+        m = _ORDINAL.match(clean.text[start:end])
+        n = _ORDINALS[m.group(1).lower()] if m else 0
+        if n and n == len(run) + 1:
+            run.append((start, end, first))
+            between = 0
+            continue
+        if run and not n and first >= 0 and between < MAX_PARAGRAPHS_BETWEEN:
+            between += 1  # the item's explanation goes on: the next ordinal may still follow
+            continue
+        if len(run) >= 2:
+            blocks.append(_ordinal_block(clean, lines, run, headings))
+        run, between = ([(start, end, first)] if n == 1 else []), 0
+    return blocks
+
+
+def _paragraphs(lines: list[Line], heading_starts: set[int]) -> list[tuple[int, int, int]]:
+    """(start, end, index of its first line) of each run of non-blank lines
+    (a heading ends a paragraph and belongs to none)."""
+    out, current = [], None
+    for i, (start, end, line) in enumerate(lines):
+        if not line.strip() or start in heading_starts:
+            current = None
+            continue
+        if current is None:
+            current = [start, end, i]
+            out.append(current)
+        current[1] = start + len(line.rstrip())
+    return [tuple(p) for p in out]
+
+
+def _ordinal_block(clean: CleanText, lines: list[Line], run, headings: list[OutlineHeading]) -> ListBlock:
+    start = run[0][0]
+    return ListBlock(
+        sparse=True,
+        start=start,
+        end=run[-1][1],
+        items=tuple((s, e) for s, e, _ in run),
+        intro=_intro(lines, run[0][2], headings),
+        numbered=True,
+        page=clean.page_at(start),
+        page_label=clean.label_at(start),
+    )
