@@ -220,9 +220,19 @@ def _sibling_lists(c: Citation, block: ListBlock, snapshot: IndexSnapshot) -> li
 
 
 def _drop(text: str, marker: str) -> str:
-    """``text`` without ``marker`` and the space or line it leaves."""
-    lines = [line.replace(marker, "").replace("  ", " ").rstrip() for line in text.split("\n")]
-    return "\n".join(line for line, old in zip(lines, text.split("\n")) if line.strip() or not old.strip())
+    """``text`` without ``marker`` (which may span lines: a quote keeps its
+    line breaks) and the space or the line it leaves."""
+    at = text.find(marker)
+    if at < 0:
+        return text
+    before, after = text[:at], text[at + len(marker) :]
+    if before.endswith("\n") or not before:
+        after = after.lstrip(" ")
+        if after.startswith("\n"):
+            after = after[1:]  # the marker was a line of its own
+    elif after.startswith((" ", "\n")) or not after:
+        before = before.rstrip(" ")
+    return (before + after).rstrip("\n ") if not after.strip() else before + after
 
 
 def _replace_on_own_lines(text: str, marker: str, lines: str) -> str:

@@ -162,3 +162,24 @@ def test_a_table_row_is_not_grown_into_the_paragraph_around_it(real_service):
     answer = real_service.ask("Hvordan har Fredericias placering på ministerens benchmark-rangliste udviklet sig?")
     assert "Ministermål og indsatsområder" not in answer.answer
     assert "94 94 91 91" in answer.answer
+
+
+def test_a_dropped_quote_that_spans_lines_leaves_nothing_behind():
+    from retrieval.structure import _drop  # noqa: PLC2701 - the helper is the unit under test
+
+    # A quote keeps its line breaks (a page number and a running header inside it): before, only
+    # single-line markers were removed, the rest stayed and its "3" broke the numbers rule (a 500).
+    text = "Rebild: «Vi vil:» [1]\n- «a» [2]\n«Det betyder:\n\n3\nArbejdsmål\n\n- a» [3]"
+    assert _drop(text, "«Det betyder:\n\n3\nArbejdsmål\n\n- a» [3]") == "Rebild: «Vi vil:» [1]\n- «a» [2]"
+    assert _drop("A: «x» [1] «y» [2] «w» [4]", "«y» [2]") == "A: «x» [1] «w» [4]"
+
+
+@pytest.mark.integration
+def test_an_english_list_question_in_bm25_mode_answers(real_index, real_settings):
+    from retrieval.service import AskService
+
+    service = AskService(real_index, real_settings.model_copy(update={"retrieval_mode": "bm25"}))
+    answer = service.ask(
+        "What does Jobcenter Rebild always focus on in its employment work with refugees in the integration programme?"
+    )
+    assert answer.kind in {"list", "fact", "how"} and answer.citations
