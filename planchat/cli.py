@@ -189,7 +189,12 @@ def cmd_serve(args, settings: Settings) -> int:
         _report_repairs(index.check_consistency(repair=True))  # ensure_corpus does this too
     else:
         ensure_corpus(settings, index)
-    options = dict(host=args.host, port=args.port, log_level=args.log_level, log_config=logging_config)
+    # uvicorn's own limits (--timeout-keep-alive, --limit-concurrency; per worker process) and planchat's log lines.
+    limit = settings.max_concurrency or None
+    options = dict(host=args.host, port=args.port, log_level=args.log_level, log_config=logging_config,
+                   timeout_keep_alive=settings.keepalive_s, limit_concurrency=limit)  # fmt: skip
+    print(f"serve: keep-alive {settings.keepalive_s:g} s, at most {limit or 'unlimited'} connections per process, "
+          f"{settings.log_format} logs", flush=True)  # fmt: skip
     if args.workers > 1:
         # Each worker builds its own app from the same PLANCHAT_* environment and
         # follows the others' writes through the shared document store.

@@ -157,7 +157,16 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(default=30.0, gt=0, le=600, description="Per LLM call; on time-out the extractive answer is used.")
     llm_max_tokens: int = Field(default=600, ge=16, le=8192, description="Longest LLM answer.")
 
-    # Operations: how `planchat serve` logs (api/logs.py).
+    # Operations: what `planchat serve` passes to uvicorn, and how it logs (api/logs.py).
+    keepalive_s: float = Field(
+        default=5.0, gt=0, le=3600,
+        description="Seconds uvicorn keeps an idle keep-alive connection open (uvicorn's --timeout-keep-alive).",
+    )  # fmt: skip
+    max_concurrency: int = Field(
+        default=100, ge=0,
+        description="Most connections and requests uvicorn serves at once per process; over it a client gets a 503 "
+        "(uvicorn's --limit-concurrency). 0 = no limit.",
+    )  # fmt: skip
     log_format: str = Field(
         default="text",
         description="`planchat serve`'s log lines: text (uvicorn's own format plus the request id) or json (one "

@@ -1,6 +1,7 @@
 """End to end, issue 17 finding 6 (operations): a real ``planchat serve``
 with ``PLANCHAT_LOG_FORMAT=json`` at DEBUG, over a private copy of the
-real-model index, read from its own output; /metrics over HTTP.
+real-model index, read from its own output; /metrics over HTTP; uvicorn's
+own limits (keep-alive, concurrency) on a small hash-embedder server.
 
 Servers are stopped by PID in the fixtures' teardown; every wait is a
 bounded poll, never an assertion about speed.
@@ -12,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import time
 from pathlib import Path
 
@@ -122,3 +124,60 @@ def test_metrics_over_http_count_a_request_and_its_answer(json_server, real_inde
     assert after[answered] == before.get(answered, 0) + 1
     assert after[("planchat_index_documents", ())] == 5
     assert after[("planchat_index_chunks", ())] == len(real_index.docstore.chunk_ids())
+
+
+# -- uvicorn's own limits -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def limited_server(tmp_path_factory):
+    """An empty index and the hash embedder: quick to start; at most 2 connections, 1 s keep-alive, text logs."""
+    work = tmp_path_factory.mktemp("uvicorn-limits")
+    server = serve(work, work / "data", "--no-ingest", PLANCHAT_EMBEDDER="hash", PLANCHAT_MAX_CONCURRENCY="2",
+                   PLANCHAT_KEEPALIVE_S="1")  # fmt: skip
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def status_of_a_new_connection(server) -> int:
+    with httpx.Client(base_url=server.base_url, timeout=30) as http:
+        return http.get("/healthz").status_code
+
+
+def poll_status(server, wanted: int) -> int:
+    deadline, status = time.monotonic() + 30, None
+    while status != wanted and time.monotonic() < deadline:
+        status = status_of_a_new_connection(server)
+        if status != wanted:
+            time.sleep(0.05)
+    return status
+
+
+def test_over_the_concurrency_limit_a_client_gets_503_until_a_connection_closes(limited_server):
+    assert "serve: keep-alive 1 s, at most 2 connections per process, text logs" in limited_server.stdout()
+    assert status_of_a_new_connection(limited_server) == 200
+    port = int(limited_server.base_url.rsplit(":", 1)[1])
+    idle = socket.create_connection(("127.0.0.1", port))  # open, silent: it counts against the limit
+    try:
+        assert poll_status(limited_server, 503) == 503
+    finally:
+        idle.close()
+    assert poll_status(limited_server, 200) == 200
+
+
+def test_an_idle_keep_alive_connection_is_closed_by_the_server(limited_server):
+    port = int(limited_server.base_url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-ID: keep-1\r\n\r\n")
+        received = b""
+        while b'"retrieval_mode"' not in received:  # the whole response (keep-alive: the server does not close)
+            chunk = sock.recv(65536)
+            assert chunk, received
+            received += chunk
+        assert received.startswith(b"HTTP/1.1 200 OK")
+        assert sock.recv(65536) == b""  # then idle: closed by the server (bounded by the socket's 60 s timeout)
+    # The text format: uvicorn's access line, then the request id.
+    assert any(line.endswith('"GET /healthz HTTP/1.1" 200 OK request_id=keep-1')
+               for line in limited_server.stdout().splitlines())  # fmt: skip
