@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup browser run test test-fast ingest eval gate bench load clean
+.PHONY: setup browser nginx run test test-fast ingest eval gate bench load clean
 
 setup: $(STAMP)
 
@@ -23,6 +23,15 @@ browser:
 	  { $$SUDO apt-get update >/dev/null && $$SUDO apt-get install -y --no-install-recommends chromium >/dev/null; }; }
 	@dpkg-query -W -f='chromium $${Version}\n' chromium 2>/dev/null || ls -l /usr/bin/chromium
 
+# Debian's nginx for the front-proxy test (tests/e2e/test_front_proxy.py starts its own, unprivileged, on
+# loopback, from deploy/nginx.conf; the package's own service is not used). A no-op where /usr/sbin/nginx exists.
+nginx:
+	@test -x /usr/sbin/nginx || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get install -y --no-install-recommends nginx >/dev/null || \
+	  { $$SUDO apt-get update >/dev/null && $$SUDO apt-get install -y --no-install-recommends nginx >/dev/null; }; }
+	@dpkg-query -W -f='nginx $${Version}\n' nginx 2>/dev/null || ls -l /usr/sbin/nginx
+
 run: setup
 	$(VENV)/bin/planchat serve --host 127.0.0.1 --port 8000
 
@@ -30,7 +39,7 @@ ingest: setup
 	$(VENV)/bin/planchat ingest
 
 # pytest exit code 5 means "no tests ran": that is a failure here, never a pass.
-test: setup browser
+test: setup browser nginx
 	@$(PY) -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; \
 	exit $$rc

@@ -12,9 +12,13 @@ GET  /v1/targets     the extracted quantitative targets (JSON or ?format=csv)
 GET  /v1/ministermaal?year=   the year's ministermål (from the plans) × the plans covering that year
 GET  /               the Danish demo page: the chat widget, open
 GET  /widget.js      the embeddable chat widget (one <script> tag)
+GET  /metrics        Prometheus metrics (api/metrics.py), protected like the /v1 reads
+
+Every response carries an ``X-Request-ID`` (api/observability.py), which
+every log record of the request carries too (api/logs.py).
 
 One router per resource in api/routes/ (health, ask, conversations, openai,
-documents, planner, static); the services live on ``app.state`` and reach
+documents, planner, static, metrics); the services live on ``app.state`` and reach
 the handlers through the aliases of api/deps.py; responses are shaped by
 api/shapes.py. On shutdown (the lifespan's exit) the app closes what it
 opened: the conversations' SQLite connection, the rate-limit counters
@@ -41,14 +45,17 @@ from retrieval.conversation import ConversationStore
 from retrieval.llm_client import generator_from_settings
 from retrieval.ministermaal import MinistermaalService
 
-from . import errors, ratelimit
+from . import errors, logs, ratelimit
 from .deps import AskServices, refresh_index
-from .routes import ask, conversations, documents, health, openai, planner, static
+from .metrics import Metrics
+from .observability import RequestObserver
+from .routes import ask, conversations, documents, health, metrics, openai, planner, static
 from .security import TOKEN_HEADER, BodyLimit, mask_access_log, require_read
 from .shapes import ask_body
 
 log = logging.getLogger(__name__)
-ROUTERS = (documents, health, ask, conversations, openai, planner, static)  # the OpenAPI schema keeps this order
+# The OpenAPI schema keeps this order.
+ROUTERS = (documents, health, ask, conversations, openai, planner, static, metrics)
 
 
 def open_services(app: FastAPI, settings: Settings, index: Optional[PlanIndex]) -> list[Callable[[], None]]:
@@ -80,7 +87,7 @@ def open_services(app: FastAPI, settings: Settings, index: Optional[PlanIndex]) 
     app.state.ministermaal = MinistermaalService(compare)
     app.state.conversations = store if store is not None else ConversationsOff()
     app.state.rate_limits = limits
-    app.state.chat = ChatService(settings, store, generator, shape=ask_body)
+    app.state.chat = ChatService(settings, store, generator, shape=app.state.metrics.counting(ask_body))
     return closers
 
 
@@ -115,8 +122,10 @@ def create_app(settings: Optional[Settings] = None, index: Optional[PlanIndex] =
         dependencies=[Depends(require_read), Depends(refresh_index)],
         lifespan=lifespan_for(settings, index),
     )
+    app.state.metrics = Metrics(lambda: app.state.index)  # before the services: the chat service counts answers
     app.state.closers = open_services(app, settings, index)  # open now: a client need not run the lifespan
     mask_access_log()
+    logs.mask_access_queries()
     errors.install(app)
     app.add_exception_handler(ratelimit.RateLimited, ratelimit.too_many_requests)
     for module in ROUTERS:
@@ -134,4 +143,7 @@ def create_app(settings: Optional[Settings] = None, index: Optional[PlanIndex] =
             expose_headers=["Retry-After"],  # the widget tells a rate-limited user when to try again
             max_age=600,
         )
+    # Outermost of ours: every response (413s and CORS answers too) gets its X-Request-ID and is timed.
+    routes = [route for module in ROUTERS for route in module.router.routes]
+    app.add_middleware(RequestObserver, metrics=app.state.metrics, routes=routes)
     return app

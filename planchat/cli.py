@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Optional
@@ -169,31 +170,60 @@ def cmd_targets(args, settings: Settings) -> int:
 
 
 def cmd_serve(args, settings: Settings) -> int:
+    import logging.config
+
     import uvicorn
 
     from api.app import create_app
+    from api.logs import log_config
 
     if args.workers > 1 and not settings.chroma_url:
         raise InvalidRequest(
             "--workers: several workers need a Chroma server (embedded Chroma is one process only). "
             "Start `chroma run --path DIR --port 8001` and set PLANCHAT_CHROMA_URL=http://127.0.0.1:8001."
         )
+    logging_config = log_config(settings.log_format, args.log_level)
+    logging.config.dictConfig(logging_config)  # the start-up's own log lines too (uvicorn applies it again)
     index = _index(settings, lazy_embedder=False)  # loaded now: the first question is answered as fast as the next
     if args.no_ingest:
         _report_repairs(index.check_consistency(repair=True))  # ensure_corpus does this too
     else:
         ensure_corpus(settings, index)
+    # uvicorn's own limits (--timeout-keep-alive, --limit-concurrency; per worker process) and planchat's log lines.
+    limit = settings.max_concurrency or None
+    options = dict(host=args.host, port=args.port, log_level=args.log_level, log_config=logging_config,
+                   timeout_keep_alive=settings.keepalive_s, limit_concurrency=limit)  # fmt: skip
+    print(f"serve: keep-alive {settings.keepalive_s:g} s, at most {limit or 'unlimited'} connections per process, "
+          f"{settings.log_format} logs", flush=True)  # fmt: skip
     if args.workers > 1:
         # Each worker builds its own app from the same PLANCHAT_* environment and
         # follows the others' writes through the shared document store.
         index.docstore.close()
         del index
-        uvicorn.run("api.app:create_app", factory=True, workers=args.workers, host=args.host, port=args.port,
-                    log_level=args.log_level)  # fmt: skip
+        with _shared_metrics_dir():
+            uvicorn.run("api.app:create_app", factory=True, workers=args.workers, **options)
         return 0
     app = create_app(settings, index=index)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    uvicorn.run(app, **options)
     return 0
+
+
+@contextmanager
+def _shared_metrics_dir():
+    """A fresh directory for prometheus-client's multiprocess mode, named in
+    its own variable, PROMETHEUS_MULTIPROC_DIR, which every worker (a new
+    process, started after this) reads when it imports the client: each
+    counts into its own files there and /metrics sums them all."""
+    import os
+    import shutil
+    import tempfile
+
+    path = tempfile.mkdtemp(prefix="planchat-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+    try:
+        yield
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def cmd_documents(args, settings: Settings) -> int:
@@ -278,7 +308,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--no-ingest", action="store_true", help="serve the index as it is")
-    p.add_argument("--log-level", default="info")
+    p.add_argument("--log-level", default="info", help="debug also logs each question, redacted (PLANCHAT_LOG_FORMAT: "
+                   "text or json)")
     p.add_argument("--workers", type=int, default=1, help="API worker processes (more than 1 needs PLANCHAT_CHROMA_URL)")
     p.set_defaults(func=cmd_serve)
 

@@ -21,6 +21,7 @@ from planchat.errors import ConfigurationError
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # The production embedder; bench/ and the tests' real index use it too.
 DEFAULT_EMBEDDER = "e5-torch"
+LOG_FORMATS = ("text", "json")
 
 
 class RetrievalMode(StrEnum):
@@ -156,6 +157,22 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(default=30.0, gt=0, le=600, description="Per LLM call; on time-out the extractive answer is used.")
     llm_max_tokens: int = Field(default=600, ge=16, le=8192, description="Longest LLM answer.")
 
+    # Operations: what `planchat serve` passes to uvicorn, and how it logs (api/logs.py).
+    keepalive_s: float = Field(
+        default=5.0, gt=0, le=3600,
+        description="Seconds uvicorn keeps an idle keep-alive connection open (uvicorn's --timeout-keep-alive).",
+    )  # fmt: skip
+    max_concurrency: int = Field(
+        default=100, ge=0,
+        description="Most connections and requests uvicorn serves at once per process; over it a client gets a 503 "
+        "(uvicorn's --limit-concurrency). 0 = no limit.",
+    )  # fmt: skip
+    log_format: str = Field(
+        default="text",
+        description="`planchat serve`'s log lines: text (uvicorn's own format plus the request id) or json (one "
+        "JSON object per line: time, level, logger, message, request_id; method, path, status on access lines).",
+    )
+
     # Which web sites may call the API from a browser (the widget's embedding sites).
     cors_origins: list[str] = Field(
         default_factory=list,
@@ -175,6 +192,15 @@ class Settings(BaseSettings):
                 f"PLANCHAT_RETRIEVAL_MODE={value!r} is not a known retrieval mode; "
                 f"use one of {', '.join(RetrievalMode)}."
             ) from None
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _known_log_format(cls, value: Any) -> str:
+        if isinstance(value, str) and value.strip().lower() in LOG_FORMATS:
+            return value.strip().lower()
+        raise ConfigurationError(
+            f"PLANCHAT_LOG_FORMAT={value!r} is not a log format; use one of {', '.join(LOG_FORMATS)}."
+        )
 
     @field_validator("read_keys", mode="before")
     @classmethod

@@ -2,8 +2,10 @@
 
 ``POST /v1/chat/completions`` answers from a script of replies, one per
 request, and records every request (path, headers, JSON body). A reply can
-be content, an HTTP error status, a body that is not JSON, or a stall: the
-handler waits (until the server stops) so the client's time-out fires.
+be content, an HTTP error status, a body that is not JSON, a stall: the
+handler waits (until the server stops) so the client's time-out fires, or a
+hold: it waits until the test releases it (what does a client see while
+the LLM is still writing?).
 With the script empty it answers HTTP 500 "no scripted reply".
 
     with FakeLLM() as llm:
@@ -27,6 +29,7 @@ class Reply:
     status: int = 200
     raw: Optional[bytes] = None  # sent as the body instead of a chat completion
     stall: bool = False  # wait until the server stops, never answering in time
+    hold: Optional[threading.Event] = None  # wait until this is set (or the server stops), then answer
 
 
 @dataclass
@@ -56,6 +59,13 @@ class FakeLLM:
 
     def stall(self) -> None:
         self.script.append(Reply(stall=True))
+
+    def hold(self, status: int = 500) -> threading.Event:
+        """The next request waits until the returned event is set, then gets ``status``
+        (by default an error, so the extractive answer is served)."""
+        release = threading.Event()
+        self.script.append(Reply(status=status, raw=b'{"error": {"message": "released"}}', hold=release))
+        return release
 
     @property
     def base_url(self) -> str:
@@ -92,6 +102,8 @@ class FakeLLM:
                 if reply.stall:
                     fake._stop.wait()
                     return
+                while reply.hold is not None and not reply.hold.wait(0.05) and not fake._stop.is_set():
+                    pass
                 if self.path != "/v1/chat/completions":
                     reply = Reply(status=404, raw=b"not found")
                 payload = reply.raw if reply.raw is not None else json.dumps(_completion(body, reply.content)).encode()

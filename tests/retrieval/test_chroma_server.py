@@ -137,7 +137,10 @@ def test_two_api_processes_share_one_chroma_server_and_one_bm25_state(chroma_ser
 
 def test_serve_with_two_uvicorn_workers(chroma_server, tmp_path):
     """`planchat serve --workers 2`: every request, whichever worker takes it,
-    sees the upload made through the other."""
+    sees the upload made through the other; /metrics, whichever worker
+    answers it, counts every worker's requests (prometheus-client's
+    multiprocess mode). Each request on a new connection, so both workers
+    take some."""
     import httpx
 
     from ingest.index import PlanIndex
@@ -153,8 +156,13 @@ def test_serve_with_two_uvicorn_workers(chroma_server, tmp_path):
             up = http.post("/v1/documents", files={"file": ("plan.txt", PLAN.encode())},
                            data={"municipality": "Aarhus", "year": "2024"})  # fmt: skip
             assert up.status_code == 201, up.text
-            answers = [http.post("/v1/ask", json={"question": QUESTION}).json()["answer"] for _ in range(20)]
-            assert all("111 personer" in a for a in answers)
+        ask = f"{server.base_url}/v1/ask"
+        answers = [httpx.post(ask, json={"question": QUESTION}, timeout=60).json()["answer"] for _ in range(20)]
+        assert all("111 personer" in a for a in answers)
+        for _ in range(6):
+            scrape = httpx.get(f"{server.base_url}/metrics", timeout=60).text
+            assert 'planchat_http_request_duration_seconds_count{method="POST",route="/v1/ask",status="200"} 20.0' in scrape
+            assert 'planchat_answers_total{abstained="false",generator="extractive",kind="number"} 20.0' in scrape
     finally:
         server.stop()
 
