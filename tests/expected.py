@@ -113,17 +113,22 @@ LIST_EXAMPLES = {
             "En tættere kontakt og styrket dialog med de lokale virksomheder",
         ],
     ),
-    "fredericia-langtidsledige": (
-        "Hvad vil Fredericia gøre for langtidsledige og sygemeldte?", "Fredericia", "Vi vil:", [
-            "Arbejde målrettet med tidlig opsporing og aktiv indsats fra dag 1 med henblik på at forebygge "
-            "langtidsledighed",
-            "Gennemføre virksomhedsrettet vejledning og opkvalificering for ledige som er motiveret for brancheskift "
-            "indenfor områder, der efterspørger arbejdskraft",
-            "Gennemføre en intensiv indsats for langtidsledige og ledige med risiko for langtidsledighed.",
-            "Styrke borgernes selvstændighed og jobsøgningsadfærd ved at støtte arbejdet med CV og udvikling af "
-            "kompetencer under sygdomsperioden, således at overgangen til beskæftigelse bliver kortere.",
-            "Styrke samarbejdet og dialogen med virksomheder, som har sygemeldte medarbejdere og sikre, at de kender "
-            "til mulighederne om forebyggelse og fastholdelse af en medarbejder i job.",
+    "fredericia-hjoernesten": (
+        "Hvilke fire grundpiller bygger Fredericias plan for beskæftigelsen i 2023 på?", "Fredericia",
+        "Der er fire hjørnesten for beskæftigelsesplanen 2023:", [
+            "Den første hjørnesten er udviklingen i beskæftigelsesindsatsen; målgrupperne som modtager offentlig "
+            "forsørgelse, sagsvarigheden for målgrupperne og udviklingen i arbejdsmarkedet, herunder virksomhedernes "
+            "stigende rekrutteringsbehov.",
+            "Den anden hjørnesten er Byrådets budgetaftaler, som også er med til at sætte rammerne for "
+            "beskæftigelsesindsatsen.",
+            "Den tredje hjørnesten er de økonomiske konsekvenser af regeringens aftale om ret til tidlig pension. I de "
+            "kommende år forventes den at lægge yderligere pres på finansieringen af beskæftigelsesindsatsen. I "
+            "forligsteksten skal retten til tidlig pension finansieres med 300 mio. kr. i 2022, 750 mio. kr. i 2023 og "
+            "1,1 mia. kr. i 2024, som skal findes via ændringer i den kommunale beskæftigelsesindsats.",
+            "Den fjerde hjørnesten er de beskæftigelsespolitiske mål\n\u0301Ministermålene ,\u0301 som udmeldes årligt "
+            "og sætter rammerne for beskæftigelsesindsatsen på landsplan. Fælles for målene er, at de alle har til "
+            "formål at få flere med i arbejdsfællesskabet og sikre danske virksomheder den arbejdskraft, de har behov "
+            "for. De gældende ministermål for 2022 fortsætter i 2023.",
         ],
     ),
 }  # fmt: skip
@@ -136,11 +141,11 @@ ABSTENTION_EXAMPLES = {
     ),
     "aarhus-2014": ("Hvad er Aarhus' mål for ledigheden i 2014?", AARHUS_ANSWER, 0),
 }
-# A list without an introduction ("Vejle: - «…»"), a second list, and the plan's list longer than shown.
+# Two lists under «Tilgang» headings, a quote between them, and the plan's list longer than shown.
 VEJLE_TOOLS_Q = "Hvilke redskaber bruger Jobcenter Vejle til kompetenceløft af unge ledige uden uddannelse?"
 VEJLE_TOOLS_BETWEEN = (
     "«For at kunne give denne gruppe borgere et kompetenceløft, laves en målrettet indsats med fokus på "
-    "redskaberne \"voksenlære\" og \"ny mesterlære\".» [6] «Tilgang» [7]"
+    "redskaberne \"voksenlære\" og \"ny mesterlære\".» [9] «Tilgang» [10]"
 )
 LIST_MORE_14 = "(Listen i planen har fjorten punkter; de første ti er vist.)"
 

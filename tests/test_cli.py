@@ -239,20 +239,24 @@ def test_ask_prints_a_list_answer_one_item_a_line(planchat):
     assert out == render_text(payload)
 
 
-def test_ask_prints_a_list_without_introduction_and_how_many_items_the_plan_has(planchat):
+def test_ask_prints_lists_as_lines_and_how_many_items_the_plan_has(planchat):
     code, out, err = planchat("ask", VEJLE_TOOLS_Q, "--mode", "bm25")
     assert (code, err) == (0, "")
-    paragraphs = out.split("\n\n")
-    assert paragraphs[0].splitlines()[:2] == [
-        "Vejle:",
-        "- «Fortsat fokus på individuelt kompetenceløft af unge ledige uden uddannelse. Dette sker gennem "
-        "erhvervsuddannelse, og med særligt fokus på redskaberne Ny Mesterlære (15-25 år) og Voksenlæreordningen "
-        "(+25 år).» [1]",
+    lines = out.splitlines()
+    assert lines[:2] == [
+        "Vejle: «Tilgang» [1]",
+        "- «Det skal gøres attraktivt at søge hen, hvor arbejdsmarkedet har behov. Derfor skal der fortsat være "
+        "fokus på, at flere unge får – og gennemfører en erhvervsuddannelse, og at de gode karriere- og "
+        "jobmuligheder, som erhvervsuddannelser kan føre til, synliggøres blandt de unge og deres forældre, herunder "
+        "unge med anden etnisk baggrund end dansk.» [2]",
     ]  # fmt: skip
-    assert [len(p.splitlines()) for p in paragraphs[:3]] == [6, 11, 1]  # label + 5 items; text + 10 items; note
-    assert paragraphs[1].splitlines()[0] == VEJLE_TOOLS_BETWEEN
-    assert paragraphs[2] == LIST_MORE_14
-    assert paragraphs[3].startswith("[1] Vejle 2022 – ")
+    # An item's further lines are indented under it; a blank line ends each list.
+    assert "  udbuddet af praktikpladser og virksomhedernes efterspørgsel på disse.» [3]" in lines
+    between = lines.index(VEJLE_TOOLS_BETWEEN)
+    assert lines[between - 1] == "" and lines[between + 1].startswith("- «I Jobcenter Vejle er uddannelse")
+    note = lines.index(LIST_MORE_14)
+    assert lines[note - 1] == "" and len([x for x in lines[between:note] if x.startswith("- «")]) == 10
+    assert lines[note + 2].startswith("[1] Vejle 2022 – ")
 
 
 def test_ask_indents_the_further_lines_of_a_quote(planchat):

@@ -85,8 +85,11 @@ def test_a_list_answer_is_a_markdown_list_in_the_message_plain_and_streamed(clie
     structured, content = body["planchat"], body["choices"][0]["message"]["content"]
     assert (structured["kind"], structured["answer"]) == ("list", list_answer(municipality, intro, items))
     answer, sources = content.split("\n\nKilder:\n")
-    assert answer == structured["answer"]  # an introduction and "- " lines are Markdown as they are
-    assert [line.split(" ", 1)[0] for line in sources.split("\n")] == [f"[{n}]" for n in range(1, len(items) + 2)]
+    # An introduction and "- " lines are Markdown as they are; an item's further lines are indented under it.
+    assert answer == markdown_answer(structured["answer"])
+    assert answer.splitlines()[0] == structured["answer"].splitlines()[0]
+    numbered = [line.split(" ", 1)[0] for line in sources.split("\n") if line.startswith("[")]
+    assert numbered == [f"[{n}]" for n in range(1, len(items) + 2)]
     text, last = streamed(client, question)
     assert text == content
     assert (last["kind"], last["answer"]) == ("list", structured["answer"])
@@ -97,12 +100,12 @@ def test_a_list_without_an_introduction_and_longer_than_shown_reads_as_markdown(
     structured, content = body["planchat"], body["choices"][0]["message"]["content"]
     answer = structured["answer"]
     assert structured["kind"] == "list"
-    assert f"[5]\n{VEJLE_TOOLS_BETWEEN}\n- «I Jobcenter Vejle" in answer and answer.endswith(f"[17]\n{LIST_MORE_14}")
-    # "Vejle: - «…" (or "Vejle:" on a line of its own) starts the list; a blank line ends each list.
-    markdown = (answer.replace("Vejle: - «", "Vejle:\n- «", 1).replace(f"[5]\n{VEJLE_TOOLS_BETWEEN}", f"[5]\n\n{VEJLE_TOOLS_BETWEEN}")
-                .replace(f"[17]\n{LIST_MORE_14}", f"[17]\n\n{LIST_MORE_14}"))  # fmt: skip
-    assert markdown.startswith("Vejle:\n- «Fortsat fokus på individuelt kompetenceløft")
-    assert content.startswith(markdown + "\n\nKilder:\n[1] Vejle 2022")
+    assert f"[8]\n{VEJLE_TOOLS_BETWEEN}\n- «I Jobcenter Vejle" in answer and answer.endswith(f"[20]\n{LIST_MORE_14}")
+    # A blank line ends each list; an item's further lines are indented under it.
+    assert content.startswith(markdown_answer(answer) + "\n\nKilder:\n[1] Vejle 2022")
+    assert f"[8]\n\n{VEJLE_TOOLS_BETWEEN}" in content and f"[20]\n\n{LIST_MORE_14}" in content
+    assert content.startswith("Vejle: «Tilgang» [1]\n- «Det skal gøres attraktivt")
+    assert "balance mellem\n\n  udbuddet af praktikpladser" in content
     text, last = streamed(client, VEJLE_TOOLS_Q)
     assert (text, last["kind"]) == (content, "list")
 

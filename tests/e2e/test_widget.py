@@ -350,7 +350,7 @@ def test_an_abstention_says_the_plans_do_not_state_it(narrow_page, name):
     screenshot_answer(page, f"issue14-{name}.png")
 
 
-def test_lists_without_an_introduction_and_longer_than_shown(narrow_page):
+def test_two_lists_and_one_longer_than_shown(narrow_page):
     from playwright.sync_api import expect
 
     page = narrow_page
@@ -359,10 +359,10 @@ def test_lists_without_an_introduction_and_longer_than_shown(narrow_page):
     text = answer.locator(".planchat-answer")
     assert text.evaluate("node => [...node.children].map((child) => child.className)") == [
         "planchat-text", "planchat-list", "planchat-text", "planchat-list", "planchat-list-note"]  # fmt: skip
-    assert text.locator("p.planchat-text").all_text_contents() == ["Vejle:", VEJLE_TOOLS_BETWEEN]
+    assert text.locator("p.planchat-text").all_text_contents() == ["Vejle: «Tilgang» [1]", VEJLE_TOOLS_BETWEEN]
     lists = text.locator("ul.planchat-list")
-    assert [lists.nth(i).locator("li").count() for i in range(2)] == [5, 10]
-    assert lists.nth(1).locator(".planchat-marker").all_text_contents() == [f"[{n}]" for n in range(8, 18)]
+    assert [lists.nth(i).locator("li").count() for i in range(2)] == [7, 10]
+    assert lists.nth(1).locator(".planchat-marker").all_text_contents() == [f"[{n}]" for n in range(11, 21)]
     assert text.locator(".planchat-list-note").text_content() == LIST_MORE_14
     expect(text.locator(".planchat-list-note")).to_have_css("color", "rgb(85, 85, 85)")
     screenshot_answer(page, "issue14-vejle-redskaber-note.png")
