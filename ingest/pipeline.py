@@ -26,7 +26,7 @@ from .outline import build_outline
 from .target_extraction import extract_targets
 
 # Bump when cleaning or chunking changes what a document turns into.
-PIPELINE_VERSION = "14"
+PIPELINE_VERSION = "15"
 
 Progress = Callable[[int, int], None]
 
