@@ -12,6 +12,7 @@ GET  /v1/targets     the extracted quantitative targets (JSON or ?format=csv)
 GET  /v1/ministermaal?year=   the year's ministermål (from the plans) × the plans covering that year
 GET  /               the Danish demo page: the chat widget, open
 GET  /widget.js      the embeddable chat widget (one <script> tag)
+GET  /docs, /openapi.json   Swagger UI from local assets, and the schema (protected like the reads)
 
 One router per resource in api/routes/ (health, ask, conversations, openai,
 documents, planner, static); the services live on ``app.state`` and reach
@@ -43,6 +44,7 @@ from retrieval.ministermaal import MinistermaalService
 
 from . import errors, ratelimit
 from .deps import AskServices, refresh_index
+from .headers import SecurityHeaders
 from .routes import ask, conversations, documents, health, openai, planner, static
 from .security import TOKEN_HEADER, BodyLimit, mask_access_log, require_read
 from .shapes import ask_body
@@ -114,6 +116,7 @@ def create_app(settings: Optional[Settings] = None, index: Optional[PlanIndex] =
         description="Spørgsmål og svar med kildehenvisninger over kommunale beskæftigelsesplaner.",
         dependencies=[Depends(require_read), Depends(refresh_index)],
         lifespan=lifespan_for(settings, index),
+        openapi_url=None, docs_url=None, redoc_url=None,  # api/routes/static.py: local assets, protected like reads
     )
     app.state.closers = open_services(app, settings, index)  # open now: a client need not run the lifespan
     mask_access_log()
@@ -134,4 +137,5 @@ def create_app(settings: Optional[Settings] = None, index: Optional[PlanIndex] =
             expose_headers=["Retry-After"],  # the widget tells a rate-limited user when to try again
             max_age=600,
         )
+    app.add_middleware(SecurityHeaders, settings=settings)  # outermost: every response (api/headers.py)
     return app

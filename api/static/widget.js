@@ -363,6 +363,20 @@ button, select, textarea { font: inherit; color: inherit; }
     return ok;
   }
 
+  /** The widget's CSS for its shadow root: a constructed style sheet where the browser has them (a page's
+   * CSP needs no 'unsafe-inline' for one, as it does for a <style> element), else a <style> element to append. */
+  function styleFor(root) {
+    try {
+      if ("adoptedStyleSheets" in root && "replaceSync" in CSSStyleSheet.prototype) {
+        const sheet = new CSSStyleSheet();
+        sheet.replaceSync(CSS);
+        root.adoptedStyleSheets = [sheet];
+        return [];
+      }
+    } catch (e) { /* an older browser: the element below */ }
+    return [el("style", { text: CSS })];
+  }
+
   let sequence = 0;
 
   function createWidget() {
@@ -402,7 +416,7 @@ button, select, textarea { font: inherit; color: inherit; }
       log, form,
       el("p", { id: "planchat-hint", class: "planchat-hint", text: TEXT.hint }),
       status);
-    root.append(el("style", { text: CSS }), el("div", { class: "planchat-root" }, launcher, panel));
+    root.append(...styleFor(root), el("div", { class: "planchat-root" }, launcher, panel));
 
     let conversation = storage.get(); // { id, token } of the server-side conversation, or null
     let controller = null;

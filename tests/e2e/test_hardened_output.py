@@ -7,15 +7,24 @@ every endpoint that shows plan text, and the widget in real Chromium.
   not in a quote, not in the OpenAI text.
 - Finding 5c: a plan whose text holds "[1]" or «[2]» gets no false
   citation markers in the widget: only the server's markers are buttons.
+- Finding 6 (headers, /docs): every response carries the security headers;
+  the demo page with the widget, and /docs, run in Chromium without one
+  CSP violation; the widget embedded on an allowed origin (a page on a
+  second loopback address, under a strict CSP of its own) still works.
 
 The server uses the hash embedder and BM25 answers (what is tested here is
 what comes back, not answer quality), over its own fresh data dir; it is
-stopped by its PID in the fixture's teardown.
+stopped by its PID in the fixture's teardown, and the embedding site (an
+``http.server`` thread) is shut down the same way.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import os
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -68,9 +77,42 @@ def serve_planchat(work: Path, **variables: str):
         pytest.fail(str(exc))
 
 
+class StaticSite:
+    """A tiny web site (``http.server`` in a thread) on a loopback address of its own: another origin."""
+
+    def __init__(self, host: str, root: Path):
+        handler = functools.partial(_QuietHandler, directory=str(root))
+        self.root = root
+        self.httpd = ThreadingHTTPServer((host, 0), handler)
+        self.origin = f"http://{host}:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(timeout=10)
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    srv = serve_planchat(tmp_path_factory.mktemp("hardened"), PLANCHAT_API_KEY=ADMIN)
+def site(tmp_path_factory):
+    """The intranet that embeds the widget: an origin in PLANCHAT_CORS_ORIGINS."""
+    site = StaticSite("127.0.0.2", tmp_path_factory.mktemp("intranet"))
+    try:
+        yield site
+    finally:
+        site.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, site):
+    srv = serve_planchat(tmp_path_factory.mktemp("hardened"), PLANCHAT_API_KEY=ADMIN,
+                         PLANCHAT_CORS_ORIGINS=json.dumps([site.origin]))  # fmt: skip
     try:
         yield srv
     finally:
@@ -187,5 +229,122 @@ def test_plan_text_that_looks_like_markers_is_no_button_in_the_widget(server, ht
         restored = page.locator(".planchat-bot[data-state=done] .planchat-answer")
         expect(restored).to_have_count(1)
         assert restored.locator(".planchat-marker").all_text_contents() == ["[1]"]
+    finally:
+        context.close()
+
+
+# -- finding 6: security headers, no CSP violation, the widget still embeds ----------------------------
+
+
+def page_csp(site) -> str:
+    return ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; "
+            f"base-uri 'none'; form-action 'self'; frame-ancestors 'self' {site.origin}")  # fmt: skip
+
+
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+
+
+def test_every_response_over_http_carries_the_security_headers(http, site):
+    responses = {
+        "/": http.get("/"),
+        "/widget.js": http.get("/widget.js", headers={"Origin": site.origin}),
+        "/v1/ask": http.post("/v1/ask", json={"question": FAKE_MARKERS_QUESTION}, headers={"Origin": site.origin}),
+        "/v1/documents/nope": http.get("/v1/documents/nope"),
+        "/docs": http.get("/docs"),
+    }
+    csp = {path: r.headers["content-security-policy"] for path, r in responses.items()}
+    assert csp == {"/": page_csp(site), "/widget.js": API_CSP, "/v1/ask": API_CSP, "/v1/documents/nope": API_CSP,
+                   "/docs": csp["/docs"]}  # fmt: skip
+    assert "'unsafe-inline'" not in csp["/docs"] and "frame-ancestors 'none'" in csp["/docs"]
+    for response in responses.values():
+        assert (response.headers["x-content-type-options"], response.headers["referrer-policy"]) == (
+            "nosniff", "same-origin")  # fmt: skip
+    assert responses["/v1/ask"].headers["access-control-allow-origin"] == site.origin
+
+
+CSP_WATCH = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation",
+  (e) => window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`), true);
+"""
+
+
+def watched_page(browser):
+    """A page that records every CSP violation (the event, and Chromium's console message)."""
+    context = browser.new_context(locale="da-DK")
+    context.add_init_script(CSP_WATCH)  # injected by the browser, not subject to the page's CSP
+    page = context.new_page()
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
+    return context, page, console
+
+
+def violations(page, console: list[str]) -> list[str]:
+    return page.evaluate("() => window.__cspViolations") + [m for m in console if "Content Security Policy" in m]
+
+
+def test_the_demo_page_and_the_widget_run_without_a_csp_violation(server, http, browser):
+    from playwright.sync_api import expect
+
+    upload(http, "plan.md", FAKE_MARKERS, "Horsens")
+    context, page, console = watched_page(browser)
+    try:
+        page.goto(server.base_url + "/")
+        launcher = page.get_by_role("button", name="Spørg planerne")
+        expect(launcher).to_have_css("background-color", "rgb(29, 79, 145)")  # the widget's own style applies
+        expect(page.locator("h1")).to_have_css("font-size", "27.2px")  # and the page's (/demo.css)
+        page.get_by_label("Kommune").select_option("Horsens")
+        page.locator("#planchat-question").fill(FAKE_MARKERS_QUESTION)
+        page.keyboard.press("Enter")
+        answer = page.locator(".planchat-bot").last
+        answer.and_(page.locator("[data-state=done]")).wait_for(timeout=ANSWER_LIMIT_MS)
+        answer.locator(".planchat-marker").click()
+        expect(answer.locator(".planchat-quote").first).to_be_visible()
+        assert violations(page, console) == []
+    finally:
+        context.close()
+
+
+def test_docs_render_from_local_assets_without_a_csp_violation(server, browser):
+    from playwright.sync_api import expect
+
+    context, page, console = watched_page(browser)
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    try:
+        page.goto(server.base_url + "/docs")
+        expect(page.locator(".opblock-summary-path", has_text="/v1/chat/completions")).to_have_count(1)
+        page.locator(".opblock-summary", has_text="/healthz").click()
+        page.get_by_role("button", name="Try it out").click()
+        page.get_by_role("button", name="Execute").click()
+        expect(page.locator(".live-responses-table tr.response .response-col_status")).to_have_text("200")
+        assert violations(page, console) == []
+        assert {url.split("/", 3)[2] for url in requested} == {server.base_url.split("/", 3)[2]}  # nothing else asked
+    finally:
+        context.close()
+
+
+def test_the_widget_embedded_on_an_allowed_origin_under_its_strict_csp_still_works(server, site, http, browser):
+    from playwright.sync_api import expect
+
+    upload(http, "plan.md", FAKE_MARKERS, "Horsens")
+    (site.root / "intranet.html").write_text(f"""<!doctype html><html lang="da"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy"
+      content="default-src 'none'; script-src {server.base_url}; connect-src {server.base_url}">
+<title>Intranet</title></head><body><h1>Jobcentrets intranet</h1>
+<script src="{server.base_url}/widget.js" data-open="true"></script>
+</body></html>""", encoding="utf-8")
+    context, page, console = watched_page(browser)
+    try:
+        page.goto(site.origin + "/intranet.html")
+        expect(page.get_by_role("button", name="Spørg planerne")).to_have_css("background-color", "rgb(29, 79, 145)")
+        expect(page.locator("#planchat-municipality option", has_text="Horsens")).to_have_count(1)
+        page.get_by_label("Kommune").select_option("Horsens")
+        page.locator("#planchat-question").fill(FAKE_MARKERS_QUESTION)
+        page.keyboard.press("Enter")
+        answer = page.locator(".planchat-bot").last
+        answer.and_(page.locator("[data-state=done]")).wait_for(timeout=ANSWER_LIMIT_MS)
+        assert answer.locator(".planchat-answer").text_content() == f"Horsens: «{FAKE_MARKERS_QUOTE}» [1]"
+        assert violations(page, console) == []
     finally:
         context.close()
