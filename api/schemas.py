@@ -64,7 +64,9 @@ class CitationOut(BaseModel):
 class MarkerOut(BaseModel):
     n: int = Field(description="The citation the marker names.")
     start: int = Field(description="Offset of the marker in the answer text (code points, like every start/end).")
-    end: int = Field(description="answer[start:end] is the marker as written: '[n]', or n's digits in a group '[1, 2]'.")
+    end: int = Field(
+        description="answer[start:end] is the marker as written: '[n]', or n's digits in a group '[1, 2]'."
+    )
 
 
 class TargetOut(BaseModel):

@@ -60,7 +60,8 @@ def row_out(row: CompareRow) -> CompareRowOut:
 
 def markers_out(answer: Answer) -> list[MarkerOut]:
     citations = [(c.n, c.quote, c.role) for c in answer.citations]
-    return [MarkerOut(**m._asdict()) for m in find_markers(answer.answer, citations, answer.generator, answer.abstained)]
+    markers = find_markers(answer.answer, citations, answer.generator, answer.abstained)
+    return [MarkerOut(**m._asdict()) for m in markers]
 
 
 def ask_response(prepared: Prepared, answer: Answer, notice: Optional[str]) -> AskResponse:

@@ -62,7 +62,8 @@ def demo_page() -> str:
 
 @router.get("/demo.css", include_in_schema=False)
 def demo_css() -> Response:
-    return Response(static_text("demo.css"), media_type="text/css; charset=utf-8", headers={"Cache-Control": "no-cache"})
+    return Response(static_text("demo.css"), media_type="text/css; charset=utf-8",
+                    headers={"Cache-Control": "no-cache"})  # fmt: skip
 
 
 @router.get("/widget.js", include_in_schema=False)

@@ -56,8 +56,8 @@ ENCODED_CLEAN = (
 )
 UPLOADS = {".txt": "Aarhus", ".md": "Odense"}
 # Plan text that looks like citation markers.
-FAKE_MARKERS = "# Beskæftigelsesplan 2024\n\n## Løntilskud\n\nTabel [1] og «[2]» viser, at løntilskud hjælper ledige videre.\n"
 FAKE_MARKERS_QUOTE = "Tabel [1] og «[2]» viser, at løntilskud hjælper ledige videre."
+FAKE_MARKERS = f"# Beskæftigelsesplan 2024\n\n## Løntilskud\n\n{FAKE_MARKERS_QUOTE}\n"
 FAKE_MARKERS_QUESTION = "Hvad viser tabellen om løntilskud?"
 
 
