@@ -13,6 +13,7 @@ GET  /v1/ministermaal?year=   the year's ministermål (from the plans) × the pl
 GET  /               the Danish demo page: the chat widget, open
 GET  /widget.js      the embeddable chat widget (one <script> tag)
 GET  /metrics        Prometheus metrics (api/metrics.py), protected like the /v1 reads
+GET  /docs, /openapi.json   Swagger UI from local assets, and the schema (protected like the reads)
 
 Every response carries an ``X-Request-ID`` (api/observability.py), which
 every log record of the request carries too (api/logs.py).
@@ -48,6 +49,7 @@ from retrieval.ministermaal import MinistermaalService
 from . import errors, logs, ratelimit
 from .deps import AskServices, refresh_index
 from .metrics import Metrics
+from .headers import SecurityHeaders
 from .observability import RequestObserver
 from .routes import ask, conversations, documents, health, metrics, openai, planner, static
 from .security import TOKEN_HEADER, BodyLimit, mask_access_log, require_read
@@ -121,6 +123,7 @@ def create_app(settings: Optional[Settings] = None, index: Optional[PlanIndex] =
         description="Spørgsmål og svar med kildehenvisninger over kommunale beskæftigelsesplaner.",
         dependencies=[Depends(require_read), Depends(refresh_index)],
         lifespan=lifespan_for(settings, index),
+        openapi_url=None, docs_url=None, redoc_url=None,  # api/routes/static.py: local assets, protected like reads
     )
     app.state.metrics = Metrics(lambda: app.state.index)  # before the services: the chat service counts answers
     app.state.closers = open_services(app, settings, index)  # open now: a client need not run the lifespan
@@ -146,4 +149,5 @@ def create_app(settings: Optional[Settings] = None, index: Optional[PlanIndex] =
     # Outermost of ours: every response (413s and CORS answers too) gets its X-Request-ID and is timed.
     routes = [route for module in ROUTERS for route in module.router.routes]
     app.add_middleware(RequestObserver, metrics=app.state.metrics, routes=routes)
+    app.add_middleware(SecurityHeaders, settings=settings)  # outermost: every response (api/headers.py)
     return app

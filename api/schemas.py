@@ -61,6 +61,14 @@ class CitationOut(BaseModel):
     end: int
 
 
+class MarkerOut(BaseModel):
+    n: int = Field(description="The citation the marker names.")
+    start: int = Field(description="Offset of the marker in the answer text (code points, like every start/end).")
+    end: int = Field(
+        description="answer[start:end] is the marker as written: '[n]', or n's digits in a group '[1, 2]'."
+    )
+
+
 class TargetOut(BaseModel):
     target_id: str
     municipality: str
@@ -100,6 +108,11 @@ class AskResponse(BaseModel):
         ),
     )
     citations: list[CitationOut]
+    markers: list[MarkerOut] = Field(
+        default_factory=list,
+        description="Where the answer's [n] citation markers are, from the answer's structure (api/markers.py). "
+        "Text that only looks like one, such as a '[1]' inside a quote, is not a marker; show markers only here.",
+    )
     targets: list[TargetOut] = Field(
         default_factory=list, description="Extracted targets behind the answer, when the question asks for a target."
     )

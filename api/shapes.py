@@ -15,6 +15,7 @@ from retrieval.chat import Prepared
 from retrieval.compare import Comparison, CompareRow
 from retrieval.ministermaal import Matrix, MinistermaalService
 
+from .markers import find_markers, markers_of
 from .schemas import (
     AskResponse,
     CitationOut,
@@ -25,6 +26,7 @@ from .schemas import (
     DocumentOutline,
     ListBlockOut,
     GoalOut,
+    MarkerOut,
     MinistermaalCell,
     MinistermaalColumn,
     MinistermaalResponse,
@@ -56,12 +58,19 @@ def row_out(row: CompareRow) -> CompareRowOut:
     )
 
 
+def markers_out(answer: Answer) -> list[MarkerOut]:
+    citations = [(c.n, c.quote, c.role) for c in answer.citations]
+    markers = find_markers(answer.answer, citations, answer.generator, answer.abstained)
+    return [MarkerOut(**m._asdict()) for m in markers]
+
+
 def ask_response(prepared: Prepared, answer: Answer, notice: Optional[str]) -> AskResponse:
     return AskResponse(
         answer=answer.answer,
         abstained=answer.abstained,
         kind=answer.kind,
         citations=[citation_out(c) for c in answer.citations],
+        markers=markers_out(answer),
         targets=[target_out(t) for t in answer.targets],
         timings_ms=answer.timings_ms,
         municipalities=answer.municipalities,
@@ -88,12 +97,19 @@ def conversation_out(stored: dict) -> Conversation:
         ConversationTurn(
             question=t.question,
             resolved_question=(t.answer or {}).get("question") or t.text,
-            answer=AskResponse(**t.answer) if t.answer else None,
+            answer=stored_answer(t.answer) if t.answer else None,
         )
         for t in stored["turns"]
     ]
     return Conversation(conversation_id=stored["conversation_id"], created_at=stored["created_at"],
                         updated_at=stored["updated_at"], turns=turns)  # fmt: skip
+
+
+def stored_answer(body: dict) -> AskResponse:
+    """A stored turn's answer; one stored before markers were sent gets them now."""
+    if "markers" not in body:
+        body = {**body, "markers": [m._asdict() for m in markers_of(body)]}
+    return AskResponse(**body)
 
 
 def ministermaal_out(matrix: Matrix, snapshot: IndexSnapshot) -> MinistermaalResponse:

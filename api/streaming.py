@@ -13,6 +13,16 @@ OpenAI: the answer text (as Markdown: ``markdown_answer``) carries the [n]
 markers followed by a "Kilder:" list; the structured answer (citations with
 offsets, targets, abstained, kind, ...) travels in the extra top-level field
 ``planchat`` of the completion, and of the last chunk when streaming.
+
+Chat UIs render that text as Markdown, so plan text in it is written to stay
+text (``markdown_safe``): every ``\\ ` [ ] < >`` outside the answer's real
+markers (api/markers.py) is backslash-escaped, which leaves no opener for a
+link or image (``[klik her](javascript:…)``, ``![x](http://…)``), a link
+definition, an autolink (``<javascript:…>``), raw HTML or a code span; a
+"(" or ":" right after a marker is escaped too ("[1](…" is no link, "[1]: …"
+no link definition). "(", ")" and "!" need no escape once no "[" opens a
+link, so the text reads as it did. The markers and the list lines stay
+Markdown as they were; a renderer shows the words exactly.
 """
 
 from __future__ import annotations
@@ -24,6 +34,8 @@ import uuid
 from typing import Iterator
 
 from ingest.tokens import count_tokens
+
+from .markers import markers_of
 
 WORDS_PER_DELTA = 4
 _WORD = re.compile(r"\S+\s*|\s+")
@@ -80,14 +92,38 @@ def markdown_answer(text: str) -> str:
     return "\n".join(out)
 
 
+# ---- plan text that stays text in Markdown ---------------------------------------
+
+_MARKDOWN_ACTIVE = re.compile(r"[\\`\[\]<>]")
+
+
+def escape_markdown(text: str) -> str:
+    """``text`` with every character that could open a link, image, autolink, raw HTML or code span escaped."""
+    return _MARKDOWN_ACTIVE.sub(r"\\\g<0>", text)
+
+
+def markdown_safe(text: str, markers: list[tuple[int, int]]) -> str:
+    """``text`` escaped for Markdown except at the ``markers`` (start, end), which stay as written."""
+    out, last = [], 0
+    for start, end in sorted(markers):
+        out.append(escape_markdown(text[last:start]))
+        out.append(text[start:end])
+        if text[end : end + 1] in ("(", ":"):
+            out.append("\\")  # the marker is no link text and no link label
+        last = end
+    out.append(escape_markdown(text[last:]))
+    return "".join(out)
+
+
 # ---- OpenAI -----------------------------------------------------------------
 
 MODEL_ID = "planchat"
 
 
 def sources_text(body: dict, lang: str = "da") -> str:
-    """The answer plus a numbered sources list, for chat UIs that only show text."""
-    answer = markdown_answer(body["answer"])
+    """The answer plus a numbered sources list, for chat UIs that only show text; plan text
+    (quotes, sections, page labels) is escaped so a Markdown renderer shows it as text."""
+    answer = markdown_answer(markdown_safe(body["answer"], [(m.start, m.end) for m in markers_of(body)]))
     citations = body.get("citations") or []
     if not citations:
         return answer
@@ -98,7 +134,7 @@ def sources_text(body: dict, lang: str = "da") -> str:
         page = c.get("page_label") or c.get("page")
         where = f"{c['municipality']} {c['year']}" + (f", {page_word} {page}" if c.get("page") else "")
         section = f" – {c['section']}" if c.get("section") else ""
-        lines.append(f"[{c['n']}] {where}{section}: «{c['quote']}»")
+        lines.append(f"[{c['n']}] {escape_markdown(where + section)}: «{escape_markdown(c['quote'])}»")
     return f"{answer}\n\n{heading}\n" + "\n".join(lines)
 
 

@@ -1,7 +1,7 @@
 """Cleaning: LoadedText -> CleanText.
 
 Keeps every word of the source while removing extraction debris:
-HTML fragments (<b>, <h3 style=...>, <ul>, <sup>), markdown emphasis and
+HTML fragments (<b>, <h3 style=...>, <ul>, <sup>, <!-- -->), markdown emphasis and
 table rules, words hyphenated across line ends, ligatures (NFKC, but
 fractions, super- and subscripts stay: "1½ år" is not "11⁄2 år"), runs of
 whitespace, dot leaders, and page furniture (running headers/footers and
@@ -12,10 +12,22 @@ so the chunker can give each chunk its heading path.
 
 The clean text is what gets stored and quoted: every citation is a
 substring of it.
+
+Entities are text, tags are markup. HTML entities are decoded first, each
+once ("&amp;lt;" is the text "&lt;"), before the markup is stripped; a
+decoded "<" or ">" is held aside while the real tags go, so encoded HTML
+("&lt;img src=x onerror=…&gt;") stays what a browser shows for it: the
+author's words, not an element, and not deleted with the tags. Then no "<"
+that could open a tag, a comment or a markdown autolink ("<img", "</p",
+"<!--", "<javascript:") is left in the clean text, decoded or literal: it
+becomes "＜" (FULLWIDTH LESS-THAN SIGN), which reads the same and is never
+markup. So no client that renders the text as HTML or Markdown can be made
+to run anything a plan says.
 """
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from collections import Counter
@@ -27,6 +39,14 @@ _SUP = re.compile(r"<sup>\s*([^<]*?)\s*</sup>", re.IGNORECASE)
 _HEADING_TAG = re.compile(r"<h([1-6])\b[^>]*>(.*?)</h\1\s*>", re.IGNORECASE | re.DOTALL)
 _BLOCK_TAG = re.compile(r"</?(?:p|ul|ol|li|br|div|table|tr|td|th|h[1-6])\b[^>]*/?>", re.IGNORECASE)
 _ANY_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*\b[^<>]*/?>")
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+# A named or numeric character reference with its semicolon (a bare "&copy" in a URL stays).
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+# Decoded "<" and ">" wait as Unicode noncharacters (reserved for a program's internal use) while tags are stripped.
+_HELD = {"<": "\ufdd0", ">": "\ufdd1"}
+# A "<" (literal or decoded) before what would make it a tag, comment, processing instruction or autolink.
+_TAG_OPENER = re.compile("[<\ufdd0](?=[A-Za-z/!?])")
+INERT_LESS_THAN = "\uff1c"
 _EMPHASIS = re.compile(r"(\*\*|__)(.{1,300}?)\1", re.DOTALL)
 _STAR_EMPHASIS = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
 _TABLE_RULE = re.compile(r"^[\s|:\-–—\t]*-{2,}[\s|:\-–—\t]*$")
@@ -61,15 +81,30 @@ def normalize_keeping_numbers(text: str) -> str:
     return "".join(out)
 
 
+def decode_entities(text: str) -> str:
+    """Every HTML entity decoded once, as a browser would; "<" and ">" held aside (``inert_markup``)."""
+
+    def decoded(match: re.Match[str]) -> str:
+        char = html.unescape(match.group())
+        return _HELD.get(char, char)
+
+    return _ENTITY.sub(decoded, text.replace("\ufdd0", "").replace("\ufdd1", ""))
+
+
+def inert_markup(text: str) -> str:
+    """The held "<" and ">" back, and every "<" that could open markup written as "＜"."""
+    return _TAG_OPENER.sub(INERT_LESS_THAN, text).replace("\ufdd0", "<").replace("\ufdd1", ">")
+
+
 def _strip_markup(text: str) -> str:
+    text = _COMMENT.sub("", text)
     text = _SUP.sub(lambda m: m.group(1).translate(_SUPERSCRIPT) if m.group(1).isdigit() else f" ({m.group(1)})", text)
     text = _HEADING_TAG.sub(lambda m: f"\n{'#' * int(m.group(1))} {_ANY_TAG.sub(' ', m.group(2)).strip()}\n", text)
     text = _BLOCK_TAG.sub("\n", text)
     text = _ANY_TAG.sub("", text)
-    text = text.replace("&amp;", "&").replace("&nbsp;", " ").replace("&lt;", "<").replace("&gt;", ">")
     text = _EMPHASIS.sub(r"\2", text)
     text = _STAR_EMPHASIS.sub(r"\1", text)
-    return text
+    return inert_markup(text)
 
 
 def _clean_line(line: str) -> str:
@@ -85,7 +120,7 @@ def _clean_line(line: str) -> str:
 def clean_page(text: str) -> str:
     """Clean one page (or a whole text file); returns text with markdown '#'
     heading lines still marked."""
-    text = normalize_keeping_numbers(text).replace("\r\n", "\n").replace("\r", "\n")
+    text = normalize_keeping_numbers(decode_entities(text)).replace("\r\n", "\n").replace("\r", "\n")
     text = _strip_markup(text)
     text = _HYPHEN_BREAK.sub(r"\1\2", text)
     text = _CAPS_HYPHEN_BREAK.sub(r"\1\2", text)

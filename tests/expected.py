@@ -18,6 +18,7 @@ AARHUS_ANSWER = (
 ANSWER_KEYS = {
     "answer", "abstained", "citations", "targets", "timings_ms", "municipalities", "years",
     "question", "carried", "conversation_id", "conversation_token", "generator", "fallback_reason", "notice", "kind",
+    "markers",
 }  # fmt: skip
 # The follow-up pair of issue 5: the second question names no municipality or year.
 FOLLOWUP_FIRST_Q = "Hvor mange langtidsledige må der højst være i Jammerbugt i 2014?"

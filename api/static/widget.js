@@ -16,7 +16,10 @@
  * Guarantees: server text (answers, quotes, titles, errors) is only ever put
  * in the page with textContent / text nodes, never parsed as HTML; the
  * widget lives in an open Shadow DOM so the host page's CSS cannot break it
- * and its CSS cannot leak out; no external resources are loaded.
+ * and its CSS cannot leak out; no external resources are loaded. A citation
+ * marker button is placed only where the server's answer says one is
+ * (answer.markers), never where the text merely looks like "[1]": plan text
+ * quoting "[1]" or «[2]» stays text.
  *
  * Events, dispatched on the host element (bubbling, composed), for embedders
  * and tests: planchat:meta, planchat:delta, planchat:done, planchat:error;
@@ -272,37 +275,55 @@ button, select, textarea { font: inherit; color: inherit; }
   // A list answer: an item line is "- «item» [n]" (after "Municipality: " when
   // the list has no introduction); an item's quote may run over several lines
   // and ends at "» [n]". A "(…)" line right after the items says how many the plan has.
+  // This is layout only: which "[n]" is a citation marker comes from the server (answer.markers).
   const ITEM_START = /^(?:([^«\n]*?:) )?- «/;
   const ITEM_END = /» \[\d+\]$/;
   const LIST_NOTE = /^\([^«»\n]*\)$/;
 
-  /** The answer text as blocks: {type: "text"|"note", text} and {type: "list", items: [text]}. */
+  /** The answer text as blocks: {type: "text"|"note", text, start} and {type: "list", items: [{text, start}]};
+   * start is where the piece begins in the answer text. */
   function answerBlocks(text) {
     const blocks = [];
     let last = null; // the block the next plain line joins: a text block, or the list just ended
     let open = false; // inside an item whose quote has not closed yet
+    let at = 0; // where the line begins in the text
     for (const line of text.split("\n")) {
+      const start = at;
+      at += line.length + 1;
       if (open) {
-        last.items[last.items.length - 1] += "\n" + line;
+        last.items[last.items.length - 1].text += "\n" + line;
         open = !ITEM_END.test(line);
         continue;
       }
       const item = ITEM_START.exec(line);
       if (item) {
-        if (item[1]) blocks.push((last = { type: "text", text: item[1] }));
+        if (item[1]) blocks.push((last = { type: "text", text: item[1], start }));
         if (!last || last.type !== "list") blocks.push((last = { type: "list", items: [] }));
         const body = line.slice(item[0].length - 1);
-        last.items.push(body);
+        last.items.push({ text: body, start: start + item[0].length - 1 });
         open = !ITEM_END.test(body);
       } else if (last && last.type === "list" && LIST_NOTE.test(line)) {
-        blocks.push((last = { type: "note", text: line }));
+        blocks.push((last = { type: "note", text: line, start }));
       } else if (last && last.type === "text") {
         last.text += "\n" + line;
       } else {
-        blocks.push((last = { type: "text", text: line }));
+        blocks.push((last = { type: "text", text: line, start }));
       }
     }
     return blocks;
+  }
+
+  /** The server's markers ({n, start, end} in code points) as UTF-16 offsets into the text, in order. */
+  function markerSpans(text, markers) {
+    const offsets = []; // code point index -> UTF-16 index
+    let i = 0;
+    for (const ch of text) { offsets.push(i); i += ch.length; }
+    offsets.push(i);
+    return (Array.isArray(markers) ? markers : [])
+      .filter((m) => Number.isInteger(m.start) && Number.isInteger(m.end) && m.start >= 0 && m.start < m.end
+        && m.end < offsets.length)
+      .map((m) => ({ n: m.n, start: offsets[m.start], end: offsets[m.end] }))
+      .sort((a, b) => a.start - b.start);
   }
 
   function citationLabel(c) {
@@ -340,6 +361,20 @@ button, select, textarea { font: inherit; color: inherit; }
     area.remove();
     focusBack.focus();
     return ok;
+  }
+
+  /** The widget's CSS for its shadow root: a constructed style sheet where the browser has them (a page's
+   * CSP needs no 'unsafe-inline' for one, as it does for a <style> element), else a <style> element to append. */
+  function styleFor(root) {
+    try {
+      if ("adoptedStyleSheets" in root && "replaceSync" in CSSStyleSheet.prototype) {
+        const sheet = new CSSStyleSheet();
+        sheet.replaceSync(CSS);
+        root.adoptedStyleSheets = [sheet];
+        return [];
+      }
+    } catch (e) { /* an older browser: the element below */ }
+    return [el("style", { text: CSS })];
   }
 
   let sequence = 0;
@@ -381,7 +416,7 @@ button, select, textarea { font: inherit; color: inherit; }
       log, form,
       el("p", { id: "planchat-hint", class: "planchat-hint", text: TEXT.hint }),
       status);
-    root.append(el("style", { text: CSS }), el("div", { class: "planchat-root" }, launcher, panel));
+    root.append(...styleFor(root), el("div", { class: "planchat-root" }, launcher, panel));
 
     let conversation = storage.get(); // { id, token } of the server-side conversation, or null
     let controller = null;
@@ -441,36 +476,38 @@ button, select, textarea { font: inherit; color: inherit; }
         toggle.scrollIntoView({ block: "nearest" });
       }
 
-      /** The text with each [n] of a known citation as a button that opens it. */
-      function withMarkers(text) {
+      /** A piece of the answer text (it begins at ``start``) with each of the server's markers in it
+       * as a button that opens its citation. Nothing else becomes a marker, whatever it looks like. */
+      function withMarkers(text, start, markers) {
         const parts = [];
         let last = 0;
-        for (const match of text.matchAll(/\[(\d+)\]/g)) {
-          const n = Number(match[1]);
-          if (!toggles.has(n)) continue;
-          parts.push(text.slice(last, match.index));
+        for (const m of markers) {
+          if (m.start < start + last || m.end > start + text.length || !toggles.has(m.n)) continue;
+          parts.push(text.slice(last, m.start - start));
           parts.push(el("button", {
-            type: "button", class: "planchat-marker", "data-n": n, "aria-label": TEXT.source + n,
-            onclick: () => openCitation(n),
-          }, match[0]));
-          last = match.index + match[0].length;
+            type: "button", class: "planchat-marker", "data-n": m.n, "aria-label": TEXT.source + m.n,
+            onclick: () => openCitation(m.n),
+          }, text.slice(m.start - start, m.end - start)));
+          last = m.end - start;
         }
         parts.push(text.slice(last));
         return parts.filter((p) => p !== "");
       }
 
-      function renderAnswerText(text) {
+      /** The answer text, a list answer's items as a list; ``markers`` from markerSpans (none while streaming). */
+      function renderAnswerText(text, markers) {
         const blocks = answerBlocks(text);
         if (!blocks.some((b) => b.type === "list")) {
-          answerNode.replaceChildren(...withMarkers(text)); // prose as it always was: one text with markers
+          answerNode.replaceChildren(...withMarkers(text, 0, markers)); // prose as it always was: one text with markers
           return;
         }
         answerNode.replaceChildren(...blocks.map((b) => {
           if (b.type === "list") {
-            return el("ul", { class: "planchat-list" },
-              ...b.items.map((item) => el("li", { class: "planchat-item" }, ...withMarkers(item))));
+            return el("ul", { class: "planchat-list" }, ...b.items.map((item) =>
+              el("li", { class: "planchat-item" }, ...withMarkers(item.text, item.start, markers))));
           }
-          return el("p", { class: b.type === "note" ? "planchat-list-note" : "planchat-text" }, ...withMarkers(b.text));
+          return el("p", { class: b.type === "note" ? "planchat-list-note" : "planchat-text" },
+            ...withMarkers(b.text, b.start, markers));
         }));
       }
 
@@ -503,7 +540,7 @@ button, select, textarea { font: inherit; color: inherit; }
           }
         },
         stream(text) {
-          renderAnswerText(text);
+          renderAnswerText(text, []);
           scrollToEnd();
         },
         done(answer) {
@@ -523,7 +560,7 @@ button, select, textarea { font: inherit; color: inherit; }
           });
           extra.push(el("div", { class: "planchat-actions" }, copyButton));
           article.append(...extra);
-          renderAnswerText(answer.answer || "");
+          renderAnswerText(answer.answer || "", markerSpans(answer.answer || "", answer.markers));
           article.classList.toggle("planchat-abstained", Boolean(answer.abstained));
           if (answer.kind) article.setAttribute("data-kind", answer.kind);
           article.setAttribute("data-state", "done");

@@ -100,6 +100,13 @@ def assert_answer_contract(payload: dict, index) -> None:
         assert evidence, "an answer that does not abstain must cite evidence"
         for c in evidence:
             assert f"«{c['quote']}» [{c['n']}]" in payload["answer"]
+    # Every citation's marker, in order, where the answer writes it: "«quote» [n]", or the see-also "[n]".
+    markers = payload["markers"]
+    assert [m["n"] for m in markers] == [c["n"] for c in citations]
+    for m in markers:
+        assert payload["answer"][m["start"] : m["end"]] == f"[{m['n']}]"
+        if not payload["abstained"]:
+            assert payload["answer"][: m["start"]].endswith(f"«{citations[m['n'] - 1]['quote']}» ")
     # The answer refers to exactly the citations it has.
     assert sorted({int(n) for n in _MARKER.findall(payload["answer"])}) == [c["n"] for c in citations]
     # Every number in the answer appears in some cited quote.

@@ -205,4 +205,4 @@ def test_metrics_are_protected_like_the_reads(hash_index, tmp_path):
     assert client.get("/metrics").json()["error"]["code"] == "unauthorized"
     assert client.get("/metrics", headers={"X-API-Key": "wrong"}).status_code == 401
     assert ("planchat_index_documents", ()) in samples(client, Authorization=f"Bearer {READ}")
-    assert "/metrics" not in client.get("/openapi.json").json()["paths"]
+    assert "/metrics" not in client.get("/openapi.json", headers={"X-API-Key": READ}).json()["paths"]

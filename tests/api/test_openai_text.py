@@ -4,13 +4,14 @@ travels in the extension field ``planchat`` with the rest of the answer."""
 
 from __future__ import annotations
 
+import html
 import json
 
 import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.streaming import markdown_answer
+from api.streaming import markdown_answer, sources_text
 
 from conftest import make_settings
 from expected import (
@@ -120,3 +121,99 @@ def test_an_abstention_carries_kind_abstain(client, name):
     assert content.split("\n\nKilder:\n")[0] == expected_text
     text, last = streamed(client, question)
     assert (text, last["kind"]) == (content, "abstain")
+
+
+# -- issue 17, finding 5b: plan text stays text in a Markdown renderer -----------------------------
+
+# A plan that writes Markdown and HTML (the literal tags are stripped at ingest, the encoded one is text).
+MARKDOWN_PLAN = (
+    "# Beskæftigelsesplan 2024\n\n## Rekruttering\n\n"
+    "Virksomhedsrekruttering: [klik her](javascript:alert(1)), ![logo](http://evil.example/x.png), "
+    "&lt;javascript:alert(2)&gt;, `kode`, \\[1\\], tabel [1] og «[2]» i planen.\n"
+)
+MARKDOWN_Q = "Hvad siger planen om virksomhedsrekruttering?"
+MARKDOWN_QUOTE = (
+    r"Virksomhedsrekruttering: [klik her](javascript:alert(1)), ![logo](http://evil.example/x.png), "
+    r"＜javascript:alert(2)>, `kode`, \[1\], tabel [1] og «[2]» i planen."
+)
+MARKDOWN_ESCAPED = (
+    r"Virksomhedsrekruttering: \[klik her\](javascript:alert(1)), !\[logo\](http://evil.example/x.png), "
+    r"＜javascript:alert(2)\>, \`kode\`, \\\[1\\\], tabel \[1\] og «\[2\]» i planen."
+)
+
+
+def rendered(markdown: str) -> str:
+    """The HTML a CommonMark chat UI makes of the text."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").render(markdown)
+
+
+def assert_only_text(html_out: str) -> None:
+    for active in ("<a ", "<img", "<code", "<script", "<javascript", "<svg"):
+        assert active not in html_out
+
+
+@pytest.fixture(scope="module")
+def markdown_client(tmp_path_factory) -> TestClient:
+    from ingest.index import PlanIndex
+    from planchat.records import DocumentMeta
+
+    settings = make_settings(tmp_path_factory.mktemp("openai-markdown"), retrieval_mode="bm25")
+    index = PlanIndex(settings)
+    meta = DocumentMeta(doc_id="aarhus-2024", municipality="Aarhus", year=2024, title="Beskæftigelsesplan 2024")
+    index.ingest_bytes(MARKDOWN_PLAN.encode("utf-8"), "plan.md", meta)
+    try:
+        yield TestClient(create_app(settings, index=index), raise_server_exceptions=False)
+    finally:
+        index.close()
+
+
+def test_quotes_cannot_become_links_images_autolinks_or_code_plain_and_streamed(markdown_client):
+    body = completion(markdown_client, MARKDOWN_Q)
+    structured, content = body["planchat"], body["choices"][0]["message"]["content"]
+    assert structured["answer"] == f"Aarhus: «{MARKDOWN_QUOTE}» [1]"
+    assert content == (
+        f"Aarhus: «{MARKDOWN_ESCAPED}» [1]\n\n"
+        f"Kilder:\n[1] Aarhus 2024 – Beskæftigelsesplan 2024 › Rekruttering: «{MARKDOWN_ESCAPED}»"
+    )
+    text, last = streamed(markdown_client, MARKDOWN_Q)
+    assert text == content and last["answer"] == structured["answer"]
+    html_out = rendered(content)
+    assert_only_text(html_out)
+    # The renderer shows the plan's words exactly.
+    assert html_out.startswith(f"<p>Aarhus: «{html.escape(MARKDOWN_QUOTE, quote=True)}» [1]</p>\n<p>Kilder:")
+
+
+def cited(*quotes: str, role: str = "evidence") -> list[dict]:
+    return [{"n": n, "quote": q, "municipality": "Rebild", "year": 2022, "page": None, "section": None, "role": role}
+            for n, q in enumerate(quotes, 1)]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "body, content",
+    [
+        # An LLM's words (its markers are real): a link, a marker made a link or a link definition, raw HTML.
+        ({"answer": "Se [klik](javascript:alert(1)) [1](javascript:alert(2)) og <img src=x onerror=alert(3)> [2].\n"
+                    "[1]: javascript:alert(4)",
+          "generator": "llm:m", "citations": cited("x", "y")},
+         "Se \\[klik\\](javascript:alert(1)) [1]\\(javascript:alert(2)) og \\<img src=x onerror=alert(3)\\> [2].\n"
+         "[1]\\: javascript:alert(4)"),
+        # A group marker: each number is a marker, the brackets are text.
+        ({"answer": "Planen siger det [1, 2].", "generator": "llm:m", "citations": cited("x", "y")},
+         "Planen siger det \\[1, 2\\]."),
+        # An abstention: its markers are the see-also ones.
+        ({"answer": "Det fremgår ikke af planerne. Nærmeste afsnit: [1], [2].", "abstained": True,
+          "citations": cited("x", "y", role="see_also")},
+         "Det fremgår ikke af planerne. Nærmeste afsnit: [1], [2]."),
+        # A list answer: "- " lines and markers stay Markdown, the items' plan text is escaped.
+        ({"answer": "Rebild: «Vi vil <b>:» [1]\n- «a [1](x)» [2]\n- «`b`» [3]",
+          "citations": cited("Vi vil <b>:", "a [1](x)", "`b`")},
+         "Rebild: «Vi vil \\<b\\>:» [1]\n- «a \\[1\\](x)» [2]\n- «\\`b\\`» [3]"),
+    ],  # fmt: skip
+    ids=["llm-links-and-html", "llm-group-marker", "abstention", "list"],
+)
+def test_the_answer_text_is_escaped_everywhere_but_at_its_markers(body, content):
+    text = sources_text(body).split("\n\nKilder:\n")[0]
+    assert text == content
+    assert_only_text(rendered(text))

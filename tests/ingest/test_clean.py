@@ -8,7 +8,7 @@ from functools import lru_cache
 import pytest
 
 from ingest.clean import clean, clean_page
-from ingest.loaders import load_path
+from ingest.loaders import load_bytes, load_path
 from planchat.config import REPO_ROOT
 from planchat.records import CleanText, Heading, LoadedText, PageSpan, PageText
 
@@ -72,6 +72,43 @@ def pdf(*pages: str, labels: tuple | None = None) -> CleanText:
 )
 def test_clean_page(raw, cleaned):
     assert clean_page(raw) == cleaned
+
+
+# -- entities are text, tags are markup (issue 17, finding 5) --------------------------------
+
+@pytest.mark.parametrize(
+    "raw, cleaned",
+    [
+        # Encoded HTML is what a browser shows for it: the author's words, never an element.
+        ("Se &lt;img src=x onerror=alert(1)&gt; her.", "Se ＜img src=x onerror=alert(1)> her."),
+        ("&lt;script&gt;alert(2)&lt;/script&gt;", "＜script>alert(2)＜/script>"),
+        ("&#60;img src=x&#62; &#x3C;svg onload=x&#x3e; &LT;b&GT;", "＜img src=x> ＜svg onload=x> ＜b>"),
+        ("&lt;!-- x --&gt; &lt;?xml?&gt; &lt;javascript:alert(1)&gt;", "＜!-- x --> ＜?xml?> ＜javascript:alert(1)>"),
+        # Decoded once: "&amp;lt;" is the text "&lt;", as a browser shows it.
+        ("&amp;lt;img src=x onerror=alert(1)&amp;gt;", "&lt;img src=x onerror=alert(1)&gt;"),
+        # A "<" that opens nothing stays as it is: comparisons keep their sign.
+        ("unge &lt; 30 år og &lt;25 år, &gt;50 år", "unge < 30 år og <25 år, >50 år"),
+        ("ca. &lt;ca. 30 %, og &gt; 50", "ca. ＜ca. 30 %, og > 50"),
+        # Real tags are stripped, encoded ones stay: the decoded text is never deleted as if it were a tag.
+        ("<b>Mål</b> &lt;b&gt;fed&lt;/b&gt;", "Mål ＜b>fed＜/b>"),
+        # A literal "<" that survives the stripping (no closing ">") is made inert too.
+        ("a<b og <img src=x onerror=alert(1)", "a＜b og ＜img src=x onerror=alert(1)"),
+        ("Tekst <!-- en kommentar --> her", "Tekst her"),
+        # Other entities are decoded like any text, and normalised after.
+        ("Tr&aelig;ning &oslash;ger &aring;bent &#230; &ndash; &quot;x&quot; &frac12;", "Træning øger åbent æ – \"x\" ½"),
+        ("ukendt &foo; og &copy uden semikolon", "ukendt &foo; og &copy uden semikolon"),
+        # The noncharacters cleaning holds "<" and ">" in never come from the source.
+        ("a\ufdd0img b\ufdd1", "aimg b"),
+    ],
+)
+def test_entities_are_text_and_no_markup_survives(raw, cleaned):
+    assert clean_page(raw) == cleaned
+
+
+def test_a_loaded_text_file_with_encoded_html_cleans_to_inert_text():
+    for name in ("plan.txt", "plan.md"):
+        loaded = load_bytes("# Plan\n\nBrug &lt;img src=x onerror=alert(1)&gt; ikke.\n".encode(), name)
+        assert clean(loaded).text == "Plan\n\nBrug ＜img src=x onerror=alert(1)> ikke."
 
 
 @pytest.mark.parametrize("raw, cleaned", [("nye IT-\nsystemer", "nye IT-systemer"), ("borgere fra EU-\nlande", "borgere fra EU-lande")])
