@@ -187,6 +187,7 @@ def ingest_and_serve(workdir: Path, cache: Path | None, embedder: str = DEFAULT_
     settings = BenchSettings(
         data_dir=workdir / "ingest", corpus_dir=REPO_ROOT / "corpus", embedder=embedder,
         embedding_cache=cache, chroma_url="", retrieval_mode="hybrid",
+        rate_limit_per_minute=0, conversations_per_hour=0,  # one load client: the per-client limits would refuse it
     )  # fmt: skip
     started = time.perf_counter()
     done = subprocess.run([str(PLANCHAT), "ingest"], env=settings_env(settings), cwd=workdir,

@@ -385,6 +385,9 @@ def main(argv: list[str] | None = None) -> int:
             embedding_cache=None,  # data_dir/embedding-cache.sqlite3: new, empty
             chroma_url="",
             retrieval_mode="hybrid",
+            # The bench is one client asking ~120 questions a minute: no per-client limits (issue 17).
+            rate_limit_per_minute=0,
+            conversations_per_hour=0,
         )
         print("ingesting corpus/ with an empty embedding cache ...", file=sys.stderr, flush=True)
         ingest, index = bench_ingest(settings)
