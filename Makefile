@@ -62,6 +62,7 @@ bench: setup
 # A bounded load test on loopback: 2,000 requests at concurrency 32 (see bench/README.md).
 load: setup
 	$(PY) bench/load.py --requests 2000 --concurrency 32 --out bench/load-results.json
+	$(PY) bench/abuse.py --limit 30 --abusers 16 --out bench/abuse-results.json
 
 clean:
 	rm -rf $(VENV) data .cache test-artifacts

@@ -182,12 +182,13 @@ def summarize(records: list[dict], wall: float) -> dict:
 
 
 # -- the server ----------------------------------------------------------------------
-def ingest_and_serve(workdir: Path, cache: Path | None, embedder: str = DEFAULT_EMBEDDER):
-    """`planchat ingest` into workdir/ingest, copy it, serve the copy. Returns (server, facts)."""
+def ingest_and_serve(workdir: Path, cache: Path | None, embedder: str = DEFAULT_EMBEDDER, rate_limit_per_minute: int = 0):
+    """`planchat ingest` into workdir/ingest, copy it, serve the copy. Returns (server, facts). The
+    per-client rate limit is off unless given (bench/abuse.py measures it)."""
     settings = BenchSettings(
         data_dir=workdir / "ingest", corpus_dir=REPO_ROOT / "corpus", embedder=embedder,
         embedding_cache=cache, chroma_url="", retrieval_mode="hybrid",
-        rate_limit_per_minute=0, conversations_per_hour=0,  # one load client: the per-client limits would refuse it
+        rate_limit_per_minute=rate_limit_per_minute, conversations_per_hour=0,  # one load client: limits would refuse it
     )  # fmt: skip
     started = time.perf_counter()
     done = subprocess.run([str(PLANCHAT), "ingest"], env=settings_env(settings), cwd=workdir,
