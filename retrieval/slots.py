@@ -153,8 +153,8 @@ def fills(slot: str, quote: str, question: str = "") -> bool:
         return bool(_DURATION.search(quote) or _DATE.search(quote))
     if slot == "frequency":
         return bool(_FREQUENCY.search(quote)) and not quote.rstrip().endswith("?")
-    if slot == "date":
-        return bool(_DATE.search(quote)) and not quote.rstrip().endswith("?")
+    if slot == "date":  # a date, or for what recurs a frequency («Hvornår holder Vejle …?» «Halvårligt | …»)
+        return bool(_DATE.search(quote) or _FREQUENCY.search(quote)) and not quote.rstrip().endswith("?")
     return True
 
 

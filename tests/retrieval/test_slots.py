@@ -45,6 +45,7 @@ def answer_quoting(quote: str) -> Answer:
         ("Hvor mange ledige er der?", "Der er 1. januar 2013 registreret 2.100 ledige.", None),
         ("Hvornår starter Ungeenheden?", "Udvikle en Ungeenhed, som støtter den unge.", "date"),
         ("Hvornår starter Ungeenheden?", "Ungeenheden starter i januar 2023.", None),
+        ("Hvornår holder Vejle opfølgningsmøder?", "Halvårligt | Opfølgning på mål til politikere", None),
         ("Hvornår i forløbet vejledes borgeren?", "Borgeren vejledes ved hver samtale.", None),
         ("Hvor ofte skal borgeren til jobsamtale?", "- Hvornår skal borgeren til første jobsamtale og hvor ofte herefter?", "frequency"),
         ("Hvor ofte udsøges borgerne?", "Vi udsøger borgerne to gange om året.", None),
