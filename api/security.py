@@ -108,14 +108,23 @@ def require_write(request: Request) -> None:
         raise Forbidden(ADMIN_NEEDED)
 
 
-def require_read(request: Request) -> None:
+def require_reader(request: Request) -> None:
+    """With PLANCHAT_PROTECT_READS: a read key or the admin key, else 401. For any path
+    (/metrics, /docs and /openapi.json use it directly)."""
     settings: Settings = request.app.state.settings
-    if settings.protect_reads and request.url.path.startswith("/v1/"):
-        presented = presented_key(request)
-        if presented is None:
-            raise Unauthorized(READ_KEY_MISSING)
-        if key_scope(settings, presented) is None:
-            raise Unauthorized(READ_KEY_INVALID)
+    if not settings.protect_reads:
+        return
+    presented = presented_key(request)
+    if presented is None:
+        raise Unauthorized(READ_KEY_MISSING)
+    if key_scope(settings, presented) is None:
+        raise Unauthorized(READ_KEY_INVALID)
+
+
+def require_read(request: Request) -> None:
+    """The app-level dependency: the /v1 reads need a reader (the demo page stays open)."""
+    if request.url.path.startswith("/v1/"):
+        require_reader(request)
 
 
 _DEFAULT_PORTS = {"http": ":80", "https": ":443"}

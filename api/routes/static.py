@@ -23,10 +23,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from swagger_ui_bundle import swagger_ui_path
 
-from planchat.errors import NotFound, Unauthorized
+from planchat.errors import NotFound
 
 from ..headers import DOCS
-from ..security import READ_KEY_INVALID, READ_KEY_MISSING, key_scope, presented_key
+from ..security import require_reader
 
 router = APIRouter()
 
@@ -42,17 +42,6 @@ DOCS_ASSETS = {
 def static_text(name: str) -> str:
     return resources.files("api").joinpath(f"static/{name}").read_text(encoding="utf-8")
 
-
-def reads_protected(request: Request) -> None:
-    """/docs and /openapi.json follow PLANCHAT_PROTECT_READS like the /v1 reads (api/security.py)."""
-    settings = request.app.state.settings
-    if not settings.protect_reads:
-        return
-    presented = presented_key(request)
-    if presented is None:
-        raise Unauthorized(READ_KEY_MISSING)
-    if key_scope(settings, presented) is None:
-        raise Unauthorized(READ_KEY_INVALID)
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -73,7 +62,7 @@ def widget_js() -> Response:
                     headers={"Cache-Control": "no-cache", "Cross-Origin-Resource-Policy": "cross-origin"})  # fmt: skip
 
 
-@router.get("/docs", response_class=HTMLResponse, include_in_schema=False, dependencies=[Depends(reads_protected)])
+@router.get("/docs", response_class=HTMLResponse, include_in_schema=False, dependencies=[Depends(require_reader)])
 def docs() -> HTMLResponse:
     return HTMLResponse(static_text("docs.html"), headers={"Content-Security-Policy": DOCS})
 
@@ -86,6 +75,6 @@ def docs_asset(name: str) -> Response:
     return Response(path.read_bytes(), media_type=media_type, headers={"Cache-Control": "public, max-age=3600"})
 
 
-@router.get("/openapi.json", include_in_schema=False, dependencies=[Depends(reads_protected)])
+@router.get("/openapi.json", include_in_schema=False, dependencies=[Depends(require_reader)])
 def openapi(request: Request) -> JSONResponse:
     return JSONResponse(request.app.openapi())
