@@ -187,12 +187,7 @@ def expand_lists(answer: Answer, snapshot: IndexSnapshot, lang: str = "da") -> A
         text = _replace_on_own_lines(text, marker, "\n".join(part.lines(lang, numbers) for part in parts))
     if len(citations) == len(answer.citations) and all(a is b for a, b in zip(citations, answer.citations)):
         return answer
-    for n in range(len(citations), 0, -1):
-        text = text.replace(f"[#{n}]", f"[{n}]")
-    expanded = replace(answer, answer=text, citations=[replace(c, n=n) for n, c in enumerate(citations, 1)],
-                       kind="list")  # fmt: skip
-    verify(expanded)
-    return expanded
+    return _renumbered(answer, text, citations, kind="list")
 
 
 # Sibling lists: how far (in characters of blank space) the next list's heading may stand.
@@ -217,6 +212,16 @@ def _sibling_lists(c: Citation, block: ListBlock, snapshot: IndexSnapshot) -> li
         out.append(nxt)
         previous = nxt
     return out
+
+
+def _renumbered(answer: Answer, text: str, citations: list[Citation], **changes) -> Answer:
+    """``answer`` with ``text`` (its markers written [#n] while citations were rebuilt) and ``citations``
+    numbered 1..m, checked by the truth rules."""
+    for n in range(len(citations), 0, -1):
+        text = text.replace(f"[#{n}]", f"[{n}]")
+    rebuilt = replace(answer, answer=text, citations=[replace(c, n=n) for n, c in enumerate(citations, 1)], **changes)
+    verify(rebuilt)
+    return rebuilt
 
 
 def _drop(text: str, marker: str) -> str:
@@ -325,11 +330,7 @@ def expand_section(answer: Answer, snapshot: IndexSnapshot) -> Answer:
         else:
             citations.append(c)
             text = text.replace(marker, f"«{c.quote}» [#{len(citations)}]", 1)
-    for n in range(len(citations), 0, -1):
-        text = text.replace(f"[#{n}]", f"[{n}]")
-    expanded = replace(answer, answer=text, citations=[replace(c, n=n) for n, c in enumerate(citations, 1)])
-    verify(expanded)
-    return expanded
+    return _renumbered(answer, text, citations)
 
 
 def _section_span(c: Citation, snapshot: IndexSnapshot) -> Optional[tuple[int, int]]:
