@@ -32,8 +32,8 @@ With ``PLANCHAT_STORE_CONVERSATIONS=false`` no conversation store is opened
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from contextlib import asynccontextmanager
-from typing import Callable, Optional
 
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -48,8 +48,8 @@ from retrieval.ministermaal import MinistermaalService
 
 from . import errors, logs, ratelimit
 from .deps import AskServices, refresh_index
-from .metrics import Metrics
 from .headers import SecurityHeaders
+from .metrics import Metrics
 from .observability import RequestObserver
 from .routes import ask, conversations, documents, health, metrics, openai, planner, static
 from .security import TOKEN_HEADER, BodyLimit, mask_access_log, require_read
@@ -60,7 +60,7 @@ log = logging.getLogger(__name__)
 ROUTERS = (documents, health, ask, conversations, openai, planner, static, metrics)
 
 
-def open_services(app: FastAPI, settings: Settings, index: Optional[PlanIndex]) -> list[Callable[[], None]]:
+def open_services(app: FastAPI, settings: Settings, index: PlanIndex | None) -> list[Callable[[], None]]:
     """Open the index (unless one is given), the services and the conversation
     store onto ``app.state``; return what closes them, in closing order."""
     closers: list[Callable[[], None]] = []
@@ -93,7 +93,7 @@ def open_services(app: FastAPI, settings: Settings, index: Optional[PlanIndex]) 
     return closers
 
 
-def lifespan_for(settings: Settings, index: Optional[PlanIndex]):
+def lifespan_for(settings: Settings, index: PlanIndex | None):
     """Shutdown closes what ``open_services`` opened. A start-up after a
     shutdown (a test client entering the same app again) opens it anew."""
 
@@ -115,7 +115,7 @@ def lifespan_for(settings: Settings, index: Optional[PlanIndex]):
     return lifespan
 
 
-def create_app(settings: Optional[Settings] = None, index: Optional[PlanIndex] = None) -> FastAPI:
+def create_app(settings: Settings | None = None, index: PlanIndex | None = None) -> FastAPI:
     settings = settings or Settings()
     app = FastAPI(
         title="planchat",
@@ -123,7 +123,9 @@ def create_app(settings: Optional[Settings] = None, index: Optional[PlanIndex] =
         description="Spørgsmål og svar med kildehenvisninger over kommunale beskæftigelsesplaner.",
         dependencies=[Depends(require_read), Depends(refresh_index)],
         lifespan=lifespan_for(settings, index),
-        openapi_url=None, docs_url=None, redoc_url=None,  # api/routes/static.py: local assets, protected like reads
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,  # api/routes/static.py: local assets, protected like reads
     )
     app.state.metrics = Metrics(lambda: app.state.index)  # before the services: the chat service counts answers
     app.state.closers = open_services(app, settings, index)  # open now: a client need not run the lifespan

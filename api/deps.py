@@ -8,7 +8,7 @@ never reads ``app.state`` itself.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Optional
+from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
@@ -34,10 +34,12 @@ class AskServices:
         self.default = AskService(index, settings)
         self._by_mode = {settings.retrieval_mode: self.default}
 
-    def __call__(self, mode: Optional[str] = None) -> AskService:
+    def __call__(self, mode: str | None = None) -> AskService:
         if not mode or mode == self.default.mode:
             return self.default
-        return self._by_mode.get(mode) or self._by_mode.setdefault(mode, AskService(self.index, self.settings, mode=mode))
+        return self._by_mode.get(mode) or self._by_mode.setdefault(
+            mode, AskService(self.index, self.settings, mode=mode)
+        )
 
 
 def refresh_index(request: Request) -> None:
@@ -86,10 +88,10 @@ def get_conversations(request: Request) -> ConversationStore:
 class ConversationAccess:
     """What a request brings to reach a server-side conversation: its token, or the admin key."""
 
-    token: Optional[str]
+    token: str | None
     admin: bool
 
-    def check(self, store: Optional[ConversationStore], conversation_id: Optional[str]) -> None:
+    def check(self, store: ConversationStore | None, conversation_id: str | None) -> None:
         """NotFound unless this request may reach the conversation (nothing to check without an id or a store)."""
         if conversation_id is not None and store is not None:
             store.authorize(conversation_id, self.token, admin=self.admin)
@@ -97,7 +99,7 @@ class ConversationAccess:
 
 def get_conversation_access(
     request: Request,
-    token: Annotated[Optional[str], Header(
+    token: Annotated[str | None, Header(
         alias=TOKEN_HEADER, description="The conversation_token given when the conversation was created.")] = None,
 ) -> ConversationAccess:  # fmt: skip
     return ConversationAccess(token or None, is_admin(request))

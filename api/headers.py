@@ -30,7 +30,7 @@ A pure ASGI middleware, outermost, so CORS preflights and the 413s of
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from planchat.config import Settings
 

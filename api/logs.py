@@ -23,8 +23,8 @@ import json
 import logging
 import re
 from contextvars import ContextVar
-from datetime import datetime, timezone
-from typing import Any, Optional
+from datetime import UTC, datetime
+from typing import Any
 
 from uvicorn.logging import AccessFormatter, DefaultFormatter
 
@@ -32,7 +32,7 @@ from .security import ACCESS_LOGGER
 
 # Set per request by api/observability.py. Each ASGI request runs in its own task, so the value
 # lives as long as the request's task, and worker threads started for it get a copy.
-request_id: ContextVar[Optional[str]] = ContextVar("planchat_request_id", default=None)
+request_id: ContextVar[str | None] = ContextVar("planchat_request_id", default=None)
 
 # -- the request id on every record ----------------------------------------------------------------
 
@@ -67,7 +67,7 @@ class JsonFormatter(logging.Formatter):
     """One JSON object per record (see the module docstring for the keys)."""
 
     def format(self, record: logging.LogRecord) -> str:
-        stamp = datetime.fromtimestamp(record.created, tz=timezone.utc)
+        stamp = datetime.fromtimestamp(record.created, tz=UTC)
         out: dict[str, Any] = {
             "time": stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "level": record.levelname,
@@ -155,8 +155,11 @@ def log_config(fmt: str = "text", level: str = "info") -> dict:
         "disable_existing_loggers": False,
         "filters": {"request_id": {"()": f"{__name__}.RequestIdFilter"}},
         "formatters": formatters,
-        "handlers": {"default": handler("default", "stderr"), "access": handler("access", "stdout"),
-                     "app": handler("app", "stderr")},  # fmt: skip
+        "handlers": {
+            "default": handler("default", "stderr"),
+            "access": handler("access", "stdout"),
+            "app": handler("app", "stderr"),
+        },  # fmt: skip
         "loggers": {
             "uvicorn": {"handlers": ["default"], "level": level, "propagate": False},
             "uvicorn.error": {"level": level},

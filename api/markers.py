@@ -24,7 +24,8 @@ markers that name one of the answer's citations are returned.
 from __future__ import annotations
 
 import re
-from typing import Iterable, NamedTuple
+from collections.abc import Iterable
+from typing import NamedTuple
 
 from retrieval.truth import MARKER
 

@@ -33,7 +33,7 @@ scrape answered by any worker is the whole server. One process: in memory.
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, values
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
@@ -105,7 +105,7 @@ class Metrics:
     def counting(self, shape: Callable) -> Callable:
         """A chat service's ``shape`` (it shapes each answered turn's body) that also counts the answer."""
 
-        def counted(prepared, answer: Answer, notice: Optional[str]) -> dict:
+        def counted(prepared, answer: Answer, notice: str | None) -> dict:
             self.count_answer(answer)
             return shape(prepared, answer, notice)
 

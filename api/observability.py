@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 from starlette.routing import BaseRoute, Match
 
@@ -33,7 +33,7 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 UNMATCHED = "unmatched"
 
 
-def incoming_request_id(headers: list[tuple[bytes, bytes]]) -> Optional[str]:
+def incoming_request_id(headers: list[tuple[bytes, bytes]]) -> str | None:
     """The request's own X-Request-ID when it is short and plain, else None."""
     for key, value in headers:
         if key.lower() == _HEADER_KEY:

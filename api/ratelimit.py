@@ -31,13 +31,11 @@ the limit) or a Redis URI for several machines.
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import sqlite3
 import threading
 import time
 from pathlib import Path
-from typing import Optional
 
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
@@ -106,7 +104,7 @@ class SQLiteStorage(Storage):
                 raise
         return count
 
-    def _row(self, key: str) -> Optional[tuple[int, float]]:
+    def _row(self, key: str) -> tuple[int, float] | None:
         with self._lock:
             return self._db.execute(
                 "SELECT count, ends_at FROM counters WHERE key = ? AND ends_at > ?", (key, time.time())
@@ -145,7 +143,7 @@ class RateLimits:
             RateLimitItemPerHour(settings.conversations_per_hour)
             if settings.conversations_per_hour and settings.store_conversations else None
         )  # fmt: skip
-        self.storage: Optional[Storage] = None
+        self.storage: Storage | None = None
         if self.asks or self.conversations:
             uri = settings.rate_limit_storage
             self.storage = storage_from_string(uri) if uri else SQLiteStorage(settings.ratelimit_file)

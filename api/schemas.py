@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, Optional
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
@@ -23,19 +23,24 @@ class ChatMessage(BaseModel):
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    question: StrictStr = Field(description="The question, in Danish or English.", examples=["Hvad er Jammerbugts mål for langtidsledigheden i 2014?"])
-    municipalities: Optional[list[StrictStr]] = Field(default=None, description="Only these municipalities (names as in GET /v1/documents).")
-    years: Optional[list[StrictInt]] = Field(default=None, description="Only plans that cover one of these years.")
-    mode: Optional[ModeName] = Field(
+    question: StrictStr = Field(
+        description="The question, in Danish or English.",
+        examples=["Hvad er Jammerbugts mål for langtidsledigheden i 2014?"],
+    )
+    municipalities: list[StrictStr] | None = Field(
+        default=None, description="Only these municipalities (names as in GET /v1/documents)."
+    )
+    years: list[StrictInt] | None = Field(default=None, description="Only plans that cover one of these years.")
+    mode: ModeName | None = Field(
         default=None, description="Retrieval mode for this request (default: the server's PLANCHAT_RETRIEVAL_MODE)."
     )
-    top_k: Optional[StrictInt] = Field(default=None, description="How many passages the answer may draw on (default 8).")
-    history: Optional[list[ChatMessage]] = Field(
+    top_k: StrictInt | None = Field(default=None, description="How many passages the answer may draw on (default 8).")
+    history: list[ChatMessage] | None = Field(
         default=None,
         description="Earlier messages of the conversation, oldest first (stateless: nothing is stored). "
         "A follow-up question is answered with the municipality, year and topic carried from them.",
     )
-    conversation_id: Optional[StrictStr] = Field(
+    conversation_id: StrictStr | None = Field(
         default=None,
         description="Continue a server-side conversation (the conversation_id of an earlier answer). "
         "Omit it (and history) to start a new one. Send history or conversation_id, not both.",
@@ -49,8 +54,8 @@ class CitationOut(BaseModel):
     municipality: str
     year: int
     section: str
-    page: Optional[int]
-    page_label: Optional[str] = Field(
+    page: int | None
+    page_label: str | None = Field(
         default=None, description="The printed page label where the PDF defines one (e.g. 'iii', '12'); null otherwise."
     )
     quote: str = Field(description="A verbatim substring of the stored source text.")
@@ -73,20 +78,26 @@ class TargetOut(BaseModel):
     target_id: str
     municipality: str
     plan_year: int
-    target_year: Optional[int] = Field(description="The year the target is for (stated, from its section, or the plan's only year).")
-    target_period: Optional[str] = Field(description="The plan's words for when, e.g. 'december 2014'; null if unstated.")
+    target_year: int | None = Field(
+        description="The year the target is for (stated, from its section, or the plan's only year)."
+    )
+    target_period: str | None = Field(description="The plan's words for when, e.g. 'december 2014'; null if unstated.")
     indicator: str = Field(description="What is measured, in the plan's words.")
     value: float
     value_text: str = Field(description="The number as written in the plan, e.g. '3,7' or 'fire'.")
-    unit: str = Field(description="pct, procentpoint, personer, sager, bevillinger, uger, måneder, dage, timer, mio. kr., kr., placering, antal, ...")
+    unit: str = Field(
+        description="pct, procentpoint, personer, sager, bevillinger, uger, måneder, dage, timer, mio. kr., kr., placering, antal, ..."
+    )
     direction: Literal["at_most", "at_least", "increase", "decrease", "equal"]
-    change: Optional[Literal["to", "by"]] = Field(description="For increase/decrease: a level to reach ('to') or the size of the change ('by').")
-    baseline: Optional[float]
-    baseline_period: Optional[str]
+    change: Literal["to", "by"] | None = Field(
+        description="For increase/decrease: a level to reach ('to') or the size of the change ('by')."
+    )
+    baseline: float | None
+    baseline_period: str | None
     doc_id: str
     title: str
     section: str
-    page: Optional[int]
+    page: int | None
     chunk_id: str
     quote: str = Field(description="The sentence the target came from, verbatim (clean_text[start:end]).")
     start: int
@@ -125,25 +136,27 @@ class AskResponse(BaseModel):
     carried: list[str] = Field(
         default_factory=list, description="What came from the history: 'municipality', 'year' and/or 'topic'."
     )
-    conversation_id: Optional[str] = Field(
+    conversation_id: str | None = Field(
         default=None, description="The server-side conversation this turn was stored in; null when history was sent."
     )
-    conversation_token: Optional[str] = Field(
+    conversation_token: str | None = Field(
         default=None,
         description="Given once, when this answer started the conversation (null otherwise): send it as the "
         "X-Conversation-Token header with conversation_id and to /v1/conversations/{id}. Only its SHA-256 is stored.",
     )
-    generator: str = Field(default="extractive", description="'extractive', or 'llm:<model>' when an LLM wrote the text.")
-    fallback_reason: Optional[str] = Field(
+    generator: str = Field(
+        default="extractive", description="'extractive', or 'llm:<model>' when an LLM wrote the text."
+    )
+    fallback_reason: str | None = Field(
         default=None, description="Why the LLM's answer was replaced by the extractive one (null: no fallback)."
     )
-    notice: Optional[str] = Field(default=None, description="A note for the user, e.g. about a fallback.")
+    notice: str | None = Field(default=None, description="A note for the user, e.g. about a fallback.")
 
 
 class ConversationTurn(BaseModel):
     question: str = Field(description="As the user asked it.")
     resolved_question: str = Field(description="The standalone text it was answered as.")
-    answer: Optional[AskResponse]
+    answer: AskResponse | None
 
 
 class Conversation(BaseModel):
@@ -156,10 +169,10 @@ class Conversation(BaseModel):
 class PlanchatOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    municipalities: Optional[list[StrictStr]] = None
-    years: Optional[list[StrictInt]] = None
-    top_k: Optional[StrictInt] = None
-    mode: Optional[ModeName] = None
+    municipalities: list[StrictStr] | None = None
+    years: list[StrictInt] | None = None
+    top_k: StrictInt | None = None
+    mode: ModeName | None = None
 
 
 class ChatCompletionRequest(BaseModel):
@@ -171,7 +184,7 @@ class ChatCompletionRequest(BaseModel):
     model: StrictStr = Field(description="'planchat' (see GET /v1/models).")
     messages: list[Any] = Field(description="OpenAI messages; the last user message is the question.")
     stream: bool = False
-    planchat: Optional[PlanchatOptions] = Field(
+    planchat: PlanchatOptions | None = Field(
         default=None, description="planchat's own filters (send with the openai client's extra_body)."
     )
 
@@ -180,8 +193,10 @@ class CompareRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     topic: StrictStr = Field(description="What to compare, e.g. 'langtidsledighed'.", examples=["langtidsledighed"])
-    municipalities: Optional[list[StrictStr]] = Field(default=None, description="Only these municipalities (default: all).")
-    years: Optional[list[StrictInt]] = Field(default=None, description="Only plans that cover one of these years.")
+    municipalities: list[StrictStr] | None = Field(
+        default=None, description="Only these municipalities (default: all)."
+    )
+    years: list[StrictInt] | None = Field(default=None, description="Only plans that cover one of these years.")
 
 
 class CompareRowOut(BaseModel):
@@ -245,7 +260,7 @@ class DocumentOut(BaseModel):
     source: str
     chunks: int
     chars: int
-    pages: Optional[int]
+    pages: int | None
     content_hash: str
     ingested_at: float
     managed_by: Literal["corpus", "upload"] = Field(
@@ -255,7 +270,7 @@ class DocumentOut(BaseModel):
 
 class IngestReportOut(BaseModel):
     status: str = Field(default="", description="added, updated (replaced), unchanged (identical: nothing re-embedded)")
-    pages: Optional[int] = Field(default=None, description="Pages of a PDF; null for text files.")
+    pages: int | None = Field(default=None, description="Pages of a PDF; null for text files.")
     empty_pages: int = Field(default=0, description="Pages without a text layer (scanned?); not searchable.")
     chars: int = Field(default=0, description="Characters of clean text.")
     chunks: int = 0
@@ -266,7 +281,9 @@ class IngestReportOut(BaseModel):
 
 
 class DocumentDetail(DocumentOut):
-    report: Optional[IngestReportOut] = Field(description="The last ingest's report (null for documents ingested before reports were kept).")
+    report: IngestReportOut | None = Field(
+        description="The last ingest's report (null for documents ingested before reports were kept)."
+    )
 
 
 class DocumentDeleted(BaseModel):
@@ -295,18 +312,18 @@ class OutlineHeadingOut(BaseModel):
     level: int
     start: int
     end: int
-    page: Optional[int] = None
-    page_label: Optional[str] = None
-    children: list["OutlineHeadingOut"] = Field(default_factory=list, description="The headings under this one.")
+    page: int | None = None
+    page_label: str | None = None
+    children: list[OutlineHeadingOut] = Field(default_factory=list, description="The headings under this one.")
 
 
 class ListBlockOut(BaseModel):
     start: int
     end: int
     numbered: bool
-    page: Optional[int] = None
-    page_label: Optional[str] = None
-    intro: Optional[Span] = Field(description="The line that introduces the list (ends with ':'), or the heading above.")
+    page: int | None = None
+    page_label: str | None = None
+    intro: Span | None = Field(description="The line that introduces the list (ends with ':'), or the heading above.")
     items: list[Span]
 
 

@@ -34,7 +34,6 @@ import hmac
 import json
 import logging
 import re
-from typing import Optional
 
 from fastapi import HTTPException, Request
 
@@ -58,7 +57,7 @@ READ_KEY_MISSING = (
 READ_KEY_INVALID = "The API key is not valid. Check PLANCHAT_READ_KEYS or PLANCHAT_API_KEY and send it again."
 
 
-def presented_key(request: Request) -> Optional[str]:
+def presented_key(request: Request) -> str | None:
     auth = request.headers.get("authorization", "")
     scheme, _, value = auth.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
@@ -66,7 +65,7 @@ def presented_key(request: Request) -> Optional[str]:
     return request.headers.get("x-api-key") or None
 
 
-def key_scope(settings: Settings, presented: Optional[str]) -> Optional[str]:
+def key_scope(settings: Settings, presented: str | None) -> str | None:
     """ADMIN, READ or None (no key, or not one of ours). Every configured key
     is compared, in constant time, so the time taken tells nothing."""
     if presented is None:
@@ -79,7 +78,7 @@ def key_scope(settings: Settings, presented: Optional[str]) -> Optional[str]:
     return ADMIN if admin else READ if read else None
 
 
-def key_matches(settings: Settings, presented: Optional[str]) -> bool:
+def key_matches(settings: Settings, presented: str | None) -> bool:
     """Whether ``presented`` is the admin key."""
     return key_scope(settings, presented) == ADMIN
 
@@ -250,6 +249,11 @@ class BodyLimit:
 
 async def _send_413(send, label: str) -> None:
     body = json.dumps({"error": {"code": "payload_too_large", "message": too_large_message(label)}}).encode("utf-8")
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

@@ -7,12 +7,10 @@ the /v1/ask body, which the stream's ``done`` event, the OpenAI
 
 from __future__ import annotations
 
-from typing import Optional
-
 from ingest.snapshot import IndexSnapshot
 from planchat.records import Answer, Outline
 from retrieval.chat import Prepared
-from retrieval.compare import Comparison, CompareRow
+from retrieval.compare import CompareRow, Comparison
 from retrieval.ministermaal import Matrix, MinistermaalService
 
 from .markers import find_markers, markers_of
@@ -24,8 +22,8 @@ from .schemas import (
     Conversation,
     ConversationTurn,
     DocumentOutline,
-    ListBlockOut,
     GoalOut,
+    ListBlockOut,
     MarkerOut,
     MinistermaalCell,
     MinistermaalColumn,
@@ -64,7 +62,7 @@ def markers_out(answer: Answer) -> list[MarkerOut]:
     return [MarkerOut(**m._asdict()) for m in markers]
 
 
-def ask_response(prepared: Prepared, answer: Answer, notice: Optional[str]) -> AskResponse:
+def ask_response(prepared: Prepared, answer: Answer, notice: str | None) -> AskResponse:
     return AskResponse(
         answer=answer.answer,
         abstained=answer.abstained,
@@ -84,7 +82,7 @@ def ask_response(prepared: Prepared, answer: Answer, notice: Optional[str]) -> A
     )
 
 
-def ask_body(prepared: Prepared, answer: Answer, notice: Optional[str]) -> dict:
+def ask_body(prepared: Prepared, answer: Answer, notice: str | None) -> dict:
     return ask_response(prepared, answer, notice).model_dump()
 
 
@@ -115,7 +113,9 @@ def stored_answer(body: dict) -> AskResponse:
 def ministermaal_out(matrix: Matrix, snapshot: IndexSnapshot) -> MinistermaalResponse:
     rows = []
     for goal in matrix.goals:
-        sources = [citation_out(MinistermaalService.source_citation(snapshot, n, s)) for n, s in enumerate(goal.sources, 1)]
+        sources = [
+            citation_out(MinistermaalService.source_citation(snapshot, n, s)) for n, s in enumerate(goal.sources, 1)
+        ]
         cells = [
             MinistermaalCell(
                 municipality=r.municipality,
@@ -149,7 +149,11 @@ def outline_out(doc_id: str, text: str, outline: Outline) -> DocumentOutline:
         stack.append(node)
     lists = [
         ListBlockOut(
-            start=b.start, end=b.end, numbered=b.numbered, page=b.page, page_label=b.page_label,
+            start=b.start,
+            end=b.end,
+            numbered=b.numbered,
+            page=b.page,
+            page_label=b.page_label,
             intro=Span(start=b.intro[0], end=b.intro[1], text=text[b.intro[0] : b.intro[1]]) if b.intro else None,
             items=[Span(start=s, end=e, text=text[s:e]) for s, e in b.items],
         )  # fmt: skip

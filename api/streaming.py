@@ -31,7 +31,7 @@ import json
 import re
 import time
 import uuid
-from typing import Iterator
+from collections.abc import Iterator
 
 from ingest.tokens import count_tokens
 
@@ -42,7 +42,7 @@ _WORD = re.compile(r"\S+\s*|\s+")
 
 
 def sse(event: str, data: object) -> bytes:
-    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode("utf-8")
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
 
 
 def pieces(text: str, words: int = WORDS_PER_DELTA) -> Iterator[str]:
@@ -151,7 +151,12 @@ def completion(body: dict, prompt: str, lang: str) -> dict:
         "created": int(time.time()),
         "model": MODEL_ID,
         "choices": [
-            {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop", "logprobs": None}
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": content},
+                "finish_reason": "stop",
+                "logprobs": None,
+            }
         ],
         "usage": usage(prompt, content),
         "planchat": body,
@@ -168,13 +173,19 @@ def chunk(completion_id: str, created: int, delta: dict, finish_reason=None, ext
     }
     if extra:
         payload.update(extra)
-    return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n".encode("utf-8")
+    return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n".encode()
 
 
 DONE = b"data: [DONE]\n\n"
 
 
 def openai_error_chunk(status: int, code: str, message: str) -> bytes:
-    payload = {"error": {"message": message, "type": "invalid_request_error" if status < 500 else "server_error",
-                         "code": code, "status": status}}
-    return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n".encode("utf-8")
+    payload = {
+        "error": {
+            "message": message,
+            "type": "invalid_request_error" if status < 500 else "server_error",
+            "code": code,
+            "status": status,
+        }
+    }
+    return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n".encode()

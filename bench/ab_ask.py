@@ -24,7 +24,6 @@ import time
 from pathlib import Path
 
 import httpx
-
 from harness import DEFAULT_SET, PLANCHAT, latency_summary
 from processes import free_port, start_server
 
@@ -67,7 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", type=Path, default=DEFAULT_SET)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
-    questions = [json.loads(line)["question"] for line in args.set.read_text(encoding="utf-8").splitlines() if line.strip()]
+    questions = [
+        json.loads(line)["question"] for line in args.set.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
     with tempfile.TemporaryDirectory(prefix="planchat-ab-") as tmp:
         root, cache = Path(tmp), Path(tmp) / "embeddings.sqlite3"
         servers = {name: serve(path.resolve(), root / name, cache) for name, path in (("a", args.a), ("b", args.b))}
@@ -92,7 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     a, b = latency_summary(ms["a"]), latency_summary(ms["b"])
     print(f"A {args.a}: p50 {a['p50_ms']} ms, p95 {a['p95_ms']} ms ({a['requests']} requests)")
     print(f"B {args.b}: p50 {b['p50_ms']} ms, p95 {b['p95_ms']} ms ({b['requests']} requests)")
-    print(f"B/A p50 {b['p50_ms'] / a['p50_ms']:.2f}x, p95 {b['p95_ms'] / a['p95_ms']:.2f}x; answers that differ: {differ}")
+    print(
+        f"B/A p50 {b['p50_ms'] / a['p50_ms']:.2f}x, p95 {b['p95_ms'] / a['p95_ms']:.2f}x; answers that differ: {differ}"
+    )
     return 0
 
 

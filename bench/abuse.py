@@ -29,7 +29,6 @@ import time
 from pathlib import Path
 
 import httpx
-
 from harness import DEFAULT_SET, PLANCHAT, percentile
 from load import ingest_and_serve
 
@@ -89,7 +88,9 @@ async def phase(base_url: str, questions: list[str], pause_s: float, abusers: in
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--limit", type=int, default=30, help="PLANCHAT_RATE_LIMIT_PER_MINUTE of the server (default 30)")
+    parser.add_argument(
+        "--limit", type=int, default=30, help="PLANCHAT_RATE_LIMIT_PER_MINUTE of the server (default 30)"
+    )
     parser.add_argument("--abusers", type=int, default=16, help="concurrent abusive requests (default 16)")
     parser.add_argument("--questions", type=int, default=12, help="questions per legitimate client per phase")
     parser.add_argument("--embedding-cache", type=Path, help="reuse this embedding cache for the ingest")

@@ -34,8 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
 from harness import DEFAULT_SET, WARMUP_REQUESTS, BenchSettings, latency_summary, percentile
+
 from planchat.config import DEFAULT_EMBEDDER, REPO_ROOT, Settings
 
 LABEL = "naive baseline (LangChain 800/200 + same embedder + Chroma top-5)"
@@ -68,7 +68,9 @@ class NaiveBaseline:
         workdir.mkdir(parents=True, exist_ok=True)
         # Same embedder settings as planchat, but its own cache file: a fresh, empty one.
         self.embedder = build_embedder(settings.model_copy(update={"data_dir": workdir, "embedding_cache": None}))
-        client = chromadb.PersistentClient(path=str(workdir / "chroma"), settings=ChromaSettings(anonymized_telemetry=False))
+        client = chromadb.PersistentClient(
+            path=str(workdir / "chroma"), settings=ChromaSettings(anonymized_telemetry=False)
+        )
         self.collection = client.get_or_create_collection(
             name="naive-baseline", metadata={"hnsw:space": "cosine"}, embedding_function=None
         )
@@ -99,7 +101,10 @@ class NaiveBaseline:
         t2 = time.perf_counter()
         for i in range(0, len(ids), 500):
             self.collection.add(
-                ids=ids[i : i + 500], embeddings=vectors[i : i + 500], documents=texts[i : i + 500], metadatas=metas[i : i + 500]
+                ids=ids[i : i + 500],
+                embeddings=vectors[i : i + 500],
+                documents=texts[i : i + 500],
+                metadatas=metas[i : i + 500],
             )
         t3 = time.perf_counter()
         self.ids, self.vectors = ids, vectors
@@ -185,7 +190,6 @@ def planchat_quality(questions, settings: Settings, index, mode: str = "hybrid")
     """planchat's first 5 passages under score_context, and what it shows a user:
     facts in the answer text (evals.runner's fact accuracy) and in the cited quotes."""
     from evals.runner import facts_found
-
     from retrieval.service import AskService
 
     service = AskService(index, settings, mode=mode)
@@ -285,7 +289,9 @@ def baseline_latency(baseline: NaiveBaseline, questions, rounds: int = LATENCY_R
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="The naive baseline alone (bench/run.py measures it next to planchat).")
+    parser = argparse.ArgumentParser(
+        description="The naive baseline alone (bench/run.py measures it next to planchat)."
+    )
     parser.add_argument("--set", type=Path, default=DEFAULT_SET, help="question set")
     args = parser.parse_args(argv)
 
@@ -294,7 +300,9 @@ def main(argv: list[str] | None = None) -> int:
     questions = load_set(args.set)
     load_start = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="planchat-baseline-") as tmp:
-        settings = BenchSettings(data_dir=Path(tmp) / "unused", corpus_dir=REPO_ROOT / "corpus", embedder=DEFAULT_EMBEDDER)
+        settings = BenchSettings(
+            data_dir=Path(tmp) / "unused", corpus_dir=REPO_ROOT / "corpus", embedder=DEFAULT_EMBEDDER
+        )
         baseline = NaiveBaseline(settings, Path(tmp) / "baseline")
         ingest = baseline.ingest(settings.corpus_dir)
         out = {

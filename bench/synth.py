@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import random
 import re
 import sys
@@ -130,31 +129,66 @@ SEEDS: dict[str, Seed] = {
                 "reva_max": _before("dog maksimalt ", "175"),
             },
             (
-                Fact("langtidsledige", "Hvor mange langtidsledige må der højst være i Jammerbugt i december 2014?",
-                     (("{langtid} personer",),), "skal begrænses til 228 personer (antal personer) i december 2014"),
-                Fact("foertidspension", "Hvor mange nye førtidspensioner må der højst tilkendes i Jammerbugt i 2014?",
-                     (("{fp} personer",),), "Tilgangen til førtidspension skal begrænses til 36 personer i december 2014"),
-                Fact("foertidspension-fald",
-                     "Hvor stort et fald i tilgangen til førtidspension svarer Jammerbugts mål for 2014 til?",
-                     (("{fp_fald} pct",),), "svt. et fald på 66 pct. fra december 2012 til december 2014"),
-                Fact("kontanthjaelp", "Hvor mange kontanthjælpsmodtagere forventer Jammerbugt maksimalt i 2014?",
-                     (("{kth} kontanthjælpsmodtagere",),), "Der forventes gennemsnitligt at være maksimalt 660 kontanthjælpsmodtagere."),
-                Fact("uddannelsesgrad",
-                     "Hvor høj skal uddannelsesgraden for unge uden uddannelse være i Jammerbugt i december 2014?",
-                     (("{udd} pct",),), "skal i december 2014 (år til dato) være på 24 pct., svt. en stigning på 7,1 procentpoint"),
-                Fact("sygedagpenge-over-52",
-                     "Hvor mange sygedagpengesager med en varighed på over 52 uger forventer Jammerbugt højst i 2014?",
-                     (("{sdp_over} sygedagpengesager",),), "maksimalt 65 sygedagpengesager med en varighed på over 52 uger"),
-                Fact("sygedagpenge-under-52",
-                     "Hvad er Jammerbugts resultatkrav for 2014 for sygedagpengesager med en varighed på under 52 uger?",
-                     (("{sdp_under} sygedagpengesager",),), "maksimalt 400 sygedagpengesager med en varighed på under 52 uger"),
-                Fact("fleksjob", "Hvor mange fleksjobbevillinger forventer Jammerbugt i 2014?",
-                     (("{fleks} fleksjobbevillinger",),), "maksimalt 580 fleksjobbevillinger"),
-                Fact("ledighedsydelse", "Hvor mange ledighedsydelsessager forventer Jammerbugt højst i 2014?",
-                     (("maksimalt {lyd}",),), "ledighedsydelsessager gennemsnitligt at udgøre maksimalt 94"),
-                Fact("revalidering", "Hvor mange igangværende revalideringsbevillinger skal Jammerbugt have i 2014?",
-                     (("minimum {reva_min}",), ("maksimalt {reva_max}",)),
-                     "minimum 100 igangværende revalideringsbevillinger, dog maksimalt 175"),
+                Fact(
+                    "langtidsledige",
+                    "Hvor mange langtidsledige må der højst være i Jammerbugt i december 2014?",
+                    (("{langtid} personer",),),
+                    "skal begrænses til 228 personer (antal personer) i december 2014",
+                ),
+                Fact(
+                    "foertidspension",
+                    "Hvor mange nye førtidspensioner må der højst tilkendes i Jammerbugt i 2014?",
+                    (("{fp} personer",),),
+                    "Tilgangen til førtidspension skal begrænses til 36 personer i december 2014",
+                ),
+                Fact(
+                    "foertidspension-fald",
+                    "Hvor stort et fald i tilgangen til førtidspension svarer Jammerbugts mål for 2014 til?",
+                    (("{fp_fald} pct",),),
+                    "svt. et fald på 66 pct. fra december 2012 til december 2014",
+                ),
+                Fact(
+                    "kontanthjaelp",
+                    "Hvor mange kontanthjælpsmodtagere forventer Jammerbugt maksimalt i 2014?",
+                    (("{kth} kontanthjælpsmodtagere",),),
+                    "Der forventes gennemsnitligt at være maksimalt 660 kontanthjælpsmodtagere.",
+                ),
+                Fact(
+                    "uddannelsesgrad",
+                    "Hvor høj skal uddannelsesgraden for unge uden uddannelse være i Jammerbugt i december 2014?",
+                    (("{udd} pct",),),
+                    "skal i december 2014 (år til dato) være på 24 pct., svt. en stigning på 7,1 procentpoint",
+                ),
+                Fact(
+                    "sygedagpenge-over-52",
+                    "Hvor mange sygedagpengesager med en varighed på over 52 uger forventer Jammerbugt højst i 2014?",
+                    (("{sdp_over} sygedagpengesager",),),
+                    "maksimalt 65 sygedagpengesager med en varighed på over 52 uger",
+                ),
+                Fact(
+                    "sygedagpenge-under-52",
+                    "Hvad er Jammerbugts resultatkrav for 2014 for sygedagpengesager med en varighed på under 52 uger?",
+                    (("{sdp_under} sygedagpengesager",),),
+                    "maksimalt 400 sygedagpengesager med en varighed på under 52 uger",
+                ),
+                Fact(
+                    "fleksjob",
+                    "Hvor mange fleksjobbevillinger forventer Jammerbugt i 2014?",
+                    (("{fleks} fleksjobbevillinger",),),
+                    "maksimalt 580 fleksjobbevillinger",
+                ),
+                Fact(
+                    "ledighedsydelse",
+                    "Hvor mange ledighedsydelsessager forventer Jammerbugt højst i 2014?",
+                    (("maksimalt {lyd}",),),
+                    "ledighedsydelsessager gennemsnitligt at udgøre maksimalt 94",
+                ),
+                Fact(
+                    "revalidering",
+                    "Hvor mange igangværende revalideringsbevillinger skal Jammerbugt have i 2014?",
+                    (("minimum {reva_min}",), ("maksimalt {reva_max}",)),
+                    "minimum 100 igangværende revalideringsbevillinger, dog maksimalt 175",
+                ),
             ),
         ),
         Seed(
@@ -172,22 +206,42 @@ SEEDS: dict[str, Seed] = {
                 "sdp": _before("Sygedagpenge ", "727"),
             },
             (
-                Fact("besparelse",
-                     "Hvor store besparelser skal beskæftigelsesområdet i Fredericia lave i 2023 på grund af retten til tidlig pension?",
-                     (("{besp23} mio",),), "besparelser for 3,7 mio. kr. i 2022, 7,0 mio. kr. i 2023"),
-                Fact("manglende-finansiering",
-                     "Hvor meget mangler Fredericia at finde finansiering til i 2023 for anden delaftale om tidlig pension?",
-                     (("{mangler23} mio",),), "svarer til 2,7 mio. kr. i 2023 og frem, og"),
-                Fact("fokusmaal-aktiv", "Hvad er Fredericias fokusmål for aktiv indsats i 2023?",
-                     (("{aktiv}%",),), "måneder skal være mindre end 30%."),
-                Fact("fokusmaal-samtaler", "Hvad er Fredericias fokusmål for samtaler med borgerne i 2023?",
-                     (("{samtaler}%",),), "være mindre end 20%."),
-                Fact("kontanthjaelp-tabel",
-                     "Hvor mange fuldtidspersoner var på kontanthjælp i Fredericia ifølge beskæftigelsesplanen for 2023?",
-                     (("{kth}",),), "Kontanthjælp 706 -19,2% -18,8% 2,1 1,3"),
-                Fact("sygedagpenge-tabel",
-                     "Hvor mange fuldtidspersoner modtog sygedagpenge i Fredericia ifølge beskæftigelsesplanen for 2023?",
-                     (("{sdp}",),), "Sygedagpenge 727 -20,7% -20,0% 2,3 2,0"),
+                Fact(
+                    "besparelse",
+                    "Hvor store besparelser skal beskæftigelsesområdet i Fredericia lave i 2023 på grund af retten til tidlig pension?",
+                    (("{besp23} mio",),),
+                    "besparelser for 3,7 mio. kr. i 2022, 7,0 mio. kr. i 2023",
+                ),
+                Fact(
+                    "manglende-finansiering",
+                    "Hvor meget mangler Fredericia at finde finansiering til i 2023 for anden delaftale om tidlig pension?",
+                    (("{mangler23} mio",),),
+                    "svarer til 2,7 mio. kr. i 2023 og frem, og",
+                ),
+                Fact(
+                    "fokusmaal-aktiv",
+                    "Hvad er Fredericias fokusmål for aktiv indsats i 2023?",
+                    (("{aktiv}%",),),
+                    "måneder skal være mindre end 30%.",
+                ),
+                Fact(
+                    "fokusmaal-samtaler",
+                    "Hvad er Fredericias fokusmål for samtaler med borgerne i 2023?",
+                    (("{samtaler}%",),),
+                    "være mindre end 20%.",
+                ),
+                Fact(
+                    "kontanthjaelp-tabel",
+                    "Hvor mange fuldtidspersoner var på kontanthjælp i Fredericia ifølge beskæftigelsesplanen for 2023?",
+                    (("{kth}",),),
+                    "Kontanthjælp 706 -19,2% -18,8% 2,1 1,3",
+                ),
+                Fact(
+                    "sygedagpenge-tabel",
+                    "Hvor mange fuldtidspersoner modtog sygedagpenge i Fredericia ifølge beskæftigelsesplanen for 2023?",
+                    (("{sdp}",),),
+                    "Sygedagpenge 727 -20,7% -20,0% 2,3 2,0",
+                ),
             ),
         ),
         Seed(
@@ -198,11 +252,18 @@ SEEDS: dict[str, Seed] = {
                 "flygt": _before("er mindst ", "50", "pct", r"(?=%)"),
             },
             (
-                Fact("fleksjob-ledighed", "Hvad er Rebilds mål for ledigheden blandt fleksjobbere i 2022?",
-                     (("{fleks}%",),), "ledigheden for fleksjobbere skal reduceres til 10%"),
-                Fact("flygtninge",
-                     "Hvor stor skal andelen af beskæftigede flygtninge og familiesammenførte være i Rebild ved udgangen af 2022?",
-                     (("{flygt}%",),), "ved udgangen af 2022 er mindst 50%"),
+                Fact(
+                    "fleksjob-ledighed",
+                    "Hvad er Rebilds mål for ledigheden blandt fleksjobbere i 2022?",
+                    (("{fleks}%",),),
+                    "ledigheden for fleksjobbere skal reduceres til 10%",
+                ),
+                Fact(
+                    "flygtninge",
+                    "Hvor stor skal andelen af beskæftigede flygtninge og familiesammenførte være i Rebild ved udgangen af 2022?",
+                    (("{flygt}%",),),
+                    "ved udgangen af 2022 er mindst 50%",
+                ),
             ),
         ),
         Seed(
@@ -213,12 +274,18 @@ SEEDS: dict[str, Seed] = {
                 "top": _before("top ", "20", "rank"),
             },
             (
-                Fact("jobaabninger",
-                     "Inden for hvor mange timer svarer Jobcenter Vejle på henvendelser om konkrete jobåbninger i 2022?",
-                     (("{timer} timer",),), "Jobcenter Vejle responderer på henvendelse om konkrete jobåbninger inden for 24 timer"),
-                Fact("rangliste",
-                     "Hvilken placering på beskæftigelsesministeriets rangliste sigter Vejle mod i 2022?",
-                     (("top {top}",),), "kontinuerlig forbedring frem mod top 20 blandt alle landets kommuner"),
+                Fact(
+                    "jobaabninger",
+                    "Inden for hvor mange timer svarer Jobcenter Vejle på henvendelser om konkrete jobåbninger i 2022?",
+                    (("{timer} timer",),),
+                    "Jobcenter Vejle responderer på henvendelse om konkrete jobåbninger inden for 24 timer",
+                ),
+                Fact(
+                    "rangliste",
+                    "Hvilken placering på beskæftigelsesministeriets rangliste sigter Vejle mod i 2022?",
+                    (("top {top}",),),
+                    "kontinuerlig forbedring frem mod top 20 blandt alle landets kommuner",
+                ),
             ),
         ),
         Seed(
@@ -226,14 +293,19 @@ SEEDS: dict[str, Seed] = {
             ((r"Hovedstaden & Sjælland", "{name}"),),
             {"dage": _after("14", r"\s+dage")},
             (
-                Fact("samtale-unge",
-                     "Inden for hvor mange dage efter tilmelding kan unge under 30 år få en samtale ifølge "
-                     "Beskæftigelsesregion Hovedstaden & Sjælland i 2010?",
-                     (("{dage} dage",),), "afholdelse af samtale med unge under 30 år inden for 14 dage efter tilmelding"),
-                Fact("frist",
-                     "Hvornår anbefaler Beskæftigelsesregion Hovedstaden & Sjælland, at udmøntningsplanen for 2011 er udarbejdet?",
-                     (("udgangen af 2010",), ("1. januar 2011",)),
-                     "Det anbefales, at den er udarbejdet inden udgangen af 2010"),
+                Fact(
+                    "samtale-unge",
+                    "Inden for hvor mange dage efter tilmelding kan unge under 30 år få en samtale ifølge "
+                    "Beskæftigelsesregion Hovedstaden & Sjælland i 2010?",
+                    (("{dage} dage",),),
+                    "afholdelse af samtale med unge under 30 år inden for 14 dage efter tilmelding",
+                ),
+                Fact(
+                    "frist",
+                    "Hvornår anbefaler Beskæftigelsesregion Hovedstaden & Sjælland, at udmøntningsplanen for 2011 er udarbejdet?",
+                    (("udgangen af 2010",), ("1. januar 2011",)),
+                    "Det anbefales, at den er udarbejdet inden udgangen af 2010",
+                ),
             ),
             aliases=("Beskæftigelsesregion {name}",),
         ),
@@ -419,7 +491,9 @@ class Plan:
             if not any(gold in line for line in lines):
                 raise AssertionError(f"{self.doc_id}/{fact.id}: gold quote {gold!r} is not on one line of the plan")
             values = self.values()
-            expected = [[self.rewrite(s.format(**values), figures=False) for s in spellings] for spellings in fact.expected]
+            expected = [
+                [self.rewrite(s.format(**values), figures=False) for s in spellings] for spellings in fact.expected
+            ]
             for spellings in expected:
                 if not any(re.sub(r"\s+", " ", s).casefold() in flat for s in spellings):
                     raise AssertionError(f"{self.doc_id}/{fact.id}: expected {spellings} does not occur in the plan")
@@ -482,7 +556,9 @@ def generate(out: Path, plans: int, *, seed: int = 7, municipalities: int = 98, 
     ids = [e["id"] for e in entries]
     if len(set(ids)) != len(ids):
         raise AssertionError("two synthetic plans got the same id")
-    (out / "manifest.json").write_text(json.dumps({"documents": entries}, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    (out / "manifest.json").write_text(
+        json.dumps({"documents": entries}, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
     with (out / "questions.jsonl").open("w", encoding="utf-8") as f:
         for q in questions:
             f.write(json.dumps(q, ensure_ascii=False) + "\n")
@@ -500,13 +576,19 @@ def generate(out: Path, plans: int, *, seed: int = 7, municipalities: int = 98, 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--plans", type=int, required=True, help="how many plans to write")
-    parser.add_argument("--out", type=Path, required=True, help="directory for manifest.json, the plans and questions.jsonl")
+    parser.add_argument(
+        "--out", type=Path, required=True, help="directory for manifest.json, the plans and questions.jsonl"
+    )
     parser.add_argument("--seed", type=int, default=7, help="names, years and figures follow from it (default 7)")
     parser.add_argument("--municipalities", type=int, default=98, help="most fictional municipalities (default 98)")
     args = parser.parse_args(argv)
     if args.plans < 1:
         parser.error("--plans must be at least 1")
-    print(json.dumps(generate(args.out, args.plans, seed=args.seed, municipalities=args.municipalities), ensure_ascii=False))
+    print(
+        json.dumps(
+            generate(args.out, args.plans, seed=args.seed, municipalities=args.municipalities), ensure_ascii=False
+        )
+    )
     return 0
 
 

@@ -15,7 +15,6 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
 
 from planchat.config import Settings
 from planchat.errors import InvalidRequest
@@ -42,7 +41,7 @@ class Question:
     municipalities: list[str] = field(default_factory=list)
     expect_abstain: bool = False
     tags: list[str] = field(default_factory=list)
-    gold_quote: Optional[str] = None
+    gold_quote: str | None = None
 
 
 def load_set(path: Path) -> list[Question]:
@@ -92,7 +91,8 @@ def score_question(q: Question, answer: dict, passages: list[dict], latency_ms: 
                 gold_rank = rank
                 break
     verbatim = [
-        clean_texts.get(c["doc_id"], "")[c["start"] : c["end"]] == c["quote"] if "start" in c else None for c in citations
+        clean_texts.get(c["doc_id"], "")[c["start"] : c["end"]] == c["quote"] if "start" in c else None
+        for c in citations
     ]
     return {
         "id": q.id,
@@ -118,7 +118,7 @@ def score_question(q: Question, answer: dict, passages: list[dict], latency_ms: 
     }
 
 
-def _mean(values: list) -> Optional[float]:
+def _mean(values: list) -> float | None:
     values = [v for v in values if v is not None]
     return round(sum(values) / len(values), 4) if values else None
 
@@ -138,9 +138,13 @@ def summarize(rows: list[dict]) -> dict:
             else None
         ),
         "citation_support": _mean([1.0 if r["supported"] else 0.0 for r in answerable]),
-        "municipality_at5": _mean([1.0 if r["municipality_at5"] else 0.0 for r in rows if r["municipality_at5"] is not None]),
+        "municipality_at5": _mean(
+            [1.0 if r["municipality_at5"] else 0.0 for r in rows if r["municipality_at5"] is not None]
+        ),
         "verbatim_quote_rate": _mean([1.0 if v else 0.0 for v in verbatim]),
-        "abstention_precision": round(sum(r["expect_abstain"] for r in abstained) / len(abstained), 4) if abstained else None,
+        "abstention_precision": round(sum(r["expect_abstain"] for r in abstained) / len(abstained), 4)
+        if abstained
+        else None,
         "abstention_recall": round(sum(r["abstained"] for r in should) / len(should), 4) if should else None,
         "latency_p50_ms": round(statistics.median(latencies), 2) if latencies else None,
         "latency_p95_ms": round(latencies[max(0, math.ceil(0.95 * len(latencies)) - 1)], 2) if latencies else None,
@@ -271,7 +275,7 @@ def baseline_payload(results: list[dict], set_name: str, tolerance: float) -> di
     }
 
 
-def compare_with_baseline(results: list[dict], baseline: dict, tolerance: Optional[float] = None) -> list[str]:
+def compare_with_baseline(results: list[dict], baseline: dict, tolerance: float | None = None) -> list[str]:
     """Regressions as sentences: every gated score of every configuration in
     the baseline that dropped by more than the tolerance. Empty: the gate passes."""
     tolerance = baseline.get("tolerance", DEFAULT_TOLERANCE) if tolerance is None else tolerance
@@ -290,7 +294,7 @@ def compare_with_baseline(results: list[dict], baseline: dict, tolerance: Option
     return problems
 
 
-def _commit() -> Optional[str]:
+def _commit() -> str | None:
     import subprocess
 
     from planchat.config import REPO_ROOT
@@ -314,6 +318,7 @@ def main(args, settings: Settings) -> int:
         index = ensure_corpus(settings, quiet=True)
     results = []
     for mode in configs:
+
         def progress(done: int, total: int, mode=mode) -> None:
             if not args.quiet:
                 bar = "#" * (30 * done // total)

@@ -15,18 +15,35 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Optional
 
 from planchat.errors import InvalidRequest
 from planchat.records import Target
 
 DEFAULT_LABELS = Path(__file__).resolve().parent / "targets.jsonl"
 LABEL_KEYS = {
-    "id", "doc_id", "municipality", "plan_year", "target_year", "target_period", "indicator", "value", "unit",
-    "direction", "change", "baseline", "quote", "confidence",
+    "id",
+    "doc_id",
+    "municipality",
+    "plan_year",
+    "target_year",
+    "target_period",
+    "indicator",
+    "value",
+    "unit",
+    "direction",
+    "change",
+    "baseline",
+    "quote",
+    "confidence",
 }
 # The label vocabulary is coarser than the extractor's: these units are "antal" there.
-COARSE_UNITS = {"timer": "antal", "samtaler": "antal", "placering": "antal", "jobordrer": "antal", "stillinger": "antal"}
+COARSE_UNITS = {
+    "timer": "antal",
+    "samtaler": "antal",
+    "placering": "antal",
+    "jobordrer": "antal",
+    "stillinger": "antal",
+}
 
 
 @dataclass
@@ -73,7 +90,7 @@ def _occurrences(text: str, quote: str) -> list[tuple[int, int]]:
     return out
 
 
-def _distance(target: Target, spans: list[tuple[int, int]]) -> Optional[int]:
+def _distance(target: Target, spans: list[tuple[int, int]]) -> int | None:
     best = None
     for start, end in spans:
         if target.start < end and start < target.end:
@@ -93,7 +110,7 @@ def score_targets(targets: list[Target], labels: list[dict], clean_texts: dict[s
             if d is not None:
                 pairs.append((d, li, ti))
     matched_labels, matched_targets, matches = set(), set(), []
-    for d, li, ti in sorted(pairs):
+    for _, li, ti in sorted(pairs):
         if li in matched_labels or ti in matched_targets:
             continue
         matched_labels.add(li)
@@ -101,11 +118,11 @@ def score_targets(targets: list[Target], labels: list[dict], clean_texts: dict[s
         matches.append((li, ti))
 
     checks = {
-        "unit": lambda t, l: COARSE_UNITS.get(t.unit, t.unit) == l["unit"],
-        "direction": lambda t, l: t.direction == l["direction"],
-        "change": lambda t, l: t.change == l["change"],
-        "target_year": lambda t, l: t.target_year == l["target_year"],
-        "baseline": lambda t, l: t.baseline == (None if l["baseline"] is None else float(l["baseline"])),
+        "unit": lambda t, label: COARSE_UNITS.get(t.unit, t.unit) == label["unit"],
+        "direction": lambda t, label: t.direction == label["direction"],
+        "change": lambda t, label: t.change == label["change"],
+        "target_year": lambda t, label: t.target_year == label["target_year"],
+        "baseline": lambda t, label: t.baseline == (None if label["baseline"] is None else float(label["baseline"])),
     }
     correct = {name: 0 for name in checks}
     wrong = []
@@ -165,7 +182,9 @@ def format_scores(scores: TargetScores, show_misses: bool = False) -> str:
     if show_misses:
         lines.append("")
         for miss in scores.misses:
-            lines.append(f"missed  {miss['id']} ({miss['value']} {miss['unit']}, {miss['confidence']}): {miss['quote'][:110]}")
+            lines.append(
+                f"missed  {miss['id']} ({miss['value']} {miss['unit']}, {miss['confidence']}): {miss['quote'][:110]}"
+            )
         for fp in scores.false_positives:
             lines.append(f"extra   {fp['target_id']} ({fp['value']} {fp['unit']}): {fp['quote'][:110]}")
         for row in scores.wrong_attributes:

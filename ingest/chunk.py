@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Callable, Optional
 
 from planchat.danish import sentence_spans
 from planchat.records import Chunk, CleanText, DocumentMeta, Outline
@@ -97,7 +97,7 @@ def chunk_document(
     *,
     max_tokens: int = 220,
     count: Callable[[str], int] = count_tokens,
-    outline: Optional[Outline] = None,
+    outline: Outline | None = None,
 ) -> list[Chunk]:
     outline = outline if outline is not None else build_outline(clean)
     headings = _headings(clean, outline)
@@ -201,7 +201,7 @@ def _item_units(text: str, start: int, end: int, markers: tuple[int, ...], blank
         return [_Unit(start, end, paragraph_break_before=blank)]
     cuts = (start,) + markers[1:] + (end,)
     spans: list[tuple[int, int]] = []
-    group: Optional[tuple[int, int]] = None
+    group: tuple[int, int] | None = None
     for a, b in ((a, _rstrip(text, a, b)) for a, b in zip(cuts, cuts[1:])):
         if group is not None and count(text[group[0] : b]) <= max_tokens:
             group = (group[0], b)
@@ -216,8 +216,9 @@ def _item_units(text: str, start: int, end: int, markers: tuple[int, ...], blank
     return [_Unit(a, b, paragraph_break_before=blank and i == 0) for i, (a, b) in enumerate(spans)]
 
 
-def _chunk_record(clean: CleanText, meta: DocumentMeta, start: int, end: int, ordinal: int, section: str,
-                  context: str) -> Chunk:
+def _chunk_record(
+    clean: CleanText, meta: DocumentMeta, start: int, end: int, ordinal: int, section: str, context: str
+) -> Chunk:
     body = clean.text[start:end]
     # The id names everything BM25 indexes (heading path, table header, text):
     # a saved BM25 is reused only while its chunk ids match, so a heading

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import TYPE_CHECKING
 
 from planchat.config import Settings
 from planchat.records import DocumentMeta
@@ -58,9 +59,7 @@ def ensure_corpus(settings: Settings, index=None, quiet: bool = False, stream=No
     report_repairs(index.check_consistency(repair=True), stream)
     started = time.perf_counter()
     stream = stream or sys.stdout
-    reports = index.sync_corpus(
-        settings.corpus_dir, progress=None if quiet else (lambda r: print_report(r, stream))
-    )
+    reports = index.sync_corpus(settings.corpus_dir, progress=None if quiet else (lambda r: print_report(r, stream)))
     changed = [r for r in reports if r.status != "unchanged"]
     if not quiet:
         print(
@@ -73,8 +72,8 @@ def ensure_corpus(settings: Settings, index=None, quiet: bool = False, stream=No
 
 
 def sync_corpus(
-    index: "PlanIndex", corpus_dir: Path, progress: Optional[Callable[["IngestReport"], None]] = None
-) -> list["IngestReport"]:
+    index: PlanIndex, corpus_dir: Path, progress: Callable[[IngestReport], None] | None = None
+) -> list[IngestReport]:
     """Make the index hold exactly the documents of ``corpus_dir``'s manifest.
     They are managed by the corpus (HTTP cannot replace or delete them).
     Documents ingested from elsewhere (uploads, another corpus folder) are
@@ -104,7 +103,7 @@ def sync_corpus(
     return reports
 
 
-def check_consistency(index: "PlanIndex", repair: bool = True) -> dict:
+def check_consistency(index: PlanIndex, repair: bool = True) -> dict:
     """Compare Chroma and BM25 with the document store; repair if asked.
     Every Chroma id is compared only when the last write did not complete
     its vector operations or the counts differ (PlanIndex.vectors_in_step).
@@ -123,7 +122,12 @@ def check_consistency(index: "PlanIndex", repair: bool = True) -> dict:
             in_chroma = index.vectors.ids()
             extra, missing = in_chroma - truth, truth - in_chroma
         bm25_ok = index.snapshot.bm25.fingerprint == fingerprint(ids)
-        report = {"chunks": len(truth), "extra_vectors": len(extra), "missing_vectors": len(missing), "bm25_ok": bm25_ok}
+        report = {
+            "chunks": len(truth),
+            "extra_vectors": len(extra),
+            "missing_vectors": len(missing),
+            "bm25_ok": bm25_ok,
+        }
         if repair and (extra or missing or not bm25_ok):
             if extra:
                 index.vectors.delete(sorted(extra))

@@ -27,9 +27,9 @@ import fcntl
 import logging
 import threading
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Optional
 
 from planchat.config import Settings
 from planchat.records import Chunk, DocumentMeta, Target
@@ -48,7 +48,7 @@ __all__ = ["PIPELINE_VERSION", "IngestReport", "PlanIndex", "content_hash", "den
 
 
 class PlanIndex:
-    def __init__(self, settings: Settings, embedder: Optional[Embedder] = None, client=None):
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, client=None):
         self.settings = settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.embedder = embedder if embedder is not None else build_embedder(settings)
@@ -200,10 +200,10 @@ class PlanIndex:
     def generation(self) -> int:
         return self.snapshot.generation
 
-    def targets(self, doc_id: Optional[str] = None) -> list[Target]:
+    def targets(self, doc_id: str | None = None) -> list[Target]:
         return self.snapshot.targets(doc_id)
 
-    def chunk(self, chunk_id: str) -> Optional[Chunk]:
+    def chunk(self, chunk_id: str) -> Chunk | None:
         return self.snapshot.chunk(chunk_id)
 
     def chunks_of(self, doc_ids: set[str]) -> set[str]:
@@ -217,7 +217,11 @@ class PlanIndex:
 
     # -- writes -------------------------------------------------------------
     def ingest_bytes(
-        self, data: bytes, name: str, meta: DocumentMeta, progress: Optional[Callable[[int, int], None]] = None,
+        self,
+        data: bytes,
+        name: str,
+        meta: DocumentMeta,
+        progress: Callable[[int, int], None] | None = None,
         managed_by: str = "upload",
     ) -> IngestReport:
         """Ingest one file's bytes as ``meta.doc_id`` (replacing an older
@@ -318,7 +322,7 @@ class PlanIndex:
                     self.reload()
 
     # -- corpus sync and repair (ingest/corpus.py) ----------------------------
-    def sync_corpus(self, corpus_dir: Path, progress: Optional[Callable[[IngestReport], None]] = None):
+    def sync_corpus(self, corpus_dir: Path, progress: Callable[[IngestReport], None] | None = None):
         from .corpus import sync_corpus
 
         return sync_corpus(self, corpus_dir, progress)

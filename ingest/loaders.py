@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from planchat.errors import (
     DocumentError,
@@ -47,8 +47,10 @@ def load_text(data: bytes, name: str, media_type: str = "text/plain") -> LoadedT
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 with a byte-order mark (Notepad's "Unicode")
         try:
             data = data.decode("utf-16").encode("utf-8")
-        except UnicodeDecodeError:
-            raise DocumentError(f"{name}: the file claims to be UTF-16 but is not. Save it as UTF-8 and try again.")
+        except UnicodeDecodeError as exc:
+            raise DocumentError(
+                f"{name}: the file claims to be UTF-16 but is not. Save it as UTF-8 and try again."
+            ) from exc
     if b"\x00" in data[:4096]:
         raise DocumentError(f"{name}: this looks like a binary file, not text. Upload a .txt, .md or .pdf file.")
     text = _decode_text(data, name)
@@ -95,18 +97,21 @@ def load_pdf(data: bytes, name: str) -> LoadedText:
             if text.strip():
                 text = _arranged(page, text, name, index + 1)
             pages.append(PageText(number=index + 1, text=text, label=labels[index] if labels else None))
-    except (EncryptedDocument, FileNotDecryptedError):
+    except (EncryptedDocument, FileNotDecryptedError) as exc:
         raise EncryptedDocument(
             f"{name}: the PDF is encrypted with a password. Remove the password (or export an unprotected copy) "
             "and upload it again."
-        )
+        ) from exc
     except PdfReadError as exc:
-        raise DocumentError(f"{name}: the PDF is damaged and cannot be read ({exc}). Re-export it and try again.")
+        raise DocumentError(
+            f"{name}: the PDF is damaged and cannot be read ({exc}). Re-export it and try again."
+        ) from exc
     except DocumentError:
         raise
     except Exception as exc:  # pypdf surfaces broken files as many exception types
-        raise DocumentError(f"{name}: the PDF is damaged and cannot be read ({type(exc).__name__}: {exc}). "
-                            "Re-export it and try again.")
+        raise DocumentError(
+            f"{name}: the PDF is damaged and cannot be read ({type(exc).__name__}: {exc}). Re-export it and try again."
+        ) from exc
     if not pages:
         raise EmptyDocument(f"{name}: the PDF has no pages. Nothing was ingested.")
     if not any(p.text.strip() for p in pages):

@@ -35,7 +35,9 @@ class ManifestEntry(BaseModel):
     @classmethod
     def _id(cls, value: str) -> str:
         if not DOC_ID.match(value):
-            raise ValueError("id must be 1-100 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit")
+            raise ValueError(
+                "id must be 1-100 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit"
+            )
         return value
 
     @field_validator("file")
@@ -62,7 +64,7 @@ def read_manifest(corpus_dir: Path) -> list[tuple[DocumentMeta, Path]]:
         raw = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(raw, dict):
             raise ManifestError(
-                f"{path} must be a JSON object with a \"documents\" list, e.g. "
+                f'{path} must be a JSON object with a "documents" list, e.g. '
                 '{"documents": [{"id": ..., "file": ..., "municipality": ..., "year": ..., "title": ...}]}.'
             )
         manifest = Manifest.model_validate(raw)

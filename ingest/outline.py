@@ -30,16 +30,20 @@ paragraphs between the items («INDSATSOMRÅDER» 1.–5.) is an item.
 from __future__ import annotations
 
 import re
-from typing import Iterator, Optional
+from collections.abc import Iterator
 
 from planchat.records import CleanText, ListBlock, Outline, OutlineHeading
 
 from .outline_lists import BULLET, NUMBER, Line, find_lists, find_ordinal_lists, line_start
 
 _CAPS_LINE = re.compile(r"[A-ZÆØÅ][A-ZÆØÅ0-9 ,&/()'-]{2,90}")
-_MONTH_YEAR = re.compile(r"(?i)(januar|februar|marts|april|maj|juni|juli|august|september|oktober|november|december)\s+\d{4}")
+_MONTH_YEAR = re.compile(
+    r"(?i)(januar|februar|marts|april|maj|juni|juli|august|september|oktober|november|december)\s+\d{4}"
+)
 # «Mål 1:», «Mål 1. Flere unge …», «Fokusmål 2: Samtaler»; not a bare icon label «Ministermål 1».
-_GOAL_LINE = re.compile(r"^(?:Mål|Fokusmål|Delmål|Ministermål|Indsatsområde|Målsætning)\s+\d{1,2}(?:[.:][^.!?]{0,90}|\s[^.!?]{1,90})$")
+_GOAL_LINE = re.compile(
+    r"^(?:Mål|Fokusmål|Delmål|Ministermål|Indsatsområde|Målsætning)\s+\d{1,2}(?:[.:][^.!?]{0,90}|\s[^.!?]{1,90})$"
+)
 # «Mål 3:» alone on its line introduces the goal sentence after it: a heading
 # only where the source marks it (as a section it would cut the goal from the
 # section's restatement of it above: Jammerbugt 4.2, 4.3).
@@ -55,6 +59,7 @@ _INTRO_END = re.compile(r"(?::|\s(?:vil|at))$")
 _DATA_ROW = re.compile(r"\d,\d|\d\.\d{3}\b|\d\s?%")  # a decimal comma, a thousands dot, a percentage
 _PROSE_WORDS = 10  # a line of this many words is body text, not a label
 _FIGURE_RUN = 4  # this many title-like lines without body text are a figure's labels
+
 
 def build_outline(clean: CleanText) -> Outline:
     lines = list(_lines(clean.text))
@@ -110,7 +115,7 @@ def toc_span(text: str) -> tuple[int, int]:
     return start, end
 
 
-def _toc_level(line: str, toc: dict) -> Optional[int]:
+def _toc_level(line: str, toc: dict) -> int | None:
     """The level of a line the table of contents lists; an appendix also by
     the start of its title («Resultatmål … for 2022 - Bilag til …»)."""
     words = _words(line)
@@ -236,7 +241,9 @@ def table_spans(text: str, heading_starts: set[int]) -> list[tuple[int, int, int
     spans = []
     for i, (start, _, line) in enumerate(lines):
         if _CAPTION.match(line.strip()) and line.strip().startswith("Tabel"):
-            after = (s for s, _, t in lines[i + 1 :] if s in heading_starts or _is_prose(t) or _CAPTION.match(t.strip()))
+            after = (
+                s for s, _, t in lines[i + 1 :] if s in heading_starts or _is_prose(t) or _CAPTION.match(t.strip())
+            )
             end = next(after, len(text))
             header = next((s for s, _, t in lines[i + 1 :] if s >= end or _DATA_ROW.search(t)), end)
             spans.append((start, min(header, end), end))
@@ -247,7 +254,7 @@ def _is_prose(line: str) -> bool:
     return len(line.split()) >= _PROSE_WORDS and line.rstrip().endswith((".", "!", "?", ":"))
 
 
-def _has_body(lines: list[Line], after: int, before: Optional[int]) -> bool:
+def _has_body(lines: list[Line], after: int, before: int | None) -> bool:
     """Body text or a list between ``after`` and ``before``."""
     return any(
         len(line.split()) >= _PROSE_WORDS or BULLET.match(line) or NUMBER.match(line)

@@ -15,7 +15,6 @@ label or a page number), or else the heading right above.
 from __future__ import annotations
 
 import re
-from typing import Optional
 
 from planchat.records import CleanText, ListBlock, OutlineHeading
 
@@ -125,7 +124,7 @@ def _first_number(line: str) -> int:
     return int(m.group(1)) if m else 1
 
 
-def _items_on_line(text: str, start: int, end: int, expected: Optional[int], is_heading: bool = False):
+def _items_on_line(text: str, start: int, end: int, expected: int | None, is_heading: bool = False):
     """The items a line holds (spans of their words) and whether numbered;
     None if it is no list line. A numbered line continues a list only with
     the expected number; a heading is an item only when it is numbered
@@ -158,12 +157,12 @@ def line_start(text: str, offset: int) -> int:
     return text.rfind("\n", 0, offset) + 1
 
 
-def _intro(lines: list[Line], first_line: int, headings: list[OutlineHeading]) -> Optional[tuple[int, int]]:
+def _intro(lines: list[Line], first_line: int, headings: list[OutlineHeading]) -> tuple[int, int] | None:
     """The line right above the list (blank lines skipped) when it ends with
     ":" or is a heading; past up to two one-word lines (an icon label, a page
     number: «… sigter mod at:», «4», «Arbejdsmål»), the line that ends with ":"."""
     skipped = 0
-    for start, end, line in reversed(lines[:first_line]):
+    for start, _end, line in reversed(lines[:first_line]):
         stripped = line.rstrip()
         if not stripped.strip():
             continue

@@ -53,6 +53,7 @@ def arrange_page(plain: str, layout: str) -> str:
 
 # -- tables -------------------------------------------------------------------
 
+
 def _cells(line: str) -> list[str]:
     return _GAP.split(line.strip()) if line.strip() else []
 
@@ -136,6 +137,7 @@ def tabulate(plain: str, rows: list[str]) -> str:
 
 
 # -- columns ------------------------------------------------------------------
+
 
 def gutters(lines: list[str]) -> list[tuple[int, int]]:
     """[start, end) character ranges empty in (nearly) every text line, with

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Optional
 
 import numpy as np
 
@@ -48,7 +48,7 @@ class IngestReport:
     chunks: int = 0
     targets: int = 0  # quantitative targets extracted (ingest/target_extraction.py)
     embedded: int = 0  # chunks that needed a model call (not in the cache)
-    pages: Optional[int] = None
+    pages: int | None = None
     empty_pages: int = 0  # pages without a text layer (scanned?), not searchable
     chars: int = 0
     seconds: float = 0.0
@@ -69,7 +69,7 @@ class PreparedDocument:
     chunks: list[Chunk]
     targets: list[Target]
     vectors: np.ndarray  # one row per chunk
-    pages: Optional[int]
+    pages: int | None
     empty_pages: int
     embedded: int
     warnings: list[str]
@@ -85,8 +85,13 @@ def content_hash(data: bytes, meta: DocumentMeta, settings: Settings) -> str:
 
 
 def prepare_document(
-    data: bytes, name: str, meta: DocumentMeta, digest: str, settings: Settings, embedder: Embedder,
-    progress: Optional[Progress] = None,
+    data: bytes,
+    name: str,
+    meta: DocumentMeta,
+    digest: str,
+    settings: Settings,
+    embedder: Embedder,
+    progress: Progress | None = None,
 ) -> PreparedDocument:
     """Load, clean, chunk, extract targets and embed one file. Raises the
     loaders' DocumentErrors, or NoTextLayer when nothing is left to index."""
@@ -109,7 +114,7 @@ def prepare_document(
     )  # fmt: skip
 
 
-def embed_chunks(chunks: list[Chunk], embedder: Embedder, batch_size: int, progress: Optional[Progress] = None):
+def embed_chunks(chunks: list[Chunk], embedder: Embedder, batch_size: int, progress: Progress | None = None):
     texts = [dense_text(c) for c in chunks]
     batch = max(1, batch_size)
     parts = []
@@ -120,14 +125,14 @@ def embed_chunks(chunks: list[Chunk], embedder: Embedder, batch_size: int, progr
     return np.concatenate(parts) if parts else np.zeros((0, 1), dtype=np.float32)
 
 
-def page_counts(loaded: LoadedText) -> tuple[Optional[int], int]:
+def page_counts(loaded: LoadedText) -> tuple[int | None, int]:
     """(pages, pages without a text layer); None and 0 for formats without pages."""
     if loaded.pages[0].number is None:
         return None, 0
     return len(loaded.pages), sum(1 for p in loaded.pages if not p.text.strip())
 
 
-def warnings_for(chunks: list[Chunk], pages: Optional[int], empty_pages: int, embedder: Embedder) -> list[str]:
+def warnings_for(chunks: list[Chunk], pages: int | None, empty_pages: int, embedder: Embedder) -> list[str]:
     warnings = []
     if pages and empty_pages:
         warnings.append(f"{empty_pages} of {pages} pages have no text layer (scanned?); they are not searchable.")

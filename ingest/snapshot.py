@@ -17,10 +17,11 @@ the targets a write changed.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
-from typing import Any, Callable, Iterable, Mapping, Optional, TypeVar
+from typing import Any, TypeVar
 
 from planchat.records import Chunk, DocumentMeta, Outline, Target
 
@@ -44,16 +45,16 @@ class DocChunks:
 @dataclass(frozen=True, eq=False)
 class IndexSnapshot:
     generation: int
-    token: Optional[str]  # the document store's write token this was read at
+    token: str | None  # the document store's write token this was read at
     documents: Mapping[str, DocumentMeta]
     doc_chunks: Mapping[str, DocChunks]  # in document-store order (doc_id)
     bm25: BM25Index
     doc_targets: Mapping[str, tuple[Target, ...]]
     outlines: Mapping[str, Outline] = field(default_factory=dict)  # doc_id -> its structure (ingest/outline.py)
-    clean_text_reader: Callable[[str], Optional[str]] = field(default=lambda doc_id: None, repr=False)
+    clean_text_reader: Callable[[str], str | None] = field(default=lambda doc_id: None, repr=False)
     # chunk ids -> (ids found, their vectors): Chroma, which is not versioned;
     # users check what they read against this snapshot's chunks.
-    vector_reader: Optional[Callable[[list[str]], tuple[list[str], Any]]] = field(default=None, repr=False)
+    vector_reader: Callable[[list[str]], tuple[list[str], Any]] | None = field(default=None, repr=False)
     inherited: dict = field(default_factory=dict, repr=False)  # the previous generation's derived values
     _derived: dict = field(default_factory=dict, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
@@ -62,16 +63,16 @@ class IndexSnapshot:
     def build(
         cls,
         generation: int,
-        token: Optional[str],
+        token: str | None,
         documents: Mapping[str, DocumentMeta],
         doc_chunks: Mapping[str, DocChunks],
         bm25: BM25Index,
         doc_targets: Mapping[str, Iterable[Target]],
         outlines: Mapping[str, Outline],
-        clean_text_reader: Callable[[str], Optional[str]],
-        vector_reader: Optional[Callable[[list[str]], tuple[list[str], Any]]] = None,
-        previous: Optional["IndexSnapshot"] = None,
-    ) -> "IndexSnapshot":
+        clean_text_reader: Callable[[str], str | None],
+        vector_reader: Callable[[list[str]], tuple[list[str], Any]] | None = None,
+        previous: IndexSnapshot | None = None,
+    ) -> IndexSnapshot:
         return cls(
             generation=generation,
             token=token,
@@ -86,7 +87,7 @@ class IndexSnapshot:
         )
 
     @classmethod
-    def empty(cls) -> "IndexSnapshot":
+    def empty(cls) -> IndexSnapshot:
         return cls(0, None, MappingProxyType({}), MappingProxyType({}), BM25Index.build([]), MappingProxyType({}))
 
     # -- reads --------------------------------------------------------------
@@ -94,7 +95,7 @@ class IndexSnapshot:
     def chunks_by_id(self) -> Mapping[str, Chunk]:
         return MappingProxyType({c.chunk_id: c for doc in self.doc_chunks.values() for c in doc.chunks})
 
-    def chunk(self, chunk_id: str) -> Optional[Chunk]:
+    def chunk(self, chunk_id: str) -> Chunk | None:
         return self.chunks_by_id.get(chunk_id)
 
     def chunks(self) -> list[Chunk]:
@@ -109,13 +110,13 @@ class IndexSnapshot:
         found = self.doc_chunks.get(doc_id)
         return found.chunks if found is not None else ()
 
-    def targets(self, doc_id: Optional[str] = None) -> list[Target]:
+    def targets(self, doc_id: str | None = None) -> list[Target]:
         """The extracted targets of one document, or of all in doc_id order."""
         if doc_id is not None:
             return list(self.doc_targets.get(doc_id, ()))
         return [t for d in sorted(self.doc_targets) for t in self.doc_targets[d]]
 
-    def clean_text(self, doc_id: str) -> Optional[str]:
+    def clean_text(self, doc_id: str) -> str | None:
         """The document's stored clean text (read from the store: too large to
         keep per generation); None for a document this snapshot lacks."""
         if doc_id not in self.documents:

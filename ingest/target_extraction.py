@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional, Sequence
 
 from planchat.danish import sentence_spans
 from planchat.records import Chunk, DocumentMeta, Target
@@ -67,10 +67,10 @@ class _Found:
     value_text: str
     unit: str
     direction: str
-    change: Optional[str]
+    change: str | None
     unit_noun: str  # the counted noun phrase, where the unit came from one
     cue: str = ""  # the words that made it a target ("maksimalt", "besparelse på")
-    list_head: Optional[int] = None  # index of the list's first item, for "3,7 ..., 7,0 ... og 11 ..."
+    list_head: int | None = None  # index of the list's first item, for "3,7 ..., 7,0 ... og 11 ..."
 
 
 def _is_qualifier(prefix: str, cue_start: int, direction: str) -> bool:
@@ -79,10 +79,8 @@ def _is_qualifier(prefix: str, cue_start: int, direction: str) -> bool:
         return True
     # Inside a relative clause ("..., der ikke har modtaget ... min. 100 timer") the bound describes a group.
     window = before[-80:]
-    rel = None
-    for rel in RELATIVE.finditer(window):
-        pass
-    return rel is not None and "skal" not in window[rel.end():]
+    rel = next(reversed(list(RELATIVE.finditer(window))), None)  # the nearest relative clause
+    return rel is not None and "skal" not in window[rel.end() :]
 
 
 def find_targets(sentence: str) -> list[_Found]:
@@ -100,14 +98,24 @@ def find_targets(sentence: str) -> list[_Found]:
             # The next item of a list that a cue opened: "3,7 mio. kr. i 2022, 7,0 mio. kr. i 2023 og 11 ...".
             if found and not is_word:
                 prev = found[-1]
-                tail = sentence[prev.end:start]
+                tail = sentence[prev.end : start]
                 period = PERIOD_AFTER.match(tail)
-                gap = tail[period.end():] if period else tail
+                gap = tail[period.end() :] if period else tail
                 if LIST_GAP.match(gap) and unit == prev.unit:
                     head = prev.list_head if prev.list_head is not None else len(found) - 1
                     found.append(
-                        _Found(start, unit_end, parse_number(raw), raw, unit, prev.direction, prev.change, noun,
-                               prev.cue, head)
+                        _Found(
+                            start,
+                            unit_end,
+                            parse_number(raw),
+                            raw,
+                            unit,
+                            prev.direction,
+                            prev.change,
+                            noun,
+                            prev.cue,
+                            head,
+                        )
                     )
                     continue
             baseline = BASELINE_BEFORE.search(prefix)
@@ -129,19 +137,23 @@ def find_targets(sentence: str) -> list[_Found]:
         if match.group(0).strip().lower() == "top":
             unit = "placering"  # "top 20 i landet": a rank among the municipalities
             unit_end, noun = end, ""
-        found.append(_Found(start, unit_end, parse_number(raw), raw, unit, direction, change, noun, match.group(0).strip()))
+        found.append(
+            _Found(start, unit_end, parse_number(raw), raw, unit, direction, change, noun, match.group(0).strip())
+        )
     # "skal ... være på 24 pct., svt. en stigning på 7,1 procentpoint": the level is a level to rise to.
     for n, item in enumerate(found):
         if item.direction == "equal" and n + 1 < len(found) and found[n + 1].change == "by":
-            if re.match(r"^[\s,]*(?:\([^)]*\)\s*)?(?:i\s+\S+\s+\d{4}\s*)?[\s,]*(?:svt\.|svarende til|dvs\.)",
-                        sentence[item.end : found[n + 1].start]):
+            if re.match(
+                r"^[\s,]*(?:\([^)]*\)\s*)?(?:i\s+\S+\s+\d{4}\s*)?[\s,]*(?:svt\.|svarende til|dvs\.)",
+                sentence[item.end : found[n + 1].start],
+            ):
                 item.direction, item.change = found[n + 1].direction, "to"
     return found
 
 
-def _period(sentence: str, item: _Found) -> tuple[Optional[str], Optional[str]]:
+def _period(sentence: str, item: _Found) -> tuple[str | None, str | None]:
     """(target period, baseline period) in the sentence's words."""
-    after = sentence[item.end:]
+    after = sentence[item.end :]
     m = FROM_TO_AFTER.match(after)
     if m:
         return m.group(2), m.group(1)
@@ -154,11 +166,9 @@ def _period(sentence: str, item: _Found) -> tuple[Optional[str], Optional[str]]:
     return None, None
 
 
-def _year_of(period: Optional[str]) -> Optional[int]:
+def _year_of(period: str | None) -> int | None:
     years = YEAR.findall(period or "")
     return int(years[-1]) if years else None
-
-
 
 
 def _indicator(sentence: str, item: _Found, found: list[_Found], section: str, cache: dict) -> str:
@@ -175,13 +185,11 @@ def _indicator(sentence: str, item: _Found, found: list[_Found], section: str, c
         phrase = re.split(r"[.,;:(]|\s+(?:og|dog|heraf|i alt)\s", tail, maxsplit=1)[0].strip()
         if phrase:
             return _trim(phrase)
-    verb = None
-    for verb in SUBJECT_VERB.finditer(prefix):
-        pass
+    verb = next(reversed(list(SUBJECT_VERB.finditer(prefix))), None)  # the last subject and verb
     if verb is not None:
         head = DVS.sub(" ", prefix[: verb.start()])
         starts = list(SUBJECT_START.finditer(head))
-        subject = (head[starts[-1].end() :] if starts else head)
+        subject = head[starts[-1].end() :] if starts else head
         subject = TIME_PHRASE.sub("", subject).strip(" -–,")
         if subject and subject.lower() not in PRONOUN_SUBJECTS and len(subject.split()) <= 40:
             return _trim(subject)
@@ -216,7 +224,7 @@ def _quote_span(text: str, start: int, end: int, number_at: int) -> tuple[int, i
     return lo, hi
 
 
-def _section_year(section: str) -> Optional[int]:
+def _section_year(section: str) -> int | None:
     years = YEAR.findall(section or "")
     return int(years[-1]) if years else None
 
@@ -232,9 +240,13 @@ def _units(text: str) -> list[tuple[int, int]]:
             gap = text[p_end:start]
             prev = text[p_start:p_end]
             nxt = text[start:end]
-            if gap == "\n" and " | " not in prev and " | " not in nxt and (
-                not prev.rstrip().endswith((".", "!", "?", ":")) or re.search(r"\b(?:min|max|ca|jf|pr)\.$", prev)
-            ) and (nxt[:1].islower() or nxt[:1].isdigit()):
+            if (
+                gap == "\n"
+                and " | " not in prev
+                and " | " not in nxt
+                and (not prev.rstrip().endswith((".", "!", "?", ":")) or re.search(r"\b(?:min|max|ca|jf|pr)\.$", prev))
+                and (nxt[:1].islower() or nxt[:1].isdigit())
+            ):
                 merged[-1] = (p_start, end)
                 continue
         merged.append((start, end))
@@ -270,7 +282,11 @@ def extract_targets(clean_text: str, chunks: Sequence[Chunk], meta: DocumentMeta
                 chunk = chunks[i] if i >= 0 and chunks[i].end > at else None
                 section = chunk.section if chunk else ""
                 unit = item.unit
-                if unit == "antal" and n > 0 and re.fullmatch(r"[\s,]*(?:dog|og|men)?\s*\w*\s*", piece[found[n - 1].end : item.start]):
+                if (
+                    unit == "antal"
+                    and n > 0
+                    and re.fullmatch(r"[\s,]*(?:dog|og|men)?\s*\w*\s*", piece[found[n - 1].end : item.start])
+                ):
                     # "minimum 100 igangværende revalideringsbevillinger, dog maksimalt 175": the same indicator.
                     indicators[n] = indicator = indicators[n - 1]
                     unit = found[n - 1].unit
@@ -316,7 +332,7 @@ def extract_targets(clean_text: str, chunks: Sequence[Chunk], meta: DocumentMeta
     return out
 
 
-def _earlier_section_year(chunks: Sequence[Chunk], meta: DocumentMeta) -> Optional[int]:
+def _earlier_section_year(chunks: Sequence[Chunk], meta: DocumentMeta) -> int | None:
     """The year of the nearest earlier section that names one of the plan's years
     ("Resultatmål med udgangspunkt i ministermål for 2022" over its sub-sections)."""
     for chunk in reversed(chunks):

@@ -12,13 +12,25 @@ ingest/target_extraction.py with it.
 from __future__ import annotations
 
 import re
-from typing import Optional
 
 MONTHS = "januar|februar|marts|april|maj|juni|juli|august|september|oktober|november|december"
 _NUM = r"\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d+(?:,\d+)?"
 _NUMBER = re.compile(rf"(?<![\w.,\-–])(?:{_NUM})(?![\w]|[.,\-–]\d)")
-_NUMBER_WORDS = {"to": 2, "tre": 3, "fire": 4, "fem": 5, "seks": 6, "syv": 7, "otte": 8, "ni": 9, "ti": 10,
-                 "tolv": 12, "femten": 15, "tyve": 20, "halvtreds": 50}
+_NUMBER_WORDS = {
+    "to": 2,
+    "tre": 3,
+    "fire": 4,
+    "fem": 5,
+    "seks": 6,
+    "syv": 7,
+    "otte": 8,
+    "ni": 9,
+    "ti": 10,
+    "tolv": 12,
+    "femten": 15,
+    "tyve": 20,
+    "halvtreds": 50,
+}
 WORD_NUMBER = re.compile(r"(?<=\s)(" + "|".join(_NUMBER_WORDS) + r")(?=\s)", re.IGNORECASE)
 
 # Units: (pattern right after the number, unit name). Order matters.
@@ -37,31 +49,85 @@ _UNITS = [
 _UNITS = [(re.compile(p, re.IGNORECASE), name) for p, name in _UNITS]
 _NOUN = re.compile(r"\s*((?:[a-zæøå-]+\s+){0,2}[a-zæøå-]+)", re.IGNORECASE)
 _NOUN_UNITS = [  # (suffix of the counted noun, unit)
-    ("sager", "sager"), ("sag", "sager"), ("bevillinger", "bevillinger"), ("forløb", "forløb"),
-    ("virksomheder", "virksomheder"), ("samtaler", "samtaler"), ("personer", "personer"), ("modtagere", "personer"),
-    ("ledige", "personer"), ("borgere", "personer"), ("unge", "personer"), ("fleksjobbere", "personer"),
-    ("pensioner", "personer"), ("flygtninge", "personer"), ("elever", "personer"), ("praktikker", "forløb"),
-    ("jobordrer", "jobordrer"), ("stillinger", "stillinger"), ("medarbejdere", "personer"),
+    ("sager", "sager"),
+    ("sag", "sager"),
+    ("bevillinger", "bevillinger"),
+    ("forløb", "forløb"),
+    ("virksomheder", "virksomheder"),
+    ("samtaler", "samtaler"),
+    ("personer", "personer"),
+    ("modtagere", "personer"),
+    ("ledige", "personer"),
+    ("borgere", "personer"),
+    ("unge", "personer"),
+    ("fleksjobbere", "personer"),
+    ("pensioner", "personer"),
+    ("flygtninge", "personer"),
+    ("elever", "personer"),
+    ("praktikker", "forløb"),
+    ("jobordrer", "jobordrer"),
+    ("stillinger", "stillinger"),
+    ("medarbejdere", "personer"),
 ]
 
 _W = r"[\wæøåÆØÅ-]+"
 _END = r"\s*$"
 # Cues that end right before the number: (pattern, direction, change, needs a goal word in the sentence).
 _CUES = [
-    (rf"\b(?:højst|maksimalt|maks\.?|max\.?|ikke over|ikke mere end|begrænses til|begrænse{_W}? til){_END}", "at_most", None, False),
+    (
+        rf"\b(?:højst|maksimalt|maks\.?|max\.?|ikke over|ikke mere end|begrænses til|begrænse{_W}? til){_END}",
+        "at_most",
+        None,
+        False,
+    ),
     (rf"\b(?:mindst|minimum|min\.|som minimum){_END}", "at_least", None, False),
     (rf"\btop{_END}", "at_most", None, False),
-    (rf"\b(?:være|er|blive|udgøre)\s+(?:{_W}\s+)?(?:under|mindre end|lavere end|færre end){_END}", "at_most", None, False),
-    (rf"\b(?:være|er|blive|udgøre)\s+(?:{_W}\s+)?(?:over|mere end|højere end|flere end){_END}", "at_least", None, False),
-    (rf"\b(?:reducere[s]?|nedbringe[s]?|sænke[s]?|falde|nedsætte[s]?|mindske[s]?|halvere[s]?)\s+(?:{_W}\s+){{0,4}}?til{_END}", "decrease", "to", True),
-    (rf"\b(?:reducere[s]?|nedbringe[s]?|sænke[s]?|falde|mindske[s]?)\s+(?:{_W}\s+){{0,4}}?med{_END}", "decrease", "by", True),
+    (
+        rf"\b(?:være|er|blive|udgøre)\s+(?:{_W}\s+)?(?:under|mindre end|lavere end|færre end){_END}",
+        "at_most",
+        None,
+        False,
+    ),
+    (
+        rf"\b(?:være|er|blive|udgøre)\s+(?:{_W}\s+)?(?:over|mere end|højere end|flere end){_END}",
+        "at_least",
+        None,
+        False,
+    ),
+    (
+        rf"\b(?:reducere[s]?|nedbringe[s]?|sænke[s]?|falde|nedsætte[s]?|mindske[s]?|halvere[s]?)\s+(?:{_W}\s+){{0,4}}?til{_END}",
+        "decrease",
+        "to",
+        True,
+    ),
+    (
+        rf"\b(?:reducere[s]?|nedbringe[s]?|sænke[s]?|falde|mindske[s]?)\s+(?:{_W}\s+){{0,4}}?med{_END}",
+        "decrease",
+        "by",
+        True,
+    ),
     (rf"\b(?:fald|reduktion|nedgang|nedbringelse)\s+(?:på|med){_END}", "decrease", "by", True),
-    (rf"\b(?:øge[s]?|forøge[s]?|hæve[s]?|stige|løfte[s]?|udvide[s]?)\s+(?:{_W}\s+){{0,4}}?til{_END}", "increase", "to", True),
-    (rf"\b(?:øge[s]?|forøge[s]?|hæve[s]?|stige|løfte[s]?|udvide[s]?)\s+(?:{_W}\s+){{0,4}}?med{_END}", "increase", "by", True),
+    (
+        rf"\b(?:øge[s]?|forøge[s]?|hæve[s]?|stige|løfte[s]?|udvide[s]?)\s+(?:{_W}\s+){{0,4}}?til{_END}",
+        "increase",
+        "to",
+        True,
+    ),
+    (
+        rf"\b(?:øge[s]?|forøge[s]?|hæve[s]?|stige|løfte[s]?|udvide[s]?)\s+(?:{_W}\s+){{0,4}}?med{_END}",
+        "increase",
+        "by",
+        True,
+    ),
     (rf"\b(?:stigning|forøgelse|øgning)\s+(?:på|med){_END}", "increase", "by", True),
     (rf"\bforvent\w*\s+(?:{_W}\s+){{0,4}}?at\s+(?:være|udgøre){_END}", "equal", None, True),
-    (rf"\b(?:være på|er på|udgøre|udgør|besparelse[r]? (?:på|for)|besparelseskrav (?:på|for)|mål (?:om|på)|målet er|"
-     rf"måltal(?:let)? (?:er|på)|ambitionen er){_END}", "equal", None, True),
+    (
+        rf"\b(?:være på|er på|udgøre|udgør|besparelse[r]? (?:på|for)|besparelseskrav (?:på|for)|mål (?:om|på)|målet er|"
+        rf"måltal(?:let)? (?:er|på)|ambitionen er){_END}",
+        "equal",
+        None,
+        True,
+    ),
 ]
 _CUES = [(re.compile(p, re.IGNORECASE), d, c, g) for p, d, c, g in _CUES]
 GOAL_WORD = re.compile(
@@ -88,16 +154,27 @@ PERIOD_ANY = re.compile(
 YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 BASELINE_BEFORE = re.compile(rf"\bfra\s+({_NUM})(?:\s*\S+){{0,2}}?\s+til\s*$", re.IGNORECASE)
 DVS = re.compile(r"\s*[–-]\s*dvs\..*?[–-]\s*|\s*\([^)]*\)\s*")
-SUBJECT_START = re.compile(
-    r"(?:^|[,:]\s*at\s|\bom,?\s+at\s|\ber,?\s+at\s|:\s*|\bat\s|,\s*og\s)", re.IGNORECASE
-)
+SUBJECT_START = re.compile(r"(?:^|[,:]\s*at\s|\bom,?\s+at\s|\ber,?\s+at\s|:\s*|\bat\s|,\s*og\s)", re.IGNORECASE)
 SUBJECT_VERB = re.compile(r"\s+(?:skal|skulle|er|bliver|udgør|forventes)\b", re.IGNORECASE)
-TIME_PHRASE = re.compile(rf"\s*\b(?:i|ved udgangen af|inden udgangen af|i løbet af|frem mod)\s+{_PERIOD}", re.IGNORECASE)
+TIME_PHRASE = re.compile(
+    rf"\s*\b(?:i|ved udgangen af|inden udgangen af|i løbet af|frem mod)\s+{_PERIOD}", re.IGNORECASE
+)
 LIST_GAP = re.compile(r"^\s*(?:,|og|samt|,\s*og)\s*$")
 
 # Subjects that say nothing about what is measured ("ambitionen er top 20"): look further.
 PRONOUN_SUBJECTS = {
-    "der", "det", "heraf", "vi", "de", "den", "dette", "disse", "hvilket", "ambitionen", "målet", "målsætningen",
+    "der",
+    "det",
+    "heraf",
+    "vi",
+    "de",
+    "den",
+    "dette",
+    "disse",
+    "hvilket",
+    "ambitionen",
+    "målet",
+    "målsætningen",
 }
 OF_PHRASE = re.compile(
     r"\b((?:antallet|andelen|andel|tilgangen|niveauet|udgifterne|ledigheden|varigheden)\s+(?:(?:af|til|for|blandt)\s+)?"
@@ -131,7 +208,7 @@ def unit_after(text: str, pos: int) -> tuple[str, int, str]:
     return "antal", pos, ""
 
 
-def noun_unit(word: str) -> Optional[str]:
+def noun_unit(word: str) -> str | None:
     """The unit a counted noun implies ("kontanthjælpsmodtagere" -> personer), or None."""
     word = word.lower()
     for suffix, unit in _NOUN_UNITS:

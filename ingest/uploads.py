@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from pathlib import PurePosixPath, PureWindowsPath
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from planchat.errors import Conflict, InvalidRequest, NotFound
 from planchat.municipalities import national_names
@@ -34,18 +34,20 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def managed_by(index: PlanIndex, doc_id: str) -> str:
-    """"corpus" or "upload", as the document store recorded it at ingest."""
+    """ "corpus" or "upload", as the document store recorded it at ingest."""
     record = index.docstore.document(doc_id)
     return record.managed_by if record is not None else "upload"
 
 
-def safe_name(filename: Optional[str]) -> str:
+def safe_name(filename: str | None) -> str:
     """A label for the upload: the base name (of a Windows or POSIX path),
     without control characters, at most 120 characters."""
     name = PureWindowsPath(PurePosixPath(filename or "").name).name
     name = _CONTROL.sub("", unicodedata.normalize("NFC", name)).strip().lstrip(".")
     if not name:
-        raise InvalidRequest("file: the upload has no file name. Send it as a file with a name ending .pdf, .txt or .md.")
+        raise InvalidRequest(
+            "file: the upload has no file name. Send it as a file with a name ending .pdf, .txt or .md."
+        )
     if len(name) > 120:
         stem, dot, suffix = name.rpartition(".")
         name = (stem[: 120 - len(suffix) - 1] + dot + suffix) if dot and len(suffix) <= 10 else name[:120]
@@ -76,7 +78,7 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text).strip("-") or "document"
 
 
-def target_doc_id(index: PlanIndex, municipality: str, year: int) -> tuple[str, Optional[DocumentMeta]]:
+def target_doc_id(index: PlanIndex, municipality: str, year: int) -> tuple[str, DocumentMeta | None]:
     """The id an upload for (municipality, year) gets: that of the document it
     replaces, else a new one."""
     for meta in index.documents.values():
@@ -97,8 +99,13 @@ def corpus_conflict(meta: DocumentMeta, action: str) -> Conflict:
 
 
 def upload_meta(
-    index: PlanIndex, filename: Optional[str], municipality: str, year: int,
-    title: Optional[str] = None, kind: Optional[str] = None, doc_id: Optional[str] = None,
+    index: PlanIndex,
+    filename: str | None,
+    municipality: str,
+    year: int,
+    title: str | None = None,
+    kind: str | None = None,
+    doc_id: str | None = None,
 ) -> tuple[str, DocumentMeta]:
     """Validate an upload's fields -> (safe file name, DocumentMeta)."""
     name = safe_name(filename)

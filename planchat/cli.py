@@ -13,17 +13,21 @@ import time
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Optional
 
 from ingest.corpus import (  # under their former local names, so the commands below are unchanged
     ensure_corpus,
+)
+from ingest.corpus import (
     open_index as _index,
+)
+from ingest.corpus import (
     print_report as _print_report,
+)
+from ingest.corpus import (
     report_repairs as _report_repairs,
 )
 from planchat.config import RetrievalMode, Settings
 from planchat.errors import InvalidRequest, PlanchatError
-from planchat.records import DocumentMeta
 
 
 class Progress:
@@ -268,17 +272,49 @@ def cmd_eval_targets(args, settings: Settings) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="planchat", description="Cited answers from Danish employment plans.")
     sub = parser.add_subparsers(dest="command", required=True)
+    _add_index_commands(sub)
+    _add_question_commands(sub)
+    _add_eval_commands(sub)
+    return parser
 
+
+def _add_index_commands(sub) -> None:
+    """ingest, serve, documents: what builds, serves and manages the index."""
     p = sub.add_parser("ingest", help="ingest corpus/ (default) or the given files/folders")
     p.add_argument("paths", nargs="*", help="files (.pdf, .txt, .md) or folders with a manifest.json")
     p.add_argument("--municipality", help="for a single file: its municipality")
     p.add_argument("--year", type=int, help="for a single file: its plan year")
     p.add_argument("--title", help="for a single file: its title")
     p.add_argument("--kind", default="municipal plan")
-    p.add_argument("--id", help="for a single file: the document id (default: that of the municipality's plan for "
-                                "the year, else <municipality>-<year>)")
+    p.add_argument(
+        "--id",
+        help="for a single file: the document id (default: that of the municipality's plan for "
+        "the year, else <municipality>-<year>)",
+    )
     p.set_defaults(func=cmd_ingest)
 
+    p = sub.add_parser("serve", help="ingest corpus/ if needed, then serve the API and demo page")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--no-ingest", action="store_true", help="serve the index as it is")
+    p.add_argument(
+        "--log-level",
+        default="info",
+        help="debug also logs each question, redacted (PLANCHAT_LOG_FORMAT: text or json)",
+    )
+    p.add_argument(
+        "--workers", type=int, default=1, help="API worker processes (more than 1 needs PLANCHAT_CHROMA_URL)"
+    )
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("documents", help="list, show or delete the documents in the index")
+    p.add_argument("action", nargs="?", choices=["list", "show", "delete"], help="default: list")
+    p.add_argument("doc_id", nargs="?", help="for show and delete")
+    p.set_defaults(func=cmd_documents)
+
+
+def _add_question_commands(sub) -> None:
+    """ask, compare, targets: what staff and planners read."""
     p = sub.add_parser("ask", help="ask a question and print the answer with its citations")
     p.add_argument("question")
     p.add_argument("--municipality", action="append", help="only this municipality (repeatable)")
@@ -304,29 +340,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
     p.set_defaults(func=cmd_targets)
 
-    p = sub.add_parser("serve", help="ingest corpus/ if needed, then serve the API and demo page")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--no-ingest", action="store_true", help="serve the index as it is")
-    p.add_argument("--log-level", default="info", help="debug also logs each question, redacted (PLANCHAT_LOG_FORMAT: "
-                   "text or json)")
-    p.add_argument("--workers", type=int, default=1, help="API worker processes (more than 1 needs PLANCHAT_CHROMA_URL)")
-    p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("documents", help="list, show or delete the documents in the index")
-    p.add_argument("action", nargs="?", choices=["list", "show", "delete"], help="default: list")
-    p.add_argument("doc_id", nargs="?", help="for show and delete")
-    p.set_defaults(func=cmd_documents)
-
+def _add_eval_commands(sub) -> None:
+    """eval, eval-targets: what evaluators score."""
     p = sub.add_parser("eval", help="run a question set and score the answers")
     p.add_argument("set", type=Path, help="a JSON Lines question set, e.g. evals/sets/core.jsonl")
-    p.add_argument("--config", action="append", dest="configs", choices=[m.value for m in RetrievalMode],
-                   metavar="CONFIGS", help=f"retrieval mode(s) to compare: {', '.join(RetrievalMode)}")
+    p.add_argument(
+        "--config",
+        action="append",
+        dest="configs",
+        choices=[m.value for m in RetrievalMode],
+        metavar="CONFIGS",
+        help=f"retrieval mode(s) to compare: {', '.join(RetrievalMode)}",
+    )
     p.add_argument("--json", type=Path, dest="json_out", help="write scores and per-question rows here")
     p.add_argument("--report", type=Path, help="write a self-contained HTML report here")
     p.add_argument("--against", help="base URL of a running planchat server (default: in-process)")
-    p.add_argument("--api-key", help="key sent to --against (default: PLANCHAT_API_KEY; the admin key is not rate limited)")
-    p.add_argument("--baseline", type=Path, help="compare with this baseline (e.g. evals/baseline.json); exit 1 on a drop")
+    p.add_argument(
+        "--api-key", help="key sent to --against (default: PLANCHAT_API_KEY; the admin key is not rate limited)"
+    )
+    p.add_argument(
+        "--baseline", type=Path, help="compare with this baseline (e.g. evals/baseline.json); exit 1 on a drop"
+    )
     p.add_argument("--tolerance", type=float, help="allowed drop per score (default: the baseline's, else 0.02)")
     p.add_argument("--update-baseline", action="store_true", help="write the scores of this run to --baseline")
     p.add_argument("--quiet", action="store_true")
@@ -339,10 +374,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", type=Path, dest="json_out", help="write the scores, misses and extras here")
     p.add_argument("--show-misses", action="store_true", help="list missed labels, extra targets, wrong attributes")
     p.set_defaults(func=cmd_eval_targets)
-    return parser
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = Settings()

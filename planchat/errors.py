@@ -87,4 +87,3 @@ class ConfigurationError(PlanchatError):
 
     code = "configuration_error"
     status = 500
-

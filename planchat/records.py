@@ -10,7 +10,6 @@ Citations are built from these records, never re-derived from strings.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
 
 
 @dataclass(frozen=True)
@@ -36,9 +35,9 @@ class DocumentMeta:
 class PageText:
     """One page of extracted text (``number`` is None for formats without pages)."""
 
-    number: Optional[int]
+    number: int | None
     text: str
-    label: Optional[str] = None  # the printed page label, where the PDF has one
+    label: str | None = None  # the printed page label, where the PDF has one
 
 
 @dataclass(frozen=True)
@@ -58,8 +57,8 @@ class Heading:
 class PageSpan:
     start: int
     end: int
-    number: Optional[int]
-    label: Optional[str] = None  # the printed page label, where the PDF defines labels
+    number: int | None
+    label: str | None = None  # the printed page label, where the PDF defines labels
 
 
 @dataclass(frozen=True)
@@ -68,18 +67,18 @@ class CleanText:
     headings: tuple[Heading, ...]
     pages: tuple[PageSpan, ...]
 
-    def span_at(self, offset: int) -> Optional[PageSpan]:
+    def span_at(self, offset: int) -> PageSpan | None:
         """The page span holding ``offset`` (past the end: the last page)."""
         for span in self.pages:
             if span.start <= offset < span.end:
                 return span
         return self.pages[-1] if self.pages else None
 
-    def page_at(self, offset: int) -> Optional[int]:
+    def page_at(self, offset: int) -> int | None:
         span = self.span_at(offset)
         return span.number if span else None
 
-    def label_at(self, offset: int) -> Optional[str]:
+    def label_at(self, offset: int) -> str | None:
         span = self.span_at(offset)
         return span.label if span else None
 
@@ -92,8 +91,8 @@ class OutlineHeading:
     end: int
     level: int
     title: str  # the heading's words on one line (a heading broken over two lines is joined)
-    page: Optional[int] = None
-    page_label: Optional[str] = None
+    page: int | None = None
+    page_label: str | None = None
 
 
 @dataclass(frozen=True)
@@ -106,10 +105,10 @@ class ListBlock:
     start: int
     end: int
     items: tuple[tuple[int, int], ...]
-    intro: Optional[tuple[int, int]] = None
+    intro: tuple[int, int] | None = None
     numbered: bool = False
-    page: Optional[int] = None
-    page_label: Optional[str] = None
+    page: int | None = None
+    page_label: str | None = None
     sparse: bool = False  # paragraphs stand between the items (each item is its own line)
 
 
@@ -127,14 +126,14 @@ class Chunk:
     year: int
     title: str
     section: str  # heading path, "4 Beskæftigelsespolitiske udfordringer › 4.3 ..."
-    page: Optional[int]
+    page: int | None
     start: int  # character span in the document's clean text
     end: int
     text: str  # == clean_text[start:end], verbatim
     ordinal: int = 0
     context: str = ""  # extra text for retrieval only (e.g. a table's header row); never quoted
     years: tuple[int, ...] = ()
-    page_label: Optional[str] = None  # the printed label of ``page`` ("iii", "12"), where the PDF defines labels
+    page_label: str | None = None  # the printed label of ``page`` ("iii", "12"), where the PDF defines labels
 
     @property
     def covered_years(self) -> tuple[int, ...]:
@@ -148,8 +147,8 @@ class Passage:
     chunk: Chunk
     score: float
     ranks: dict[str, int] = field(default_factory=dict)  # retriever name -> 1-based rank
-    dense_similarity: Optional[float] = None
-    bm25_score: Optional[float] = None
+    dense_similarity: float | None = None
+    bm25_score: float | None = None
 
 
 @dataclass(frozen=True)
@@ -160,14 +159,14 @@ class Citation:
     municipality: str
     year: int
     section: str
-    page: Optional[int]
+    page: int | None
     quote: str  # a verbatim substring of the chunk text
     score: float
     chunk_id: str
     start: int  # span of the quote in the document's clean text
     end: int
     role: str = "evidence"  # "evidence" backs the answer; "see_also" accompanies an abstention
-    page_label: Optional[str] = None  # the printed page label, where the PDF defines labels
+    page_label: str | None = None  # the printed page label, where the PDF defines labels
 
 
 @dataclass
@@ -178,9 +177,9 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     municipalities: list[str] = field(default_factory=list)  # the filter that was applied
     years: list[int] = field(default_factory=list)
-    targets: list["Target"] = field(default_factory=list)  # extracted targets behind it, for target questions
+    targets: list[Target] = field(default_factory=list)  # extracted targets behind it, for target questions
     generator: str = "extractive"  # "extractive", or "llm:<model>" when an LLM wrote the text and it verified
-    fallback_reason: Optional[str] = None  # why an LLM answer was replaced by the extractive one (None: no fallback)
+    fallback_reason: str | None = None  # why an LLM answer was replaced by the extractive one (None: no fallback)
     kind: str = "fact"  # what the answer gives: list | how | when | who | number | fact | abstain
 
 
@@ -193,18 +192,18 @@ class Target:
     municipality: str
     plan_year: int
     title: str
-    target_year: Optional[int]  # the year the target is for (stated, from the section, or the plan's only year)
-    target_period: Optional[str]  # the plan's words for when ("december 2014", "2022"), None if unstated
+    target_year: int | None  # the year the target is for (stated, from the section, or the plan's only year)
+    target_period: str | None  # the plan's words for when ("december 2014", "2022"), None if unstated
     indicator: str  # what is measured, in the plan's words
     value: float
     value_text: str  # the number as written ("3,7", "fire")
     unit: str  # pct, procentpoint, personer, sager, bevillinger, uger, måneder, dage, timer, mio. kr., kr., ...
     direction: str  # at_most | at_least | decrease | increase | equal
-    change: Optional[str]  # for decrease/increase: "to" (a level to reach) or "by" (the size of the change)
-    baseline: Optional[float]  # the starting level, where the same statement gives one
-    baseline_period: Optional[str]  # "december 2012" in "et fald på 20 pct. fra december 2012"
+    change: str | None  # for decrease/increase: "to" (a level to reach) or "by" (the size of the change)
+    baseline: float | None  # the starting level, where the same statement gives one
+    baseline_period: str | None  # "december 2012" in "et fald på 20 pct. fra december 2012"
     section: str
-    page: Optional[int]
+    page: int | None
     chunk_id: str
     quote: str  # == clean_text[start:end]
     start: int

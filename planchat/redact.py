@@ -40,7 +40,8 @@ _NOT_BEFORE_NUMBER = r"(?![.,]?\d)"
 
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}(?![\w-])")
 _CPR = re.compile(
-    _NOT_AFTER_NUMBER + rf"(?P<dd>\d\d)(?P<mm>\d\d)(?P<yy>\d\d)(?:[{_DASHES}]|[ \u00a0])?(?P<serial>\d{{4}})"
+    _NOT_AFTER_NUMBER
+    + rf"(?P<dd>\d\d)(?P<mm>\d\d)(?P<yy>\d\d)(?:[{_DASHES}]|[ \u00a0])?(?P<serial>\d{{4}})"
     + _NOT_BEFORE_NUMBER
 )
 _PREFIX = r"(?:(?:\+|00)45[ \u00a0]?|\(\+45\)[ \u00a0]?)"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from typing import Optional
 
 
 class Timer:
@@ -11,7 +10,7 @@ class Timer:
     the previous lap; ``ms()`` returns the laps and their ``total``, rounded to
     hundredths of a millisecond as the API reports them."""
 
-    def __init__(self, started: Optional[float] = None):
+    def __init__(self, started: float | None = None):
         self.started = started if started is not None else time.perf_counter()
         self._last = self.started
         self._laps: dict[str, float] = {}

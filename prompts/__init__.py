@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 TEMPLATE_DIR = Path(__file__).resolve().parent
@@ -23,7 +23,7 @@ class MissingTemplateVariable(KeyError):
         self.variable = variable
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(name: str, lang: str = "da") -> str:
     if lang not in LANGUAGES:
         lang = "da"

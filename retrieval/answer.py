@@ -19,12 +19,11 @@ returned:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable, Optional
 
 from planchat.danish import analyze, numbers_in, sentence_spans
 from planchat.records import Answer, Chunk, Citation, Passage
-
 from prompts import render
 
 from .query import Query
@@ -82,7 +81,7 @@ class ExcludedSpans:
             self._by_doc.setdefault(doc_id, []).append((start, end))
 
     @classmethod
-    def of(cls, spans) -> "ExcludedSpans":
+    def of(cls, spans) -> ExcludedSpans:
         """``spans`` as ExcludedSpans (a caller answering many queries builds it once)."""
         return spans if isinstance(spans, cls) else cls(spans)
 
@@ -143,9 +142,7 @@ class ExtractiveAnswerer:
         return out
 
     # -- composing ----------------------------------------------------------
-    def answer(
-        self, query: Query, passages: list[Passage], *, dense_top: float | None = None, exclude=()
-    ) -> Answer:
+    def answer(self, query: Query, passages: list[Passage], *, dense_top: float | None = None, exclude=()) -> Answer:
         policy = self.policy
         if query.unknown_municipalities and not query.municipalities:
             return self.abstain(query, passages, reason="unknown")
@@ -164,7 +161,7 @@ class ExtractiveAnswerer:
         chosen: list[Candidate] = []
         wanted_text = wanted_by(query)
         wanted = (lambda text, _chunk: wanted_text(text)) if wanted_text else None  # noqa: E731
-        for muni, group in sorted(groups.items(), key=lambda kv: -kv[1][0].score):
+        for _muni, group in sorted(groups.items(), key=lambda kv: -kv[1][0].score):
             if group[0].coverage < policy.min_group_coverage:
                 continue  # this plan is silent on the question
             if wanted is not None:  # the asked figure or date, from this plan's own sentences that cover the question
@@ -262,15 +259,17 @@ class ExtractiveAnswerer:
                 quotes.append(f"«{citation.quote}» [{citation.n}]")
             lines.append(render("answer_line", query.lang, municipality=muni, quotes=" ".join(quotes)))
         if len(query.municipalities) > 1:  # each named plan answers, or the answer says it is silent
-            lines += [render("answer_silent", query.lang, municipality=m) for m in query.municipalities if m not in order]
+            lines += [
+                render("answer_silent", query.lang, municipality=m) for m in query.municipalities if m not in order
+            ]
         answer = Answer(answer="\n".join(lines), abstained=False, citations=citations)
         verify(answer)
         return answer
 
     def abstain(
-        self, query: Query, passages: list[Passage], reason: str = "weak", missing: Optional[str] = None
+        self, query: Query, passages: list[Passage], reason: str = "weak", missing: str | None = None
     ) -> Answer:
-        """"Det fremgår ikke af planerne …" with the closest passages as
+        """ "Det fremgår ikke af planerne …" with the closest passages as
         see-also; ``missing`` names what the plan does not state, when the
         topic is there but the asked figure, date or name is not."""
         if reason == "unknown":

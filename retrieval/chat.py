@@ -40,18 +40,18 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Optional, Sequence
 
 from ingest.snapshot import IndexSnapshot
 from planchat.config import Settings
 from planchat.errors import InvalidRequest, NotFound, PayloadTooLarge
-from planchat.redact import redact, without_placeholders
 from planchat.records import Answer, Passage
+from planchat.redact import redact, without_placeholders
 from planchat.timing import Timer
 
+from .conversation import ConversationStore, FollowUpResolver, Resolved
 from .query import detect_language, query_analyzer
-from .conversation import ConversationStore, FollowUpResolver, Resolved, Turn
 from .service import AskService, require_text
 
 log = logging.getLogger(__name__)
@@ -69,9 +69,9 @@ class Prepared:
     service: AskService
     resolved: Resolved
     k: int
-    conversation_id: Optional[str] = None  # None: stateless (history came in the request)
+    conversation_id: str | None = None  # None: stateless (history came in the request)
     started: float = field(default_factory=time.perf_counter)
-    conversation_token: Optional[str] = None  # set only when this turn created the conversation (never stored)
+    conversation_token: str | None = None  # set only when this turn created the conversation (never stored)
 
 
 @dataclass
@@ -79,22 +79,22 @@ class Reply:
     """One answered turn: the answer, the note for the user (a fallback), and the body as the front end shapes it."""
 
     answer: Answer
-    notice: Optional[str]
+    notice: str | None
     body: dict
 
 
-def answer_record(prepared: Prepared, answer: Answer, notice: Optional[str]) -> dict:
+def answer_record(prepared: Prepared, answer: Answer, notice: str | None) -> dict:
     """The answer record with the turn's context (what ``planchat ask --json`` prints)."""
     return {**asdict(answer), "question": prepared.resolved.question, "carried": prepared.resolved.carried,
             "conversation_id": prepared.conversation_id, "notice": notice}  # fmt: skip
 
 
-Shape = Callable[[Prepared, Answer, Optional[str]], dict]
+Shape = Callable[[Prepared, Answer, str | None], dict]
 
 
 class ChatService:
     def __init__(
-        self, settings: Settings, store: Optional[ConversationStore], generator=None, shape: Shape = answer_record
+        self, settings: Settings, store: ConversationStore | None, generator=None, shape: Shape = answer_record
     ):
         self.settings = settings
         self.store = store
@@ -142,11 +142,11 @@ class ChatService:
         self,
         service: AskService,
         question: str,
-        municipalities: Optional[list[str]] = None,
-        years: Optional[list[int]] = None,
-        top_k: Optional[int] = None,
-        history: Optional[Sequence[dict]] = None,
-        conversation_id: Optional[str] = None,
+        municipalities: list[str] | None = None,
+        years: list[int] | None = None,
+        top_k: int | None = None,
+        history: Sequence[dict] | None = None,
+        conversation_id: str | None = None,
         remember: bool = True,
         history_field: str = "history",
     ) -> Prepared:
@@ -218,7 +218,7 @@ class ChatService:
         self.remember(prepared, body)
         return Reply(answer, notice, body)
 
-    def notice(self, answer: Answer, lang: str) -> Optional[str]:
+    def notice(self, answer: Answer, lang: str) -> str | None:
         if not answer.fallback_reason:
             return None
         from .llm_prompts import fallback_notice

@@ -11,12 +11,12 @@ rules as /v1/ask (``verify``) hold for every row.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Optional, Sequence
 
+from ingest.snapshot import IndexSnapshot
 from planchat.danish import analyze
 from planchat.errors import InvalidRequest, UnknownFilter
-from ingest.snapshot import IndexSnapshot
 from planchat.records import Citation, DocumentMeta, Target
 from planchat.timing import Timer
 from prompts import render
@@ -50,7 +50,7 @@ class Comparison:
 def row_summary(answer_text: str, municipality: str) -> str:
     """The answer line without its "Municipality: " lead (the row names it)."""
     lead = f"{municipality}: "
-    lines = [line[len(lead):] if line.startswith(lead) else line for line in answer_text.splitlines()]
+    lines = [line[len(lead) :] if line.startswith(lead) else line for line in answer_text.splitlines()]
     return " ".join(lines)
 
 
@@ -60,7 +60,7 @@ class CompareService:
         self.index = ask.index
 
     def plans_in_scope(
-        self, snapshot: IndexSnapshot, municipalities: Optional[list[str]], years: Optional[list[int]]
+        self, snapshot: IndexSnapshot, municipalities: list[str] | None, years: list[int] | None
     ) -> list[DocumentMeta]:
         analyzer = query_analyzer(snapshot)
         wanted = {analyzer.resolve_municipality(m) for m in municipalities} if municipalities else None
@@ -69,8 +69,7 @@ class CompareService:
         plans = [
             meta
             for meta in snapshot.documents.values()
-            if (wanted is None or meta.municipality in wanted)
-            and (not years or set(years) & set(meta.covered_years))
+            if (wanted is None or meta.municipality in wanted) and (not years or set(years) & set(meta.covered_years))
         ]
         return sorted(plans, key=lambda m: (m.municipality, m.year, m.doc_id))
 
@@ -79,7 +78,9 @@ class CompareService:
             raise InvalidRequest("topic: must not be empty. Name what to compare, e.g. 'langtidsledighed'.")
         require_text("topic", topic)
         if len(topic) > MAX_TOPIC_CHARS:
-            raise InvalidRequest(f"topic: is {len(topic)} characters; the limit is {MAX_TOPIC_CHARS}. Name a topic, not a text.")
+            raise InvalidRequest(
+                f"topic: is {len(topic)} characters; the limit is {MAX_TOPIC_CHARS}. Name a topic, not a text."
+            )
         limit = self.ask.settings.max_filter_values
         for name, values in (("municipalities", municipalities), ("years", years)):
             if values is not None and len(values) > limit:
@@ -88,12 +89,12 @@ class CompareService:
     def compare(
         self,
         topic: str,
-        municipalities: Optional[list[str]] = None,
-        years: Optional[list[int]] = None,
+        municipalities: list[str] | None = None,
+        years: list[int] | None = None,
         *,
         exclude: Sequence[tuple[str, int, int]] = (),
-        top_k: Optional[int] = None,
-        snapshot: Optional[IndexSnapshot] = None,
+        top_k: int | None = None,
+        snapshot: IndexSnapshot | None = None,
     ) -> Comparison:
         timer = Timer()
         snapshot = snapshot if snapshot is not None else self.index.snapshot
@@ -126,7 +127,12 @@ class CompareService:
         return sum(w for t, w in weights.items() if t in found) / (sum(weights.values()) or 1.0)
 
     def row(
-        self, snapshot: IndexSnapshot, base: Query, meta: DocumentMeta, k: int, exclude=(),
+        self,
+        snapshot: IndexSnapshot,
+        base: Query,
+        meta: DocumentMeta,
+        k: int,
+        exclude=(),
         min_evidence_coverage: float = 0.0,
     ) -> CompareRow:
         query = base.with_(
@@ -141,7 +147,9 @@ class CompareService:
                 meta.municipality, meta.year, meta.title, meta.doc_id, False, render("not_stated", query.lang), []
             )
         cited = targets_in_citations(doc_targets, answer.citations)
-        topical = select_targets(doc_targets, terms=query.terms, idf=snapshot.bm25.idf, terms_of=TargetTerms.of(snapshot))
+        topical = select_targets(
+            doc_targets, terms=query.terms, idf=snapshot.bm25.idf, terms_of=TargetTerms.of(snapshot)
+        )
         targets = distinct_targets(cited + [t for t in topical if t not in cited])
         return CompareRow(
             meta.municipality,

@@ -51,9 +51,9 @@ import sqlite3
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Sequence
 
 from planchat.danish import analyze
 from planchat.errors import InvalidRequest, NotFound
@@ -70,7 +70,7 @@ class Turn:
     text: str  # the standalone text it was answered as
     municipalities: list[str] = field(default_factory=list)
     years: list[int] = field(default_factory=list)
-    answer: Optional[dict] = None  # the /v1/ask response body, for reloads
+    answer: dict | None = None  # the /v1/ask response body, for reloads
 
 
 @dataclass
@@ -84,10 +84,12 @@ class Resolved:
 _ELLIPSIS_LEAD = re.compile(
     r"(?i)^\s*(og|men|hvad så med|hvad med|hvordan med|end|samme|også|and|what about|how about|same)\b"
 )
-_TOPIC_STOP = {
-    "hvad", "hvordan", "hvor", "hvilk", "med", "så", "også", "end", "samm", "sted", "der", "det", "dem", "den",
-    "about", "what", "how", "same", "place", "there", "kommun", "plan", "planern", "municipal",
-}
+_TOPIC_STOP = set(
+    """
+    hvad hvordan hvor hvilk med så også end samm sted der det dem den
+    about what how same place there kommun plan planern municipal
+    """.split()
+)
 
 
 def _duration(seconds: float) -> str:
@@ -128,8 +130,8 @@ class FollowUpResolver:
         self,
         question: str,
         history: Sequence[Turn],
-        municipalities: Optional[list[str]] = None,
-        years: Optional[list[int]] = None,
+        municipalities: list[str] | None = None,
+        years: list[int] | None = None,
     ) -> Resolved:
         query = self.analyzer.analyze(question, municipalities, years)
         previous = next((t for t in reversed(history) if t.text), None)
@@ -169,8 +171,10 @@ class FollowUpResolver:
             shown, context = topic, [*query.municipalities, *map(str, query.years)]
         else:
             shown = query.text
-            context = [*(query.municipalities if "municipality" in carried else []),
-                       *(str(y) for y in (query.years if "year" in carried else []))]
+            context = [
+                *(query.municipalities if "municipality" in carried else []),
+                *(str(y) for y in (query.years if "year" in carried else [])),
+            ]
         if context:
             shown = f"{shown} ({', '.join(context)})"
         turn = self._turn(question, query)
@@ -201,8 +205,12 @@ class FollowUpResolver:
 
     @staticmethod
     def _turn(question: str, query: Query) -> Turn:
-        return Turn(question=question.strip(), text=query.text, municipalities=list(query.municipalities),
-                    years=list(query.years))
+        return Turn(
+            question=question.strip(),
+            text=query.text,
+            municipalities=list(query.municipalities),
+            years=list(query.years),
+        )
 
 
 class ConversationStore:
@@ -234,6 +242,7 @@ class ConversationStore:
 
     def _add_token_column(self) -> None:
         """Migrate a store made before conversation tokens (its conversations keep no token: admin only)."""
+
         def missing() -> bool:
             return "token_sha256" not in {row[1] for row in self._db.execute("PRAGMA table_info(conversations)")}
 
@@ -275,7 +284,7 @@ class ConversationStore:
             raise self._missing(conversation_id)
         return row
 
-    def authorize(self, conversation_id: str, token: Optional[str], admin: bool = False) -> None:
+    def authorize(self, conversation_id: str, token: str | None, admin: bool = False) -> None:
         """NotFound unless the conversation exists and ``token`` is its token
         (or the caller is the admin). The hashes are compared in constant time."""
         self.check_id(conversation_id)
@@ -299,8 +308,12 @@ class ConversationStore:
         self.check_id(conversation_id)
         with self._lock:
             _, created, updated, _ = self._row(conversation_id)
-        return {"conversation_id": conversation_id, "created_at": created, "updated_at": updated,
-                "turns": self.turns(conversation_id)}
+        return {
+            "conversation_id": conversation_id,
+            "created_at": created,
+            "updated_at": updated,
+            "turns": self.turns(conversation_id),
+        }
 
     def create(self) -> str:
         """A conversation without a token: only the admin reaches it over HTTP."""
@@ -311,7 +324,7 @@ class ConversationStore:
         token = secrets.token_urlsafe(32)
         return self._insert(token_sha256(token)), token
 
-    def _insert(self, token_hash: Optional[str]) -> str:
+    def _insert(self, token_hash: str | None) -> str:
         conversation_id = uuid.uuid4().hex
         now = time.time()
         with self._lock:
@@ -335,7 +348,8 @@ class ConversationStore:
                 ).fetchone()[0]
                 self._db.execute("INSERT INTO turns VALUES (?, ?, ?, ?)", (conversation_id, last + 1, now, payload))
                 self._db.execute(
-                    "DELETE FROM turns WHERE conversation_id = ? AND n <= ?", (conversation_id, last + 1 - self.max_turns)
+                    "DELETE FROM turns WHERE conversation_id = ? AND n <= ?",
+                    (conversation_id, last + 1 - self.max_turns),
                 )
                 self._db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?", (now, conversation_id))
                 self._db.execute("COMMIT")

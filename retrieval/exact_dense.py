@@ -25,8 +25,8 @@ import hashlib
 import threading
 import weakref
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional, Sequence
 
 import numpy as np
 
@@ -59,7 +59,7 @@ class DocumentVectors:
     (shared by every retriever on it through ``DocumentVectors.of``)."""
 
     def __init__(
-        self, snapshot: IndexSnapshot, previous: Optional["DocumentVectors"] = None,
+        self, snapshot: IndexSnapshot, previous: DocumentVectors | None = None,
         max_documents: int = MAX_DOCUMENTS, max_bytes: int = MAX_BYTES,
     ):  # fmt: skip
         self._snapshot = weakref.ref(snapshot)  # derived state must not keep its snapshot alive
@@ -75,10 +75,10 @@ class DocumentVectors:
             self._entries, self._bytes = OrderedDict(), 0
 
     @staticmethod
-    def of(snapshot: IndexSnapshot) -> "DocumentVectors":
+    def of(snapshot: IndexSnapshot) -> DocumentVectors:
         return snapshot.derived(DocumentVectors)
 
-    def handles(self, doc_ids: Optional[Sequence[str]]) -> bool:
+    def handles(self, doc_ids: Sequence[str] | None) -> bool:
         """Is this filter small enough for the in-memory path?"""
         return doc_ids is not None and 0 < len(set(doc_ids)) <= self.max_documents
 

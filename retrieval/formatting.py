@@ -11,8 +11,8 @@ import csv
 import io
 import json
 import textwrap
+from collections.abc import Iterable
 from dataclasses import asdict
-from typing import Iterable
 
 from planchat.records import Citation, Target
 

@@ -42,20 +42,20 @@ import time
 from dataclasses import replace
 
 from planchat.records import Answer, Passage
-
 from prompts import render
-
-from .llm_client import GenerationError, Generator, UnverifiedAnswer
-from .llm_prompts import ABSTAIN, build_messages
-from .query import Query
-from .truth import MARKER, UnsupportedAnswer, verify_generated
 
 # The names this module offered before it was split, for importers not yet
 # moved to their new homes.
 from .condense import clean_rewrite, condense, condense_messages  # noqa: F401
-from .llm_client import OpenAIChatGenerator, generator_from_settings  # noqa: F401
-from .llm_prompts import fallback_notice, fence, passage_block  # noqa: F401
-from .truth import split_claims  # noqa: F401
+from .llm_client import GenerationError, Generator, OpenAIChatGenerator, UnverifiedAnswer, generator_from_settings  # noqa: F401
+from .llm_prompts import ABSTAIN, build_messages, fallback_notice, fence, passage_block  # noqa: F401
+from .query import Query
+from .truth import (
+    MARKER,
+    UnsupportedAnswer,
+    split_claims,  # noqa: F401
+    verify_generated,
+)
 
 log = logging.getLogger(__name__)
 
@@ -93,9 +93,7 @@ def _verified_answer(reply: str, query: Query, passages: list[Passage], extracti
         text, citations = verify_generated(text, passages)
     except UnsupportedAnswer as err:
         raise UnverifiedAnswer(str(err)) from None
-    return replace(
-        extractive, answer=text, abstained=False, citations=citations, generator=name, fallback_reason=None
-    )
+    return replace(extractive, answer=text, abstained=False, citations=citations, generator=name, fallback_reason=None)
 
 
 def _abstention(query: Query, extractive: Answer, name: str) -> Answer:
@@ -110,6 +108,12 @@ def _abstention(query: Query, extractive: Answer, name: str) -> Answer:
         refs = ", ".join(f"[{c.n}]" for c in see_also)
         text = f"{text} {render('see_also', query.lang, refs=refs)}"
     return replace(
-        extractive, answer=text, abstained=True, citations=see_also, targets=[], generator=name, fallback_reason=None,
+        extractive,
+        answer=text,
+        abstained=True,
+        citations=see_also,
+        targets=[],
+        generator=name,
+        fallback_reason=None,
         kind="abstain",
     )

@@ -18,7 +18,7 @@ Guarantees:
 from __future__ import annotations
 
 import re
-from typing import Optional, Protocol
+from typing import Protocol
 
 import httpx
 
@@ -52,9 +52,7 @@ _THINKING = re.compile(r"(?s)<think>.*?</think>")  # reasoning models (deepseek-
 class OpenAIChatGenerator:
     """POST {base_url}/chat/completions, temperature 0."""
 
-    def __init__(
-        self, base_url: str, model: str, api_key: str = "", timeout_s: float = 30.0, max_tokens: int = 600
-    ):
+    def __init__(self, base_url: str, model: str, api_key: str = "", timeout_s: float = 30.0, max_tokens: int = 600):
         self.url = base_url.rstrip("/") + "/chat/completions"
         self.model = model
         self.name = f"llm:{model}"
@@ -96,7 +94,7 @@ def _content(response: httpx.Response) -> str:
     return _THINKING.sub("", content).strip()
 
 
-def generator_from_settings(settings) -> Optional[Generator]:
+def generator_from_settings(settings) -> Generator | None:
     """The configured generator, or None when no LLM is configured."""
     if not settings.llm_enabled:
         return None

@@ -23,7 +23,6 @@ from __future__ import annotations
 import re
 
 from planchat.records import Passage
-
 from prompts import render
 
 # Angle-bracket runs (ASCII, full-width, guillemets) could forge a delimiter.

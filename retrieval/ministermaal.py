@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Optional
 
 from ingest.snapshot import IndexSnapshot
 from planchat.danish import analyze, sentence_spans
@@ -50,7 +49,11 @@ MIN_EVIDENCE_COVERAGE = 0.5
 def _unhyphenate(text: str) -> str:
     """'arbejds-markedet' (a line-break hyphen kept by the source) -> 'arbejdsmarkedet', for matching only."""
     return re.sub(r"(?<=[a-zæøå])-(?=[a-zæøå])", "", text)
-_RESTATEMENT_EXTRA = set(analyze("ministermål ministerens mål videreført fra nyt mål 2020 2021 2022 2023 2024 1 2 3 4 5"))
+
+
+_RESTATEMENT_EXTRA = set(
+    analyze("ministermål ministerens mål videreført fra nyt mål 2020 2021 2022 2023 2024 1 2 3 4 5")
+)
 
 
 @dataclass
@@ -100,13 +103,19 @@ def find_goal_listings(clean_text: str, meta: DocumentMeta) -> list[GoalListing]
                 for m in inline:
                     title = m.group(2).strip()
                     start = l_off + m.start(2)
-                    found.append(GoalListing(int(m.group(1)), _CARRIED.sub("", title), year, meta.doc_id, start, start + len(title)))
+                    found.append(
+                        GoalListing(
+                            int(m.group(1)), _CARRIED.sub("", title), year, meta.doc_id, start, start + len(title)
+                        )
+                    )
                 expected += len(inline)
                 break
             if item and int(item.group(1)) == expected:
                 title = item.group(2).strip()
                 start = l_off + item.start(2)
-                found.append(GoalListing(expected, _CARRIED.sub("", title), year, meta.doc_id, start, start + len(title)))
+                found.append(
+                    GoalListing(expected, _CARRIED.sub("", title), year, meta.doc_id, start, start + len(title))
+                )
                 expected += 1
             elif item and found:
                 break  # another numbering: the list is over
@@ -178,16 +187,14 @@ class MinistermaalService:
         self.compare = compare
         self.index = compare.index
 
-    def goals(self, snapshot: Optional[IndexSnapshot] = None) -> dict[int, list[Goal]]:
+    def goals(self, snapshot: IndexSnapshot | None = None) -> dict[int, list[Goal]]:
         return plan_goals(snapshot if snapshot is not None else self.index.snapshot)
 
     @staticmethod
     def source_citation(snapshot: IndexSnapshot, n: int, listing: GoalListing) -> Citation:
         meta = snapshot.documents[listing.doc_id]
         text = snapshot.clean_text(listing.doc_id) or ""
-        chunk = next(
-            (c for c in snapshot.document_chunks(listing.doc_id) if c.start <= listing.start < c.end), None
-        )
+        chunk = next((c for c in snapshot.document_chunks(listing.doc_id) if c.start <= listing.start < c.end), None)
         return Citation(
             n=n,
             doc_id=listing.doc_id,
@@ -205,7 +212,7 @@ class MinistermaalService:
         )
 
     def matrix(
-        self, year: int, municipalities: Optional[list[str]] = None, snapshot: Optional[IndexSnapshot] = None
+        self, year: int, municipalities: list[str] | None = None, snapshot: IndexSnapshot | None = None
     ) -> Matrix:
         snapshot = snapshot if snapshot is not None else self.index.snapshot
         goals = plan_goals(snapshot)
@@ -214,11 +221,15 @@ class MinistermaalService:
             raise NotFound(
                 f"year: no plan in the corpus lists the ministermål for {year}. Years with listed goals: {known}."
             )
-        plans = self.compare.plans_in_scope(snapshot, municipalities, [year]) if any(
-            year in m.covered_years for m in snapshot.documents.values()
-        ) else []
+        plans = (
+            self.compare.plans_in_scope(snapshot, municipalities, [year])
+            if any(year in m.covered_years for m in snapshot.documents.values())
+            else []
+        )
         # Every goal list of every year (the same goals are listed again as headings elsewhere).
-        listed = [(s.doc_id, s.start, s.end) for year_goals in goals.values() for goal in year_goals for s in goal.sources]
+        listed = [
+            (s.doc_id, s.start, s.end) for year_goals in goals.values() for goal in year_goals for s in goal.sources
+        ]
         ask = self.compare.ask
         cells: dict[int, list[CompareRow]] = {}
         for goal in goals[year]:

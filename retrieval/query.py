@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any, Optional
+from typing import Any
 
 from planchat.danish import analyze, words
 from planchat.errors import InvalidRequest, UnknownFilter
@@ -35,8 +35,27 @@ _SPANNING = re.compile(
     re.IGNORECASE,
 )
 _ENGLISH_MARKERS = {
-    "what", "which", "how", "does", "do", "is", "are", "the", "of", "for", "target", "plan", "municipality",
-    "many", "much", "who", "when", "where", "why", "there", "their",
+    "what",
+    "which",
+    "how",
+    "does",
+    "do",
+    "is",
+    "are",
+    "the",
+    "of",
+    "for",
+    "target",
+    "plan",
+    "municipality",
+    "many",
+    "much",
+    "who",
+    "when",
+    "where",
+    "why",
+    "there",
+    "their",
 }
 _DANISH_MARKERS = {"hvad", "hvilke", "hvor", "hvordan", "er", "og", "for", "i", "på", "af", "det", "den", "mål", "skal"}
 
@@ -49,17 +68,19 @@ class Query:
     terms: list[str]  # stemmed content terms (with English glossary expansion)
     municipalities: list[str] = field(default_factory=list)  # canonical corpus names to search
     years: list[int] = field(default_factory=list)
-    doc_ids: Optional[list[str]] = None  # None: every document
+    doc_ids: list[str] | None = None  # None: every document
     unknown_municipalities: list[str] = field(default_factory=list)
     wants_number: bool = False
     spanning: bool = False
     lang: str = "da"
     answer_type: str = ""  # "when", "how_often", "who", "why", "target" or "" (see retrieval/answer.py)
-    wants_list: bool = False  # "Hvilke …", "Hvad gør/vil …", "Hvordan …": the answer may be a list (retrieval/structure.py)
+    wants_list: bool = (
+        False  # "Hvilke …", "Hvad gør/vil …", "Hvordan …": the answer may be a list (retrieval/structure.py)
+    )
     corpus_municipalities: list[str] = field(default_factory=list)
     vector: Any = None  # the question's embedding, set once per request (AskService.embedded)
 
-    def with_(self, **changes) -> "Query":
+    def with_(self, **changes) -> Query:
         return replace(self, **changes)
 
 
@@ -121,9 +142,7 @@ class QueryAnalyzer:
         canonical = self._lookup.get(name.strip().casefold())
         if canonical is None:
             known = ", ".join(self.corpus_municipalities) or "(none: the index is empty)"
-            raise UnknownFilter(
-                f"{field}: '{name}' is not in the corpus. Known municipalities: {known}."
-            )
+            raise UnknownFilter(f"{field}: '{name}' is not in the corpus. Known municipalities: {known}.")
         return canonical
 
     def docs_for(self, municipalities: list[str], years: list[int], strict_years: bool = True) -> list[str]:
@@ -145,8 +164,8 @@ class QueryAnalyzer:
     def analyze(
         self,
         question: str,
-        municipalities: Optional[list[str]] = None,
-        years: Optional[list[int]] = None,
+        municipalities: list[str] | None = None,
+        years: list[int] | None = None,
     ) -> Query:
         if not question or not question.strip():
             raise InvalidRequest("question: must not be empty. Ask something about the plans.")

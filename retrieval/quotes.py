@@ -17,14 +17,16 @@ these quotes):
 from __future__ import annotations
 
 import re
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from planchat.danish import sentence_spans
 
 from .query import Query
 from .slots import fills, slot_of
 
-_FIGURE = re.compile(r"\d+(?:[.,]\d+)*\s*(?:%|pct|procent|mio|mia|kr|personer|uger|timer|dage|måneder)|(?<!\d)(?!(?:19|20)\d\d(?!\d))\d+(?:[.,]\d+)*")
+_FIGURE = re.compile(
+    r"\d+(?:[.,]\d+)*\s*(?:%|pct|procent|mio|mia|kr|personer|uger|timer|dage|måneder)|(?<!\d)(?!(?:19|20)\d\d(?!\d))\d+(?:[.,]\d+)*"
+)
 # What a sentence that answers "when", "how often", "who", "why" or a target question looks like.
 ANSWER_TYPES = {
     "when": re.compile(
@@ -48,7 +50,7 @@ ANSWER_TYPES = {
 _LIST_ITEM = re.compile(r"^\s*(?:[-–•➤▪●■◦]|\d{1,2}[.)])\s*\S")
 
 
-def wanted_by(query: Query) -> Optional[Callable[[str], bool]]:
+def wanted_by(query: Query) -> Callable[[str], bool] | None:
     """What a quote must hold to answer the question, where that can be
     told from its words: a reason for "Hvorfor …", the asked slot (a figure,
     a date, a length of time: retrieval/slots.py)."""
@@ -66,7 +68,7 @@ def extend_quote(
     end: int,
     wants_number: bool,
     limit: int = 420,
-    wanted: Optional[Callable[[str], bool]] = None,
+    wanted: Callable[[str], bool] | None = None,
     paragraph: bool = False,
 ) -> tuple[int, int]:
     """Grow a chosen sentence into the quote a reader needs, staying one
@@ -102,7 +104,9 @@ def extend_quote(
     if spans and open_ended and "\n\n" not in text[end : spans[0].start] and len(sentence.split()) >= 4:
         nxt_text = text[spans[0].start : spans[0].end].rstrip()
         if spans[0].end - start <= limit and nxt_text.endswith((".", "!", "?")) and re.match(r"[^\W\d_]{2}", nxt_text):
-            return start, spans[0].end  # «… godkendt af Fredericia Kommunes» ⏎ «Byråd.»: one sentence, broken by the layout
+            return start, spans[
+                0
+            ].end  # «… godkendt af Fredericia Kommunes» ⏎ «Byråd.»: one sentence, broken by the layout
     if spans and not _FIGURE.search(sentence):
         nxt = spans[0]
         gap = text[end : nxt.start]

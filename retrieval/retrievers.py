@@ -13,7 +13,8 @@ The mode is configuration (``PLANCHAT_RETRIEVAL_MODE``), looked up in
 
 from __future__ import annotations
 
-from typing import Callable, Protocol
+from collections.abc import Callable
+from typing import Protocol
 
 from ingest.index import PlanIndex
 from ingest.snapshot import IndexSnapshot
@@ -93,7 +94,7 @@ class HybridRetriever:
         for passages in (self.bm25.retrieve(snapshot, query, n), self.dense.retrieve(snapshot, query, n)):
             for p in passages:
                 entry = fused.setdefault(p.chunk.chunk_id, {"chunk": p.chunk, "score": 0.0, "ranks": {}})
-                (rank_name, rank), = p.ranks.items()
+                ((rank_name, rank),) = p.ranks.items()
                 entry["score"] += self.weights[rank_name] / (self.rrf_k + rank)
                 entry["ranks"][rank_name] = rank
                 if p.dense_similarity is not None:
@@ -116,5 +117,7 @@ class HybridRetriever:
 RETRIEVERS: dict[RetrievalMode, Callable[..., Retriever]] = {
     RetrievalMode.BM25: lambda index, **_: BM25Retriever(),
     RetrievalMode.DENSE: lambda index, **_: DenseRetriever(index),
-    RetrievalMode.HYBRID: lambda index, rrf_k=60, candidates=30, bm25_weight=1.0: HybridRetriever(index, rrf_k, candidates, bm25_weight),
+    RetrievalMode.HYBRID: lambda index, rrf_k=60, candidates=30, bm25_weight=1.0: HybridRetriever(
+        index, rrf_k, candidates, bm25_weight
+    ),
 }

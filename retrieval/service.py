@@ -8,13 +8,13 @@ others), and hands the passages to the extractive answerer.
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 from ingest.index import PlanIndex
 from ingest.snapshot import IndexSnapshot
 from planchat.config import Settings
 from planchat.errors import InvalidRequest
-from planchat.records import Answer, Passage, Target
+from planchat.records import Answer, Chunk, Passage, Target
 from planchat.timing import Timer
 
 from .answer import ExcludedSpans, ExtractiveAnswerer, content_terms
@@ -37,7 +37,7 @@ def require_text(field_name: str, value: str) -> None:
 
 
 class AskService:
-    def __init__(self, index: PlanIndex, settings: Settings, mode: Optional[str] = None):
+    def __init__(self, index: PlanIndex, settings: Settings, mode: str | None = None):
         self.index = index
         self.settings = settings
         self.mode = mode or settings.retrieval_mode
@@ -53,7 +53,7 @@ class AskService:
         """The current snapshot's analyser (a request uses its own snapshot's)."""
         return query_analyzer(self.index.snapshot)
 
-    def validate(self, question: str, municipalities, years, top_k: Optional[int]) -> int:
+    def validate(self, question: str, municipalities, years, top_k: int | None) -> int:
         s = self.settings
         if question is None or not question.strip():
             raise InvalidRequest("question: must not be empty. Ask something about the plans.")
@@ -73,18 +73,18 @@ class AskService:
     def ask(
         self,
         question: str,
-        municipalities: Optional[list[str]] = None,
-        years: Optional[list[int]] = None,
-        top_k: Optional[int] = None,
+        municipalities: list[str] | None = None,
+        years: list[int] | None = None,
+        top_k: int | None = None,
     ) -> Answer:
         return self.ask_with_passages(question, municipalities, years, top_k)[0]
 
     def ask_with_passages(
         self,
         question: str,
-        municipalities: Optional[list[str]] = None,
-        years: Optional[list[int]] = None,
-        top_k: Optional[int] = None,
+        municipalities: list[str] | None = None,
+        years: list[int] | None = None,
+        top_k: int | None = None,
     ) -> tuple[Answer, list[Passage]]:
         """The answer and the ranked passages it was drawn from (for evaluation)."""
         timer = Timer()
@@ -107,7 +107,7 @@ class AskService:
         k: int,
         *,
         exclude: Sequence[tuple[str, int, int]] | ExcludedSpans = (),
-        timer: Optional[Timer] = None,
+        timer: Timer | None = None,
     ) -> tuple[Answer, list[Passage]]:
         """Retrieve and answer an analysed query from one snapshot. ``exclude``
         holds (doc_id, start, end) spans of clean text no quote may come from
@@ -125,7 +125,10 @@ class AskService:
         slot = unfilled_slot(query, answer, {p.chunk.chunk_id: p.chunk.context for p in passages})
         if slot:  # the sentences that fill the asked slot, else: the plan discusses it but does not state it
             past = past_years(query, [c.year for c in answer.citations])
-            accept = lambda text, chunk: fills(slot, text, query.text) and names_years(past, text, chunk.section, chunk.context)  # noqa: E731,E501
+
+            def accept(text: str, chunk: Chunk) -> bool:
+                return fills(slot, text, query.text) and names_years(past, text, chunk.section, chunk.context)
+
             answer = answerer.answer_filling(query, passages, accept, exclude) or answerer.abstain(
                 query, passages, missing=missing_text(slot, query.lang)
             )
@@ -150,7 +153,9 @@ class AskService:
         if query.years:
             pool = [t for t in pool if t.target_year in query.years or t.plan_year in query.years] or pool
         cited = targets_in_citations(pool, answer.citations)
-        topical = select_targets(pool, terms=content_terms(query), idf=snapshot.bm25.idf, terms_of=TargetTerms.of(snapshot))
+        topical = select_targets(
+            pool, terms=content_terms(query), idf=snapshot.bm25.idf, terms_of=TargetTerms.of(snapshot)
+        )
         return distinct_targets(cited + [t for t in topical if t not in cited])[:limit]
 
     def retrieve(self, snapshot: IndexSnapshot, query: Query, k: int) -> list[Passage]:

@@ -31,7 +31,6 @@ question's words.
 from __future__ import annotations
 
 import re
-from typing import Optional
 
 from planchat.danish import numbers_in
 from planchat.records import Answer
@@ -43,7 +42,9 @@ _QUANTITY = re.compile(
     r"hvor mange procent|how many|how much|what share|what percentage)\b"
 )
 _PERCENT_QUESTION = re.compile(r"(?i)\b(procent|andel|hvor stor en del|share|percentage|per ?cent)\b")
-_MONEY_QUESTION = re.compile(r"(?i)\b(penge|money|hvor stort? (?:et )?budget|kroner|beløb|spare|save|skære ned|finansier\w*|cost)\b")
+_MONEY_QUESTION = re.compile(
+    r"(?i)\b(penge|money|hvor stort? (?:et )?budget|kroner|beløb|spare|save|skære ned|finansier\w*|cost)\b"
+)
 _FREQUENCY_QUESTION = re.compile(r"(?i)\b(hvor ofte|hvor tit|hvor hyppigt|how often)\b")
 _DATE_QUESTION = re.compile(r"(?i)\b(hvornår|when|by what date|hvilken dato|what date)\b")
 _DURATION_QUESTION = re.compile(r"(?i)\b(hvor længe|how long|inden for hvor lang tid|within how long)\b")
@@ -54,7 +55,9 @@ _YES_NO = re.compile(
 )
 _SCORE_QUESTION = re.compile(r"(?i)\b(hvor tilfredse?|hvor godt|how satisfied|how well)\b")
 _BUDGET_QUESTION = re.compile(r"(?i)\b(hvad er|hvad var|what is|what was)\b.{0,60}\bbudget")
-_NAME_QUESTION = re.compile(r"(?i)\b(hvad hed|hvad hedder|hvad er navnet på|what was the name|what is the name|what is it called)\b")
+_NAME_QUESTION = re.compile(
+    r"(?i)\b(hvad hed|hvad hedder|hvad er navnet på|what was the name|what is the name|what is it called)\b"
+)
 # "Nåede Jammerbugt sit mål i 2014, og hvad blev det faktiske tal?": a plan
 # cannot report the result of its own year or a later one.
 _RESULT_QUESTION = re.compile(r"(?i)\b(nåede|opnåede|nået|faktiske|endte|blev resultatet|did .{0,30} reach|actual)\b")
@@ -104,11 +107,11 @@ MISSING = {
 }  # fmt: skip
 
 
-def missing_text(slot: Optional[str], lang: str) -> Optional[str]:
+def missing_text(slot: str | None, lang: str) -> str | None:
     return MISSING.get(lang, MISSING["da"]).get(slot) if slot else None
 
 
-def slot_of(query: Query) -> Optional[str]:
+def slot_of(query: Query) -> str | None:
     """The slot the question asks to fill, or None (see the module doc)."""
     text = query.text
     if _YES_NO.match(text):
@@ -192,7 +195,7 @@ def names_years(years: list[str], *texts: str) -> bool:
     return not years or any(y in t for y in years for t in texts)
 
 
-def unfilled_slot(query: Query, answer: Answer, contexts: Optional[dict[str, str]] = None) -> Optional[str]:
+def unfilled_slot(query: Query, answer: Answer, contexts: dict[str, str] | None = None) -> str | None:
     """The slot the question asks for when no evidence quote fills it; None
     when the answer fills it or none is asked. Questions about several
     municipalities are not judged as one. A past year asked for may be named

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from typing import Optional
 
 from ingest.snapshot import IndexSnapshot
 from planchat.danish import analyze
@@ -59,7 +58,7 @@ def _top(block: ListBlock) -> int:
     return block.intro[0] if block.intro else block.start
 
 
-def _best_block(query: Query, scope, snapshot: IndexSnapshot, idf, known) -> Optional[tuple[str, ListBlock]]:
+def _best_block(query: Query, scope, snapshot: IndexSnapshot, idf, known) -> tuple[str, ListBlock] | None:
     names = set(analyze(" ".join(query.municipalities)))
     weights = {t: idf(t) for t in dict.fromkeys(query.terms) if t not in names and known(t)}
     total = sum(weights.values())
@@ -176,7 +175,9 @@ def expand_lists(answer: Answer, snapshot: IndexSnapshot, lang: str = "da") -> A
             continue
         used.add((c.doc_id, block.start))
         parts = [grown]
-        for sibling in _sibling_lists(c, block, snapshot):  # «… følgende mål og indsatsområder:» MINISTERMÅL … INDSATSOMRÅDER …
+        for sibling in _sibling_lists(
+            c, block, snapshot
+        ):  # «… følgende mål og indsatsområder:» MINISTERMÅL … INDSATSOMRÅDER …
             used.add((c.doc_id, sibling.start))
             parts.append(grow(replace(c, start=_top(sibling), end=_top(sibling)), sibling, snapshot))
         first = len(citations) + 1
@@ -252,7 +253,7 @@ def _replace_on_own_lines(text: str, marker: str, lines: str) -> str:
     return before + lines + after
 
 
-def _block_for(c: Citation, snapshot: IndexSnapshot) -> Optional[ListBlock]:
+def _block_for(c: Citation, snapshot: IndexSnapshot) -> ListBlock | None:
     outline = snapshot.outlines.get(c.doc_id)
     if outline is None:
         return None
@@ -265,7 +266,7 @@ def _block_for(c: Citation, snapshot: IndexSnapshot) -> Optional[ListBlock]:
     return None
 
 
-def grow(c: Citation, block: ListBlock, snapshot: IndexSnapshot) -> Optional[GrownList]:
+def grow(c: Citation, block: ListBlock, snapshot: IndexSnapshot) -> GrownList | None:
     """``c`` grown to ``block``: the head is the list's introduction (or the
     part of ``c`` above the list, from where ``c`` starts), then the first
     ``MAX_ITEMS`` items, each quoted on its own."""
@@ -282,6 +283,8 @@ def grow(c: Citation, block: ListBlock, snapshot: IndexSnapshot) -> Optional[Gro
     if not items:
         return None
     return GrownList(head=head, items=items, total=len(block.items))
+
+
 def _cite(c: Citation, snapshot: IndexSnapshot, text: str, start: int, end: int) -> list[Citation]:
     """Citations like ``c`` for text[start:end]: one per chunk the span
     crosses (a quote is a span of its chunk), with that chunk's section and
@@ -333,7 +336,7 @@ def expand_section(answer: Answer, snapshot: IndexSnapshot) -> Answer:
     return _renumbered(answer, text, citations)
 
 
-def _section_span(c: Citation, snapshot: IndexSnapshot) -> Optional[tuple[int, int]]:
+def _section_span(c: Citation, snapshot: IndexSnapshot) -> tuple[int, int] | None:
     """The run of prose paragraphs around ``c`` within its section: from
     ``c``'s paragraph back and forward while each paragraph is prose (ends
     like a sentence, six words or more) and no heading of the outline
@@ -363,4 +366,6 @@ def _joins(text: str, a: tuple[int, int], b: tuple[int, int], headings: list[int
 
 def _prose(text: str, start: int, end: int) -> bool:
     piece = text[start:end].rstrip()
-    return piece.endswith((".", "!", "?")) and len(piece.split()) >= 6 and not piece.lstrip().startswith(("|", "-", "•"))
+    return (
+        piece.endswith((".", "!", "?")) and len(piece.split()) >= 6 and not piece.lstrip().startswith(("|", "-", "•"))
+    )

@@ -12,8 +12,9 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import asdict
-from typing import AbstractSet, Callable, Iterable, Optional, Sequence
 
 from planchat.danish import analyze
 from planchat.errors import InvalidRequest
@@ -29,10 +30,30 @@ _TARGET_QUESTION = re.compile(
 def asks_for_target(question: str) -> bool:
     """Does the question ask what a plan aims for (so its typed targets belong in the answer)?"""
     return bool(_TARGET_QUESTION.search(question))
+
+
 CSV_FIELDS = [
-    "target_id", "municipality", "plan_year", "target_year", "target_period", "indicator", "value", "value_text",
-    "unit", "direction", "change", "baseline", "baseline_period", "doc_id", "title", "page", "section", "quote",
-    "start", "end", "chunk_id",
+    "target_id",
+    "municipality",
+    "plan_year",
+    "target_year",
+    "target_period",
+    "indicator",
+    "value",
+    "value_text",
+    "unit",
+    "direction",
+    "change",
+    "baseline",
+    "baseline_period",
+    "doc_id",
+    "title",
+    "page",
+    "section",
+    "quote",
+    "start",
+    "end",
+    "chunk_id",
 ]
 
 
@@ -50,14 +71,14 @@ class TargetTerms:
     the terms were made from, or an equal one, so a reader holding another
     version's target never gets the wrong terms."""
 
-    def __init__(self, snapshot=None, previous: Optional["TargetTerms"] = None):
+    def __init__(self, snapshot=None, previous: TargetTerms | None = None):
         self._terms: dict[str, tuple[Target, frozenset[str]]] = {}
         if previous is not None and snapshot is not None:
             current = {t.target_id for t in snapshot.targets()}
             self._terms = {k: v for k, v in previous._terms.items() if k in current}
 
     @staticmethod
-    def of(snapshot) -> "TargetTerms":
+    def of(snapshot) -> TargetTerms:
         return snapshot.derived(TargetTerms)
 
     def __call__(self, target: Target) -> frozenset[str]:
@@ -90,8 +111,8 @@ def _coverage(weights: dict[str, float], total: float, found: AbstractSet[str]) 
 def select_targets(
     targets: Iterable[Target],
     *,
-    municipalities: Optional[set[str]] = None,
-    years: Optional[set[int]] = None,
+    municipalities: set[str] | None = None,
+    years: set[int] | None = None,
     terms: Sequence[str] = (),
     idf: Callable[[str], float] = lambda t: 1.0,
     min_coverage: float = MIN_TOPIC_COVERAGE,
@@ -151,9 +172,9 @@ def format_value(value: float) -> str:
 
 def select_targets_for(
     snapshot,
-    municipalities: Optional[Sequence[str]] = None,
-    years: Optional[Iterable[int]] = None,
-    q: Optional[str] = None,
+    municipalities: Sequence[str] | None = None,
+    years: Iterable[int] | None = None,
+    q: str | None = None,
     distinct: bool = False,
 ) -> list[Target]:
     """A target selection as a user asks for it (GET /v1/targets, ``planchat

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Optional
 
 from planchat.danish import analyze, numbers_in, sentence_spans
 from planchat.records import Answer, Citation, Passage
@@ -205,7 +204,7 @@ def _quoted(number: str, passages: list[Passage], chosen: dict[int, set[tuple[in
     return False
 
 
-def _sentence_with(number: str, passages: list[Passage], order: list[int]) -> Optional[tuple[int, int, int]]:
+def _sentence_with(number: str, passages: list[Passage], order: list[int]) -> tuple[int, int, int] | None:
     for ref in order:
         text = passages[ref - 1].chunk.text
         for span in sentence_spans(text):

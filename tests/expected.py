@@ -41,7 +41,9 @@ CITATION_KEYS = {
 # Ingested: status, pages, chunks (220-token budget), pages without text, a phrase one chunk holds verbatim,
 # and where the PDF defines page labels the printed label of the first chunk's page and of the phrase's page.
 # Refused: the HTTP status, error code and exact message (planchat/errors.py).
-_ENCRYPTED = "the PDF is encrypted with a password. Remove the password (or export an unprotected copy) and upload it again."
+_ENCRYPTED = (
+    "the PDF is encrypted with a password. Remove the password (or export an unprotected copy) and upload it again."
+)
 _NO_TEXT = "the PDF has no text layer (1 page(s), 0 characters; scanned?). Run OCR first or upload the text."
 REAL_PDF_OUTCOMES = {
     "pp-empty.pdf": {
@@ -138,7 +140,8 @@ ABSTENTION_EXAMPLES = {
     "vejle-medarbejdere": (
         "Hvor mange medarbejdere er ansat i Jobcenter Vejle?",
         "Det fremgår ikke af planerne for Vejle. Planen omtaler emnet, men nævner ikke det tal, der spørges om. "
-        "Nærmeste afsnit: [1], [2], [3].", 3,
+        "Nærmeste afsnit: [1], [2], [3].",
+        3,
     ),
     "aarhus-2014": ("Hvad er Aarhus' mål for ledigheden i 2014?", AARHUS_ANSWER, 0),
 }
@@ -146,7 +149,7 @@ ABSTENTION_EXAMPLES = {
 VEJLE_TOOLS_Q = "Hvilke redskaber bruger Jobcenter Vejle til kompetenceløft af unge ledige uden uddannelse?"
 VEJLE_TOOLS_BETWEEN = (
     "«For at kunne give denne gruppe borgere et kompetenceløft, laves en målrettet indsats med fokus på "
-    "redskaberne \"voksenlære\" og \"ny mesterlære\".» [9] «Tilgang» [10]"
+    'redskaberne "voksenlære" og "ny mesterlære".» [9] «Tilgang» [10]'
 )
 LIST_MORE_14 = "(Listen i planen har fjorten punkter; de første ti er vist.)"
 

@@ -20,16 +20,15 @@ import threading
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Optional
 
 
 @dataclass
 class Reply:
-    content: Optional[str] = None
+    content: str | None = None
     status: int = 200
-    raw: Optional[bytes] = None  # sent as the body instead of a chat completion
+    raw: bytes | None = None  # sent as the body instead of a chat completion
     stall: bool = False  # wait until the server stops, never answering in time
-    hold: Optional[threading.Event] = None  # wait until this is set (or the server stops), then answer
+    hold: threading.Event | None = None  # wait until this is set (or the server stops), then answer
 
 
 @dataclass
@@ -73,7 +72,7 @@ class FakeLLM:
         return f"http://{host}:{port}/v1"
 
     # -- lifecycle -----------------------------------------------------------
-    def __enter__(self) -> "FakeLLM":
+    def __enter__(self) -> FakeLLM:
         self._thread.start()
         return self
 
@@ -122,14 +121,12 @@ class FakeLLM:
         return Handler
 
 
-def _completion(request: dict, content: Optional[str]) -> dict:
+def _completion(request: dict, content: str | None) -> dict:
     return {
         "id": "chatcmpl-fake",
         "object": "chat.completion",
         "created": 0,
         "model": request.get("model", ""),
-        "choices": [
-            {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
-        ],
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
         "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
     }

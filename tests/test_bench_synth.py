@@ -64,6 +64,7 @@ def test_every_question_is_answerable_from_its_own_plan(generated):
 
 def test_the_corpus_ingests(generated, tmp_path):
     from conftest import make_settings
+
     from ingest.index import PlanIndex
 
     out, _ = generated

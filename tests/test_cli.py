@@ -12,11 +12,6 @@ import re
 from pathlib import Path
 
 import pytest
-
-from planchat.cli import main
-from planchat.config import REPO_ROOT
-
-from api.streaming import markdown_answer
 from expected import (
     AARHUS_ANSWER,
     AARHUS_Q,
@@ -32,6 +27,10 @@ from expected import (
     VEJLE_TOOLS_BETWEEN,
     VEJLE_TOOLS_Q,
 )
+
+from api.streaming import markdown_answer
+from planchat.cli import main
+from planchat.config import REPO_ROOT
 
 MANIFEST = json.loads((REPO_ROOT / "corpus" / "manifest.json").read_text(encoding="utf-8"))["documents"]
 CORPUS_IDS = [entry["id"] for entry in MANIFEST]  # manifest order: the order ingest reports in
@@ -390,8 +389,10 @@ def test_targets_and_their_evaluation(planchat):
     ("argv", "message"),
     [
         (("--q", "og i"), "q: has no searchable words (only stopwords or punctuation). Name what is measured."),
-        (("--municipality", "Aarhus"),
-         f"municipality: 'Aarhus' is not in the corpus. Known municipalities: {KNOWN_MUNICIPALITIES}."),
+        (
+            ("--municipality", "Aarhus"),
+            f"municipality: 'Aarhus' is not in the corpus. Known municipalities: {KNOWN_MUNICIPALITIES}.",
+        ),
     ],
 )
 def test_targets_refuses_what_get_v1_targets_refuses_with_the_same_message(planchat, argv, message):
@@ -436,4 +437,7 @@ def test_a_single_file_is_ingested_shown_replaced_and_deleted(fresh_planchat, tm
 
 def test_documents_show_needs_an_id(planchat):
     assert planchat("documents", "show") == (
-        2, "", "error: documents show: name the document id (see `planchat documents list`).\n")
+        2,
+        "",
+        "error: documents show: name the document id (see `planchat documents list`).\n",
+    )

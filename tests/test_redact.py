@@ -83,7 +83,9 @@ PLAN_TEXT = [
 ]
 
 
-@pytest.mark.parametrize(("text", "expected"), CPR_NUMBERS + EMAILS + PHONES, ids=[t for t, _ in CPR_NUMBERS + EMAILS + PHONES])
+@pytest.mark.parametrize(
+    ("text", "expected"), CPR_NUMBERS + EMAILS + PHONES, ids=[t for t, _ in CPR_NUMBERS + EMAILS + PHONES]
+)
 def test_personal_data_becomes_a_placeholder(text, expected):
     assert redact(text) == expected
 
@@ -94,7 +96,9 @@ def test_plan_like_figures_are_left_alone(text):
 
 
 def test_a_question_with_all_three_keeps_its_words_and_loses_the_data():
-    question = "Borger 010190-1234 (jens@example.dk, tlf. 22 33 44 55) er på sygedagpenge i Vejle: hvad er målet for 2022?"
+    question = (
+        "Borger 010190-1234 (jens@example.dk, tlf. 22 33 44 55) er på sygedagpenge i Vejle: hvad er målet for 2022?"
+    )
     redacted = redact(question)
     assert redacted == "Borger [CPR] ([e-mail], tlf. [telefon]) er på sygedagpenge i Vejle: hvad er målet for 2022?"
     assert redact(redacted) == redacted  # idempotent

@@ -11,7 +11,7 @@ is added to the body after the turn is stored, so no stored turn holds it."""
 from __future__ import annotations
 
 import logging
-from typing import Iterator
+from collections.abc import Iterator
 
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
@@ -73,8 +73,10 @@ def events(chat: ChatService, prepared: Prepared) -> Iterator[bytes]:
         return
     except Exception:
         log.exception("unhandled error in /v1/ask/stream")
-        yield streaming.sse("error", streaming.error_payload(
-            500, "internal_error", "Something went wrong on our side; the error was logged."))
+        yield streaming.sse(
+            "error",
+            streaming.error_payload(500, "internal_error", "Something went wrong on our side; the error was logged."),
+        )
         return
     for piece in streaming.pieces(body["answer"]):
         yield streaming.sse("delta", {"text": piece})

@@ -11,14 +11,12 @@ The ingest report is kept with the document, so GET shows it again.
 
 from __future__ import annotations
 
-from typing import Optional
-
 from fastapi import APIRouter, Depends, File, Form, UploadFile
 from fastapi.responses import JSONResponse
 
 from ingest.index import IngestReport, PlanIndex
-from ingest.stores.docstore import DocumentRecord
 from ingest.outline import build_outline
+from ingest.stores.docstore import DocumentRecord
 from ingest.uploads import delete_uploaded, upload_meta
 from planchat.errors import NotFound, PayloadTooLarge
 from planchat.records import CleanText
@@ -34,8 +32,8 @@ from ..schemas import (
     ErrorResponse,
     IngestReportOut,
 )
-from ..shapes import outline_out
 from ..security import require_write
+from ..shapes import outline_out
 
 
 def document_out(record: DocumentRecord) -> DocumentOut:
@@ -62,7 +60,7 @@ def report_out(report: dict) -> IngestReportOut:
     return IngestReportOut(**{k: report[k] for k in IngestReportOut.model_fields if k in report})
 
 
-def detail(index: PlanIndex, doc_id: str, report: Optional[IngestReport] = None) -> DocumentDetail:
+def detail(index: PlanIndex, doc_id: str, report: IngestReport | None = None) -> DocumentDetail:
     record = index.docstore.document(doc_id)
     if record is None:
         raise NotFound(f"doc_id: no document '{doc_id}' in the index. GET /v1/documents lists them.")
@@ -73,6 +71,8 @@ def detail(index: PlanIndex, doc_id: str, report: Optional[IngestReport] = None)
 router = APIRouter()
 
 ERRORS = {status: {"model": ErrorResponse} for status in (400, 401, 403, 404, 409, 413, 415, 422)}
+
+
 @router.get("/v1/documents", response_model=DocumentList, responses=ERRORS)
 def list_documents(index: IndexDep) -> DocumentList:
     return DocumentList(documents=[document_out(r) for r in index.document_records()])
@@ -88,8 +88,8 @@ def upload_document(
     file: UploadFile = File(description="The plan: .pdf, .txt or .md."),
     municipality: str = Form(description="The municipality the plan belongs to, e.g. 'Aarhus'."),
     year: int = Form(description="The plan year, e.g. 2024."),
-    title: Optional[str] = Form(default=None, description="Default: 'Beskæftigelsesplan <year>'."),
-    kind: Optional[str] = Form(default=None, description="Default: 'municipal plan'."),
+    title: str | None = Form(default=None, description="Default: 'Beskæftigelsesplan <year>'."),
+    kind: str | None = Form(default=None, description="Default: 'municipal plan'."),
 ):
     """Ingest a plan. 201 when added; 200 when it replaced the municipality's
     plan for that year or was identical to it (status in the report)."""
@@ -137,4 +137,3 @@ def document_outline(doc_id: str, index: IndexDep) -> DocumentOutline:
 def delete_document(doc_id: str, index: IndexDep) -> DocumentDeleted:
     report = delete_uploaded(index, doc_id)
     return DocumentDeleted(doc_id=doc_id, status=report.status, chunks=report.chunks)
-

@@ -10,12 +10,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-
 from ..metrics import CONTENT_TYPE
 from ..security import require_reader
 
 router = APIRouter()
-
 
 
 @router.get("/metrics", include_in_schema=False)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from typing import Iterator
+from collections.abc import Iterator
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -23,7 +23,8 @@ from retrieval.chat import ChatService, Prepared
 
 from .. import streaming
 from ..deps import AskServiceDep, ChatDep
-from ..ratelimit import RESPONSES as RATE_LIMITED, limit_asks
+from ..ratelimit import RESPONSES as RATE_LIMITED
+from ..ratelimit import limit_asks
 from ..schemas import ChatCompletionRequest, ErrorResponse
 from . import ERROR_RESPONSES
 
@@ -82,7 +83,10 @@ def models() -> dict:
 @router.post(
     "/v1/chat/completions",
     responses={
-        **ERROR_RESPONSES, 404: {"model": ErrorResponse}, **RATE_LIMITED, 200: {"content": {"text/event-stream": {}}},
+        **ERROR_RESPONSES,
+        404: {"model": ErrorResponse},
+        **RATE_LIMITED,
+        200: {"content": {"text/event-stream": {}}},
     },
     dependencies=[Depends(limit_asks)],
 )
@@ -117,7 +121,9 @@ def completion_chunks(chat: ChatService, prepared: Prepared, question: str) -> I
         return
     except Exception:
         log.exception("unhandled error in /v1/chat/completions")
-        yield streaming.openai_error_chunk(500, "internal_error", "Something went wrong on our side; the error was logged.")
+        yield streaming.openai_error_chunk(
+            500, "internal_error", "Something went wrong on our side; the error was logged."
+        )
         yield streaming.DONE
         return
     content = streaming.sources_text(body, prepared.resolved.query.lang)

@@ -9,7 +9,7 @@ Repeated query parameters (``municipality``, ``year``) are capped like
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
@@ -25,7 +25,7 @@ from . import ERROR_RESPONSES
 router = APIRouter()
 
 
-def check_values(settings, **lists: Optional[Sequence]) -> None:
+def check_values(settings, **lists: Sequence | None) -> None:
     limit = settings.max_filter_values
     for name, values in lists.items():
         if values is not None and len(values) > limit:
@@ -45,9 +45,9 @@ def compare(body: CompareRequest, service: CompareDep, snapshot: SnapshotDep) ->
 def targets(
     snapshot: SnapshotDep,
     settings: SettingsDep,
-    municipality: Optional[list[str]] = Query(default=None, description="Only these municipalities (repeatable)."),
-    year: Optional[list[int]] = Query(default=None, description="Plan year or target year (repeatable)."),
-    q: Optional[str] = Query(default=None, max_length=300, description="Words the indicator or quote must match."),
+    municipality: list[str] | None = Query(default=None, description="Only these municipalities (repeatable)."),
+    year: list[int] | None = Query(default=None, description="Plan year or target year (repeatable)."),
+    q: str | None = Query(default=None, max_length=300, description="Words the indicator or quote must match."),
     format: str = Query(default="json", description="json or csv."),
     distinct: bool = Query(default=False, description="One of each target a plan states more than once."),
 ):
@@ -64,13 +64,17 @@ def targets(
     return TargetList(targets=[target_out(t) for t in found])
 
 
-@router.get("/v1/ministermaal", response_model=MinistermaalResponse, responses={**ERROR_RESPONSES, 404: {"model": ErrorResponse}})
+@router.get(
+    "/v1/ministermaal",
+    response_model=MinistermaalResponse,
+    responses={**ERROR_RESPONSES, 404: {"model": ErrorResponse}},
+)
 def ministermaal(
     service: MinistermaalDep,
     snapshot: SnapshotDep,
     settings: SettingsDep,
     year: int = Query(description="The year whose ministermål to show, e.g. 2022."),
-    municipality: Optional[list[str]] = Query(default=None, description="Only these municipalities (repeatable)."),
+    municipality: list[str] | None = Query(default=None, description="Only these municipalities (repeatable)."),
 ) -> MinistermaalResponse:
     check_values(settings, municipality=municipality)
     return ministermaal_out(service.matrix(year, municipality, snapshot=snapshot), snapshot)

@@ -43,7 +43,6 @@ def static_text(name: str) -> str:
     return resources.files("api").joinpath(f"static/{name}").read_text(encoding="utf-8")
 
 
-
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def demo_page() -> str:
     return static_text("index.html")

@@ -7,7 +7,7 @@ loads it at once unless asked for ``lazy=True``.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from planchat.config import Settings
 from planchat.errors import ConfigurationError

@@ -27,8 +27,7 @@ class Embedder(Protocol):
         """(dim,) float32, L2-normalised."""
         ...
 
-    def token_count(self, text: str) -> int:
-        ...
+    def token_count(self, text: str) -> int: ...
 
 
 def normalize_rows(matrix: np.ndarray) -> np.ndarray:

@@ -41,7 +41,7 @@ class CachedEmbedder:
         return self.inner.max_tokens
 
     def _key(self, text: str) -> str:
-        return hashlib.sha256(f"{self.name}\0passage\0{text}".encode("utf-8")).hexdigest()
+        return hashlib.sha256(f"{self.name}\0passage\0{text}".encode()).hexdigest()
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         keys = [self._key(t) for t in texts]

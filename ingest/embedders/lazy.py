@@ -11,7 +11,7 @@ The first embedding or token count loads it, once, under a lock.
 from __future__ import annotations
 
 import threading
-from typing import Callable, Optional
+from collections.abc import Callable
 
 import numpy as np
 
@@ -22,7 +22,7 @@ class LazyEmbedder:
     def __init__(self, name: str, build: Callable[[], Embedder]):
         self.name = name
         self._build = build
-        self._backend: Optional[Embedder] = None
+        self._backend: Embedder | None = None
         self._lock = threading.Lock()
 
     @property

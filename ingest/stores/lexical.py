@@ -20,8 +20,8 @@ import hashlib
 import json
 import math
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional, Sequence
 
 import numpy as np
 
@@ -70,7 +70,7 @@ class AnalysedTerms:
         self.offsets = offsets  # int64, len(chunk_ids) + 1
 
     @classmethod
-    def analyse(cls, chunks: Sequence[Chunk], known: Optional["AnalysedTerms"] = None) -> "AnalysedTerms":
+    def analyse(cls, chunks: Sequence[Chunk], known: AnalysedTerms | None = None) -> AnalysedTerms:
         """The terms of ``chunks``, reusing ``known``'s for every chunk whose id
         and lexical text it holds; only the others are analysed."""
         term_ids = {t: i for i, t in enumerate(known.vocab)} if known else {}
@@ -92,7 +92,7 @@ class AnalysedTerms:
         return cls._compact([c.chunk_id for c in chunks], keys, list(term_ids), flat, offsets)
 
     @classmethod
-    def _compact(cls, chunk_ids, keys, vocab, flat, offsets) -> "AnalysedTerms":
+    def _compact(cls, chunk_ids, keys, vocab, flat, offsets) -> AnalysedTerms:
         """Keep only the terms these chunks use, numbered in sorted order: the
         vocabulary does not grow with deleted chunks, and the same chunks get
         the same ids whatever was reused."""
@@ -139,7 +139,7 @@ class AnalysedTerms:
         )
 
     @classmethod
-    def read(cls, directory: Path) -> Optional["AnalysedTerms"]:
+    def read(cls, directory: Path) -> AnalysedTerms | None:
         """The terms saved with the index in ``directory`` (rows follow its
         ids.json), or None when there are none usable: missing, damaged, or
         from another analyzer version. Only a cache: None means "analyse"."""
@@ -170,8 +170,8 @@ class AnalysedTerms:
 
 class BM25Index:
     def __init__(
-        self, chunk_ids: list[str], retriever, fingerprint_: str, df: Optional[dict[str, int]] = None,
-        terms: Optional[AnalysedTerms] = None,
+        self, chunk_ids: list[str], retriever, fingerprint_: str, df: dict[str, int] | None = None,
+        terms: AnalysedTerms | None = None,
     ):  # fmt: skip
         self.chunk_ids = chunk_ids
         self.df = df or {}
@@ -183,7 +183,7 @@ class BM25Index:
         self.terms = terms
 
     @classmethod
-    def build(cls, chunks: Sequence[Chunk], known: Optional[AnalysedTerms] = None) -> "BM25Index":
+    def build(cls, chunks: Sequence[Chunk], known: AnalysedTerms | None = None) -> BM25Index:
         """Index ``chunks``; ``known`` holds terms analysed before (see
         AnalysedTerms.analyse). With or without it the scores are the same."""
         import bm25s
@@ -214,7 +214,10 @@ class BM25Index:
         if self.terms is not None:
             self.terms.save(tmp)
         (tmp / "ids.json").write_text(
-            json.dumps({"fingerprint": self.fingerprint, "chunk_ids": self.chunk_ids, "df": self.df}, ensure_ascii=False), encoding="utf-8"
+            json.dumps(
+                {"fingerprint": self.fingerprint, "chunk_ids": self.chunk_ids, "df": self.df}, ensure_ascii=False
+            ),
+            encoding="utf-8",
         )
         # Swap in the new index whole, so a crash leaves the old or the new one.
         old = directory.with_name(directory.name + ".old")
@@ -225,7 +228,7 @@ class BM25Index:
         shutil.rmtree(old, ignore_errors=True)
 
     @classmethod
-    def load(cls, directory: Path, expected: Optional[str] = None) -> Optional["BM25Index"]:
+    def load(cls, directory: Path, expected: str | None = None) -> BM25Index | None:
         """The saved index, or None when it is damaged or (with ``expected``)
         has another fingerprint; then its matrix is not read at all."""
         import bm25s
@@ -242,7 +245,7 @@ class BM25Index:
     def __len__(self) -> int:
         return len(self.chunk_ids)
 
-    def search(self, terms: list[str], k: int, allowed: Optional[set[str]] = None) -> list[tuple[str, float]]:
+    def search(self, terms: list[str], k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
         """(chunk_id, BM25 score) best first; only positive scores; within ``allowed`` ids if given."""
         if self._retriever is None or not terms or k <= 0:
             return []

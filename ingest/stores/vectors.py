@@ -10,7 +10,7 @@ vectors of different models never mix.
 from __future__ import annotations
 
 import re
-from typing import Optional, Sequence
+from collections.abc import Sequence
 from urllib.parse import urlparse
 
 import numpy as np
@@ -33,9 +33,7 @@ def make_client(settings: Settings):
     if settings.chroma_url:
         url = urlparse(settings.chroma_url)
         if url.scheme not in ("http", "https") or not url.hostname:
-            raise ConfigurationError(
-                f"PLANCHAT_CHROMA_URL={settings.chroma_url!r} is not an http(s)://host:port URL."
-            )
+            raise ConfigurationError(f"PLANCHAT_CHROMA_URL={settings.chroma_url!r} is not an http(s)://host:port URL.")
         return chromadb.HttpClient(
             host=url.hostname,
             port=url.port or (443 if url.scheme == "https" else 8000),
@@ -104,7 +102,7 @@ class ChromaVectorStore:
         matrix = np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.float32)
         return ids, matrix
 
-    def query(self, vector: np.ndarray, k: int, doc_ids: Optional[Sequence[str]] = None) -> list[tuple[str, float]]:
+    def query(self, vector: np.ndarray, k: int, doc_ids: Sequence[str] | None = None) -> list[tuple[str, float]]:
         """(chunk_id, cosine similarity) best first, optionally within ``doc_ids``."""
         if k <= 0:
             return []

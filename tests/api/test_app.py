@@ -12,13 +12,6 @@ import json
 import re
 
 import pytest
-
-from ingest.stores.lexical import ANALYZER_VERSION
-from fastapi.testclient import TestClient
-
-from api.app import create_app
-from planchat.config import REPO_ROOT
-
 from conftest import make_settings
 from expected import (
     AARHUS_ANSWER,
@@ -29,6 +22,11 @@ from expected import (
     JAMMERBUGT_Q,
     KNOWN_MUNICIPALITIES,
 )
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from ingest.stores.lexical import ANALYZER_VERSION
+from planchat.config import REPO_ROOT
 
 MANIFEST = json.loads((REPO_ROOT / "corpus" / "manifest.json").read_text(encoding="utf-8"))["documents"]
 CORPUS_IDS = sorted(entry["id"] for entry in MANIFEST)
@@ -95,7 +93,10 @@ def assert_answer_contract(payload: dict, index) -> None:
         assert c["role"] == ("see_also" if payload["abstained"] else "evidence")
     evidence = [c for c in citations if c["role"] == "evidence"]
     if payload["abstained"]:
-        assert payload["answer"].startswith("Det fremgår ikke af planerne") or "(det fremgår ikke af planerne)" in payload["answer"]
+        assert (
+            payload["answer"].startswith("Det fremgår ikke af planerne")
+            or "(det fremgår ikke af planerne)" in payload["answer"]
+        )
     else:
         assert evidence, "an answer that does not abstain must cite evidence"
         for c in evidence:
@@ -218,7 +219,12 @@ def test_ask_reports_the_filters_it_detected(client):
 
 
 def test_ask_canonicalises_explicit_filters(client):
-    payload = ask(client, question="Hvad er målet for langtidsledige?", municipalities=["jammerbugt ", "Jammerbugt Kommune"], years=[2014, 2014])
+    payload = ask(
+        client,
+        question="Hvad er målet for langtidsledige?",
+        municipalities=["jammerbugt ", "Jammerbugt Kommune"],
+        years=[2014, 2014],
+    )
     assert (payload["municipalities"], payload["years"]) == (["Jammerbugt"], [2014])
     assert {c["doc_id"] for c in payload["citations"]} == {"jammerbugt-2014"}
 
@@ -238,9 +244,24 @@ def test_ask_about_a_municipality_without_a_plan_abstains(client):
 # -- POST /v1/ask: errors -----------------------------------------------------
 
 ERROR_CASES = [
-    ("empty question", {"question": ""}, "invalid_request", "question: must not be empty. Ask something about the plans."),
-    ("whitespace question", {"question": " \n\t "}, "invalid_request", "question: must not be empty. Ask something about the plans."),
-    ("question too long", {"question": "x" * 1001}, "invalid_request", "question: is 1001 characters; the limit is 1000. Shorten the question."),
+    (
+        "empty question",
+        {"question": ""},
+        "invalid_request",
+        "question: must not be empty. Ask something about the plans.",
+    ),
+    (
+        "whitespace question",
+        {"question": " \n\t "},
+        "invalid_request",
+        "question: must not be empty. Ask something about the plans.",
+    ),
+    (
+        "question too long",
+        {"question": "x" * 1001},
+        "invalid_request",
+        "question: is 1001 characters; the limit is 1000. Shorten the question.",
+    ),
     (
         "unknown municipality",
         {"question": "Hvad er målet?", "municipalities": ["Atlantis"]},
@@ -265,9 +286,24 @@ ERROR_CASES = [
         "unknown_filter",
         f"years: no plan covers 2030, 1999. Years in the corpus: {CORPUS_YEARS}.",
     ),
-    ("top_k 0", {"question": "Hvad er målet?", "top_k": 0}, "invalid_request", "top_k: must be between 1 and 20; got 0."),
-    ("top_k 1000", {"question": "Hvad er målet?", "top_k": 1000}, "invalid_request", "top_k: must be between 1 and 20; got 1000."),
-    ("top_k negative", {"question": "Hvad er målet?", "top_k": -3}, "invalid_request", "top_k: must be between 1 and 20; got -3."),
+    (
+        "top_k 0",
+        {"question": "Hvad er målet?", "top_k": 0},
+        "invalid_request",
+        "top_k: must be between 1 and 20; got 0.",
+    ),
+    (
+        "top_k 1000",
+        {"question": "Hvad er målet?", "top_k": 1000},
+        "invalid_request",
+        "top_k: must be between 1 and 20; got 1000.",
+    ),
+    (
+        "top_k negative",
+        {"question": "Hvad er målet?", "top_k": -3},
+        "invalid_request",
+        "top_k: must be between 1 and 20; got -3.",
+    ),
     (
         "too many filter values",
         {"question": "Hvad er målet?", "municipalities": ["Vejle"] * 51},
@@ -277,10 +313,30 @@ ERROR_CASES = [
     ("question is a number", {"question": 5}, "invalid_request", "question: Input should be a valid string."),
     ("question is null", {"question": None}, "invalid_request", "question: Input should be a valid string."),
     ("question missing", {"years": [2014]}, "invalid_request", "question: required."),
-    ("year is text", {"question": "Hvad er målet?", "years": ["x"]}, "invalid_request", "years.0: Input should be a valid integer"),
-    ("years not a list", {"question": "Hvad er målet?", "years": 2014}, "invalid_request", "years: Input should be a valid list."),
-    ("municipalities a string", {"question": "Hvad er målet?", "municipalities": "Vejle"}, "invalid_request", "municipalities: Input should be a valid list."),
-    ("unknown field", {"question": "Hvad er målet?", "kommune": "Vejle"}, "invalid_request", "kommune: unknown field; remove it."),
+    (
+        "year is text",
+        {"question": "Hvad er målet?", "years": ["x"]},
+        "invalid_request",
+        "years.0: Input should be a valid integer",
+    ),
+    (
+        "years not a list",
+        {"question": "Hvad er målet?", "years": 2014},
+        "invalid_request",
+        "years: Input should be a valid list.",
+    ),
+    (
+        "municipalities a string",
+        {"question": "Hvad er målet?", "municipalities": "Vejle"},
+        "invalid_request",
+        "municipalities: Input should be a valid list.",
+    ),
+    (
+        "unknown field",
+        {"question": "Hvad er målet?", "kommune": "Vejle"},
+        "invalid_request",
+        "kommune: unknown field; remove it.",
+    ),
 ]
 
 
@@ -379,7 +435,9 @@ def test_real_off_topic_question_abstains(real_client, real_index):
     assert {c["role"] for c in payload["citations"]} <= {"see_also"}
 
 
-@pytest.mark.parametrize("question", ["\ud800", "Hvad er målet for \udcff unge?"], ids=["lone-surrogate", "embedded-surrogate"])
+@pytest.mark.parametrize(
+    "question", ["\ud800", "Hvad er målet for \udcff unge?"], ids=["lone-surrogate", "embedded-surrogate"]
+)
 @pytest.mark.parametrize("which", ["hash", pytest.param("real", marks=pytest.mark.integration)])
 def test_question_that_is_not_valid_unicode_is_a_400(request, which, question):
     # JSON may carry lone surrogates ("\ud800"); they are not text (no
@@ -421,7 +479,9 @@ def test_fixture_corpus_is_the_manifest():
 def test_the_outline_is_a_heading_tree_and_lists_of_verbatim_spans(client):
     text = client.get("/v1/documents/fredericia-2023/text").json()["text"]
     body = client.get("/v1/documents/fredericia-2023/outline").json()
-    assert body["doc_id"] == "fredericia-2023" and len(body["lists"]) == 11  # the 11th: «Den første hjørnesten …» (PIPELINE_VERSION 14)
+    assert (
+        body["doc_id"] == "fredericia-2023" and len(body["lists"]) == 11
+    )  # the 11th: «Den første hjørnesten …» (PIPELINE_VERSION 14)
     numbered = [h for h in body["headings"] if h["title"] == "4. Ministermål og indsatsområder"]
     assert [h["level"] for h in numbered] == [1]
     flat = []
@@ -464,7 +524,9 @@ def test_unknown_document_text_is_a_404_with_a_message(client):
 
 def test_mode_picks_the_retrieval_for_one_request(client, bm25_client):
     # The hybrid client asked for bm25 answers exactly like the bm25-configured app.
-    assert ask(client, question=JAMMERBUGT_Q, mode="bm25")["answer"] == ask(bm25_client, question=JAMMERBUGT_Q)["answer"]
+    assert (
+        ask(client, question=JAMMERBUGT_Q, mode="bm25")["answer"] == ask(bm25_client, question=JAMMERBUGT_Q)["answer"]
+    )
     response = client.post("/v1/ask", json={"question": JAMMERBUGT_Q, "mode": "fuzzy"})
     assert response.status_code == 400
     assert response.json()["error"]["message"].startswith("mode: Input should be 'hybrid', 'bm25' or 'dense'")

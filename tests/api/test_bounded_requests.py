@@ -6,12 +6,11 @@ real HTTP are in tests/e2e/test_privacy_and_limits.py."""
 from __future__ import annotations
 
 import pytest
+from conftest import make_settings
+from expected import FOLLOWUP_FIRST_Q, FOLLOWUP_Q, FOLLOWUP_RESOLVED
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-
-from conftest import make_settings
-from expected import FOLLOWUP_FIRST_Q, FOLLOWUP_Q, FOLLOWUP_RESOLVED
 
 # The issue's 240 KB body: 12 history messages of 20,000 characters (each at the per-message limit).
 LONG_QUESTION = ("Hvor mange langtidsledige må der højst være i Jammerbugt i 2014? " * 400)[:20_000]

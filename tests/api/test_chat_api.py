@@ -8,10 +8,6 @@ import json
 import re
 
 import pytest
-from fastapi.testclient import TestClient
-
-from api.app import create_app
-
 from conftest import REAL_EMBEDDER, make_settings
 from expected import (
     ANSWER_KEYS,
@@ -22,6 +18,9 @@ from expected import (
     JAMMERBUGT_228,
     JAMMERBUGT_Q,
 )
+from fastapi.testclient import TestClient
+
+from api.app import create_app
 
 HEX32 = re.compile(r"[0-9a-f]{32}")
 
@@ -75,7 +74,10 @@ def test_an_answer_is_stored_as_the_first_turn_of_a_new_conversation(client):
     assert stored.status_code == 200
     turns = stored.json()["turns"]
     assert [(t["question"], t["resolved_question"]) for t in turns] == [(FOLLOWUP_FIRST_Q, FOLLOWUP_FIRST_Q)]
-    assert turns[0]["answer"] == {**body, "conversation_token": None}  # citations survive a reload; the token is not stored
+    assert turns[0]["answer"] == {
+        **body,
+        "conversation_token": None,
+    }  # citations survive a reload; the token is not stored
 
 
 def test_a_follow_up_in_a_conversation_carries_municipality_and_year(client):
@@ -102,23 +104,46 @@ def test_history_in_the_request_is_stateless(client):
 @pytest.mark.parametrize(
     "body, status, code, message",
     [
-        ({"question": FOLLOWUP_Q, "conversation_id": "0" * 32, "history": [{"role": "user", "content": "x"}]},
-         400, "invalid_request",
-         "history and conversation_id: send one of them. history keeps the conversation in the client; "
-         "conversation_id keeps it on the server."),
-        ({"question": FOLLOWUP_Q, "conversation_id": "0" * 32}, 404, "not_found",
-         f"conversation_id: no conversation '{'0' * 32}' for this request: it expired after 168 hours idle, was "
-         "deleted, never existed, or the X-Conversation-Token header (given when it was created) is missing or "
-         "wrong. Omit it to start a new one."),
-        ({"question": FOLLOWUP_Q, "conversation_id": "../etc"}, 400, "invalid_request",
-         "conversation_id: not a planchat conversation id (32 hex characters, as a previous answer returned). "
-         "Omit it to start a new conversation."),
-        ({"question": FOLLOWUP_Q, "history": [{"role": "robot", "content": "x"}]}, 400, "invalid_request",
-         "history.0.role: Input should be 'user', 'assistant' or 'system'."),
-        ({"question": FOLLOWUP_Q, "history": [{"role": "user", "content": "x"}] * 51}, 400, "invalid_request",
-         "history: at most 50 messages; got 51. Send only the recent part of the conversation."),
-        ({"question": FOLLOWUP_Q, "history": [{"role": "user", "content": "x" * 20_001}]}, 400, "invalid_request",
-         "history[0].content: is 20001 characters; the limit is 20000."),
+        (
+            {"question": FOLLOWUP_Q, "conversation_id": "0" * 32, "history": [{"role": "user", "content": "x"}]},
+            400,
+            "invalid_request",
+            "history and conversation_id: send one of them. history keeps the conversation in the client; "
+            "conversation_id keeps it on the server.",
+        ),
+        (
+            {"question": FOLLOWUP_Q, "conversation_id": "0" * 32},
+            404,
+            "not_found",
+            f"conversation_id: no conversation '{'0' * 32}' for this request: it expired after 168 hours idle, was "
+            "deleted, never existed, or the X-Conversation-Token header (given when it was created) is missing or "
+            "wrong. Omit it to start a new one.",
+        ),
+        (
+            {"question": FOLLOWUP_Q, "conversation_id": "../etc"},
+            400,
+            "invalid_request",
+            "conversation_id: not a planchat conversation id (32 hex characters, as a previous answer returned). "
+            "Omit it to start a new conversation.",
+        ),
+        (
+            {"question": FOLLOWUP_Q, "history": [{"role": "robot", "content": "x"}]},
+            400,
+            "invalid_request",
+            "history.0.role: Input should be 'user', 'assistant' or 'system'.",
+        ),
+        (
+            {"question": FOLLOWUP_Q, "history": [{"role": "user", "content": "x"}] * 51},
+            400,
+            "invalid_request",
+            "history: at most 50 messages; got 51. Send only the recent part of the conversation.",
+        ),
+        (
+            {"question": FOLLOWUP_Q, "history": [{"role": "user", "content": "x" * 20_001}]},
+            400,
+            "invalid_request",
+            "history[0].content: is 20001 characters; the limit is 20000.",
+        ),
     ],  # fmt: skip
     ids=["both", "unknown-id", "bad-id", "bad-role", "too-many", "too-long"],
 )
@@ -200,7 +225,11 @@ def test_chat_completion_carries_markers_sources_and_the_structured_answer(clien
     })  # fmt: skip
     assert response.status_code == 200
     body = response.json()
-    assert (body["object"], body["model"], body["choices"][0]["finish_reason"]) == ("chat.completion", "planchat", "stop")
+    assert (body["object"], body["model"], body["choices"][0]["finish_reason"]) == (
+        "chat.completion",
+        "planchat",
+        "stop",
+    )
     structured = body["planchat"]
     assert set(structured) == ANSWER_KEYS and structured["conversation_id"] is None
     content = body["choices"][0]["message"]["content"]
@@ -219,8 +248,10 @@ def test_chat_completion_uses_earlier_messages_as_history(client):
 
 
 def test_chat_completion_streams_openai_chunks(client):
-    response = client.post("/v1/chat/completions", json={
-        "model": "planchat", "stream": True, "messages": [{"role": "user", "content": FOLLOWUP_FIRST_Q}]})
+    response = client.post(
+        "/v1/chat/completions",
+        json={"model": "planchat", "stream": True, "messages": [{"role": "user", "content": FOLLOWUP_FIRST_Q}]},
+    )
     assert response.status_code == 200
     datas = [line[6:] for line in response.text.splitlines() if line.startswith("data: ")]
     assert datas[-1] == "[DONE]"
@@ -236,19 +267,38 @@ def test_chat_completion_streams_openai_chunks(client):
 @pytest.mark.parametrize(
     "body, status, message",
     [
-        ({"model": "gpt-4o", "messages": [{"role": "user", "content": "x"}]}, 404,
-         "model: 'gpt-4o' does not exist; use 'planchat' (GET /v1/models)."),
+        (
+            {"model": "gpt-4o", "messages": [{"role": "user", "content": "x"}]},
+            404,
+            "model: 'gpt-4o' does not exist; use 'planchat' (GET /v1/models).",
+        ),
         ({"model": "planchat", "messages": []}, 400, "messages: must hold at least one user message."),
-        ({"model": "planchat", "messages": [{"role": "system", "content": "x"}]}, 400,
-         "messages: must hold at least one user message (the question)."),
-        ({"model": "planchat", "messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {}}]}]},
-         400, "messages[0].content: only text parts are supported (no images or files)."),
+        (
+            {"model": "planchat", "messages": [{"role": "system", "content": "x"}]},
+            400,
+            "messages: must hold at least one user message (the question).",
+        ),
+        (
+            {"model": "planchat", "messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {}}]}]},
+            400,
+            "messages[0].content: only text parts are supported (no images or files).",
+        ),
         ({"model": "planchat", "messages": ["hej"]}, 400, "messages[0]: must be an object with a role."),
-        ({"model": "planchat", "messages": [{"role": "user", "content": ""}]}, 400,
-         "question: must not be empty. Ask something about the plans."),
-        ({"model": "planchat", "messages": [{"role": "user", "content": "x"}], "planchat": {"municipalities": ["Aarhus"]}},
-         400, "municipalities: 'Aarhus' is not in the corpus. Known municipalities: "
-              "Beskæftigelsesregion Hovedstaden & Sjælland, Fredericia, Jammerbugt, Rebild, Vejle."),
+        (
+            {"model": "planchat", "messages": [{"role": "user", "content": ""}]},
+            400,
+            "question: must not be empty. Ask something about the plans.",
+        ),
+        (
+            {
+                "model": "planchat",
+                "messages": [{"role": "user", "content": "x"}],
+                "planchat": {"municipalities": ["Aarhus"]},
+            },
+            400,
+            "municipalities: 'Aarhus' is not in the corpus. Known municipalities: "
+            "Beskæftigelsesregion Hovedstaden & Sjælland, Fredericia, Jammerbugt, Rebild, Vejle.",
+        ),
     ],  # fmt: skip
     ids=["unknown-model", "no-messages", "no-user", "image", "not-object", "empty", "bad-filter"],
 )
@@ -355,8 +405,14 @@ def test_an_llm_answer_that_verifies_is_served_with_its_citations(llm_client, ll
 def test_an_llm_answer_that_fails_verification_is_replaced_and_the_user_told(llm_client, llm):
     llm.reply("Jammerbugt vil have 42 langtidsledige [1].")
     body = llm_client.post("/v1/ask", json={"question": FOLLOWUP_FIRST_Q}).json()
-    assert (body["generator"], body["fallback_reason"]) == ("extractive", "unverified: number 42 is in no cited passage")
-    assert body["notice"] == "Sprogmodellen gav ikke et svar, der kunne efterprøves mod kilderne, så her er de ordrette uddrag."
+    assert (body["generator"], body["fallback_reason"]) == (
+        "extractive",
+        "unverified: number 42 is in no cited passage",
+    )
+    assert (
+        body["notice"]
+        == "Sprogmodellen gav ikke et svar, der kunne efterprøves mod kilderne, så her er de ordrette uddrag."
+    )
     assert body["answer"].startswith("Jammerbugt: «")
 
 

@@ -7,13 +7,12 @@ by header; tests/e2e/test_attacker.py does it with real Chromium."""
 from __future__ import annotations
 
 import pytest
+from conftest import make_settings
+from expected import JAMMERBUGT_Q
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from ingest.index import PlanIndex
-
-from conftest import make_settings
-from expected import JAMMERBUGT_Q
 
 ALLOWED = "https://jobcenter.example.dk"
 EVIL = "https://evil.example.com"
@@ -111,6 +110,8 @@ def test_the_admin_key_does_not_make_a_cross_site_write_acceptable(tmp_path):
 def test_asking_from_another_site_is_a_read(anonymous):
     client, _ = anonymous
     for path in ("/v1/ask", "/v1/ask/stream"):
-        response = client.post(path, json={"question": JAMMERBUGT_Q}, headers={"Origin": EVIL, "Sec-Fetch-Site": "cross-site"})
+        response = client.post(
+            path, json={"question": JAMMERBUGT_Q}, headers={"Origin": EVIL, "Sec-Fetch-Site": "cross-site"}
+        )
         assert response.status_code == 200
         assert "access-control-allow-origin" not in response.headers  # CORS still keeps the answer from the page

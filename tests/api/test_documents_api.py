@@ -7,13 +7,12 @@ from __future__ import annotations
 import threading
 
 import pytest
+from conftest import make_settings
+from expected import REAL_PDF_OUTCOMES
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from ingest.index import PlanIndex
-
-from conftest import make_settings
-from expected import REAL_PDF_OUTCOMES
 
 KEY = "test-key-0123456789"
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -96,7 +95,11 @@ def test_a_new_version_replaces_the_old_one_without_duplicates(client_index):
     response = upload(client, PLAN_V2.encode(), name="plan-v2.txt")
     assert response.status_code == 200
     body = response.json()
-    assert (body["doc_id"], body["report"]["status"], body["source"]) == ("aarhus-2024", "updated", "upload/plan-v2.txt")
+    assert (body["doc_id"], body["report"]["status"], body["source"]) == (
+        "aarhus-2024",
+        "updated",
+        "upload/plan-v2.txt",
+    )
     assert sorted(d for d in index.documents if d.startswith("aarhus")) == ["aarhus-2024"]
     answer = client.post("/v1/ask", json={"question": QUESTION}).json()["answer"]
     assert "222 personer" in answer and "111" not in answer
@@ -135,7 +138,9 @@ def test_a_reader_never_sees_half_a_replacement(client_index):
     client, index = client_index
     upload(client, PLAN_V1.encode())
     before = index.docstore.chunk_ids()
-    long_v2 = PLAN_V2 + "".join(f"\nAfsnit {i}: Aarhus Kommune arbejder med langtidsledige i 2024.\n" for i in range(60))
+    long_v2 = PLAN_V2 + "".join(
+        f"\nAfsnit {i}: Aarhus Kommune arbejder med langtidsledige i 2024.\n" for i in range(60)
+    )
     done = threading.Event()
     writer = threading.Thread(target=lambda: (upload(client, long_v2.encode()), done.set()))
     writer.start()
@@ -155,7 +160,7 @@ def test_a_reader_never_sees_half_a_replacement(client_index):
 
 def test_writes_need_the_key(client_index):
     client, _ = client_index
-    missing = ("This endpoint needs the API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'.")
+    missing = "This endpoint needs the API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'."
     assert error(upload(client, PLAN_V1.encode(), headers={})) == (401, "unauthorized", missing)
     assert error(upload(client, PLAN_V1.encode(), headers={"Authorization": "Bearer wrong"})) == (
         401, "unauthorized", "The API key is not valid. Check PLANCHAT_API_KEY and send it again.")  # fmt: skip
@@ -190,20 +195,52 @@ def test_protected_reads_need_the_key_but_the_page_and_health_stay_open(tmp_path
 @pytest.mark.parametrize(
     "fields, name, content, expected",
     [
-        ({"municipality": "Atlantis"}, "plan.txt", PLAN_V1.encode(), (400, "invalid_request",
-         "municipality: 'Atlantis' is not a Danish municipality (or a publisher already in the index). "
-         "Use its name as in 'Aarhus', 'Ringkøbing-Skjern' or 'København'.")),
-        ({"year": "1066"}, "plan.txt", PLAN_V1.encode(), (400, "invalid_request",
-         "year: must be between 1990 and 2100; got 1066.")),
-        ({"year": "tyve"}, "plan.txt", PLAN_V1.encode(), (400, "invalid_request",
-         "year: Input should be a valid integer, unable to parse string as an integer.")),
-        ({"title": "x" * 301}, "plan.txt", PLAN_V1.encode(), (400, "invalid_request",
-         "title: at most 300 characters; got 301.")),
-        ({}, "plan.docx", b"PK\x03\x04", (415, "unsupported_file_type",
-         "plan.docx: files of type '.docx' are not supported. Use .pdf, .txt or .md.")),
+        (
+            {"municipality": "Atlantis"},
+            "plan.txt",
+            PLAN_V1.encode(),
+            (
+                400,
+                "invalid_request",
+                "municipality: 'Atlantis' is not a Danish municipality (or a publisher already in the index). "
+                "Use its name as in 'Aarhus', 'Ringkøbing-Skjern' or 'København'.",
+            ),
+        ),
+        (
+            {"year": "1066"},
+            "plan.txt",
+            PLAN_V1.encode(),
+            (400, "invalid_request", "year: must be between 1990 and 2100; got 1066."),
+        ),
+        (
+            {"year": "tyve"},
+            "plan.txt",
+            PLAN_V1.encode(),
+            (400, "invalid_request", "year: Input should be a valid integer, unable to parse string as an integer."),
+        ),
+        (
+            {"title": "x" * 301},
+            "plan.txt",
+            PLAN_V1.encode(),
+            (400, "invalid_request", "title: at most 300 characters; got 301."),
+        ),
+        (
+            {},
+            "plan.docx",
+            b"PK\x03\x04",
+            (
+                415,
+                "unsupported_file_type",
+                "plan.docx: files of type '.docx' are not supported. Use .pdf, .txt or .md.",
+            ),
+        ),
         ({}, "plan.txt", b"   \n", (422, "empty_document", "plan.txt: the file is empty. Nothing was ingested.")),
-        ({}, "plan.pdf", b"hello", (422, "bad_document",
-         "plan.pdf: this is not a PDF (no %PDF header). Upload a PDF, .txt or .md file.")),
+        (
+            {},
+            "plan.pdf",
+            b"hello",
+            (422, "bad_document", "plan.pdf: this is not a PDF (no %PDF header). Upload a PDF, .txt or .md file."),
+        ),
     ],  # fmt: skip
     ids=["unknown-municipality", "year-range", "year-not-int", "long-title", "docx", "empty", "not-pdf"],
 )

@@ -9,14 +9,13 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import make_settings
+from expected import JAMMERBUGT_Q
 from fastapi.testclient import TestClient
 from swagger_ui_bundle import swagger_ui_path
 
 from api.app import create_app
 from api.headers import page_policy
-
-from conftest import make_settings
-from expected import JAMMERBUGT_Q
 
 ADMIN = "admin-key-0123456789"
 READ = "read-key-widget-0001"
@@ -100,8 +99,10 @@ def test_the_widget_script_may_be_embedded_by_any_site(client):
     "origins, frame_ancestors",
     [
         ([], "'self'"),
-        (["https://a.example.dk", "http://127.0.0.2:8080/", "https://a.example.dk"],
-         "'self' https://a.example.dk http://127.0.0.2:8080"),
+        (
+            ["https://a.example.dk", "http://127.0.0.2:8080/", "https://a.example.dk"],
+            "'self' https://a.example.dk http://127.0.0.2:8080",
+        ),
         (["http://[::1]:8000"], "'self' http://[::1]:8000"),
         # Not an origin CSP can name (and a ';' would start a directive of its own): left out.
         (["https://x.example.dk; script-src *", "javascript:alert(1)", "intranet"], "'self'"),

@@ -8,12 +8,11 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from conftest import make_settings
+from expected import FOLLOWUP_FIRST_Q, JAMMERBUGT_228
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-
-from conftest import make_settings
-from expected import FOLLOWUP_FIRST_Q, JAMMERBUGT_228
 
 CLOSED_DB = "Cannot operate on a closed database."
 
@@ -51,8 +50,10 @@ def test_a_start_up_after_a_shutdown_opens_them_anew(hash_index, tmp_path):
     with TestClient(app) as client:
         first = client.post("/v1/ask", json={"question": FOLLOWUP_FIRST_Q}).json()
     with TestClient(app) as client:
-        stored = client.get(f"/v1/conversations/{first['conversation_id']}",
-                            headers={"X-Conversation-Token": first["conversation_token"]}).json()
+        stored = client.get(
+            f"/v1/conversations/{first['conversation_id']}",
+            headers={"X-Conversation-Token": first["conversation_token"]},
+        ).json()
     assert [(t["question"], t["answer"]["answer"]) for t in stored["turns"]] == [(FOLLOWUP_FIRST_Q, first["answer"])]
     assert JAMMERBUGT_228 in first["answer"]
 

@@ -5,13 +5,12 @@ hand-built answers, then the markers of a real answer over the API."""
 from __future__ import annotations
 
 import pytest
+from conftest import make_settings
+from expected import JAMMERBUGT_Q
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.markers import Marker, find_markers, markers_of
-
-from conftest import make_settings
-from expected import JAMMERBUGT_Q
 
 QUOTE_WITH_MARKERS = "Tabel [1] og «[2]» viser det."
 
@@ -20,19 +19,39 @@ QUOTE_WITH_MARKERS = "Tabel [1] og «[2]» viser det."
     "text, citations, generator, abstained, markers",
     [
         # Plan text holding "[1]" and «[2]»: only the marker after each quote is one.
-        (f"Aarhus: «{QUOTE_WITH_MARKERS}» [1]", [(1, QUOTE_WITH_MARKERS, "evidence")], "extractive", False,
-         [Marker(1, 40, 43)]),
+        (
+            f"Aarhus: «{QUOTE_WITH_MARKERS}» [1]",
+            [(1, QUOTE_WITH_MARKERS, "evidence")],
+            "extractive",
+            False,
+            [Marker(1, 40, 43)],
+        ),
         # Two quotes; the first holds what the second's «quote» [n] looks like: looked up in order, after the first.
-        ("Vejle: «Se «b» [2] her» [1] «b» [2]", [(1, "Se «b» [2] her", "evidence"), (2, "b", "evidence")],
-         "extractive", False, [Marker(1, 24, 27), Marker(2, 32, 35)]),
+        (
+            "Vejle: «Se «b» [2] her» [1] «b» [2]",
+            [(1, "Se «b» [2] her", "evidence"), (2, "b", "evidence")],
+            "extractive",
+            False,
+            [Marker(1, 24, 27), Marker(2, 32, 35)],
+        ),
         # A quote not written as «quote» [n] gets no marker rather than a guess.
         ("Vejle: «a» [1]", [(1, "a", "evidence"), (2, "zz", "evidence")], "extractive", False, [Marker(1, 11, 14)]),
         # An abstention: the project's own words; every see-also marker is one.
-        ("Det fremgår ikke af planerne. Nærmeste afsnit: [1], [2].", [(1, "x", "see_also"), (2, "y", "see_also")],
-         "extractive", True, [Marker(1, 47, 50), Marker(2, 52, 55)]),
+        (
+            "Det fremgår ikke af planerne. Nærmeste afsnit: [1], [2].",
+            [(1, "x", "see_also"), (2, "y", "see_also")],
+            "extractive",
+            True,
+            [Marker(1, 47, 50), Marker(2, 52, 55)],
+        ),
         # An LLM's answer: the markers the truth rules read; a group gives each number's digits; [9] names nothing.
-        ("Ledigheden falder [1, 2] og stiger [2][9].", [(1, "x", "evidence"), (2, "y", "evidence")], "llm:m", False,
-         [Marker(1, 19, 20), Marker(2, 22, 23), Marker(2, 35, 38)]),
+        (
+            "Ledigheden falder [1, 2] og stiger [2][9].",
+            [(1, "x", "evidence"), (2, "y", "evidence")],
+            "llm:m",
+            False,
+            [Marker(1, 19, 20), Marker(2, 22, 23), Marker(2, 35, 38)],
+        ),
     ],  # fmt: skip
     ids=["plan-text-markers", "quote-holds-a-later-marker", "missing-quote", "abstention", "llm"],
 )

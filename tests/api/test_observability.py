@@ -10,6 +10,8 @@ import logging
 import re
 
 import pytest
+from conftest import make_settings
+from expected import JAMMERBUGT_Q
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -18,9 +20,6 @@ from api.logs import JsonFormatter, MaskQueryValues, RequestIdFilter, TextAccess
 from api.observability import VALID_REQUEST_ID
 from planchat.config import Settings
 from planchat.errors import ConfigurationError
-
-from conftest import make_settings
-from expected import JAMMERBUGT_Q
 
 READ = "read-key-metrics-0001"
 GENERATED = re.compile(r"[0-9a-f]{32}")
@@ -52,7 +51,7 @@ def count(found: dict, method: str, route: str, status: int) -> float:
 
 def test_a_plain_request_id_is_echoed_and_any_other_is_replaced(client):
     assert client.get("/healthz", headers={"X-Request-ID": "lb-7f3a.2_b-9"}).headers["X-Request-ID"] == "lb-7f3a.2_b-9"
-    for sent in ("x" * 65, "has space", "quote\"d", "ünïcode".encode(), "a;b", ""):
+    for sent in ("x" * 65, "has space", 'quote"d', "ünïcode".encode(), "a;b", ""):
         got = client.get("/healthz", headers={"X-Request-ID": sent}).headers["X-Request-ID"]
         assert GENERATED.fullmatch(got), (sent, got)
     first, second = (client.get("/healthz").headers["X-Request-ID"] for _ in range(2))
@@ -90,7 +89,8 @@ def test_every_log_record_of_a_request_carries_its_id(client):
         logger.setLevel(old_level)
     assert response.status_code == 200
     assert [(r.levelname, r.getMessage(), r.request_id) for r in records] == [
-        ("DEBUG", f"question (redacted): Borger [CPR]: {JAMMERBUGT_Q}", "ask-42")]
+        ("DEBUG", f"question (redacted): Borger [CPR]: {JAMMERBUGT_Q}", "ask-42")
+    ]
 
 
 # -- log lines -----------------------------------------------------------------------------------------
@@ -101,7 +101,9 @@ def record(name: str, msg: str, args: tuple = (), level: int = logging.INFO) -> 
 
 
 def test_a_json_line_has_the_documented_keys():
-    access = record("uvicorn.access", '%s - "%s %s HTTP/%s" %d', ("127.0.0.1:5000", "GET", "/v1/targets?q=x", "1.1", 200))
+    access = record(
+        "uvicorn.access", '%s - "%s %s HTTP/%s" %d', ("127.0.0.1:5000", "GET", "/v1/targets?q=x", "1.1", 200)
+    )
     access.created = 1_700_000_000.25
     MaskQueryValues().filter(access)
     RequestIdFilter().filter(access)
@@ -122,7 +124,7 @@ def test_a_json_line_has_the_documented_keys():
         import sys
 
         failed = logging.LogRecord("api", logging.ERROR, __file__, 1, "failed", (), sys.exc_info())
-    assert 'RuntimeError: boom' in json.loads(JsonFormatter().format(failed))["exception"]
+    assert "RuntimeError: boom" in json.loads(JsonFormatter().format(failed))["exception"]
 
 
 @pytest.mark.parametrize("target, masked", [
@@ -151,7 +153,9 @@ def test_the_text_format_adds_the_request_id_and_json_replaces_every_formatter()
 
 def test_an_unknown_log_format_fails_at_start_up():
     assert Settings(log_format=" JSON ").log_format == "json"
-    with pytest.raises(ConfigurationError, match=r"^PLANCHAT_LOG_FORMAT='xml' is not a log format; use one of text, json\.$"):
+    with pytest.raises(
+        ConfigurationError, match=r"^PLANCHAT_LOG_FORMAT='xml' is not a log format; use one of text, json\.$"
+    ):
         Settings(log_format="xml")
 
 
@@ -191,7 +195,9 @@ def test_a_request_increments_its_route_template_and_an_answer_its_kind(client, 
 
 def test_every_answer_path_counts_an_abstention_too(client):
     client.post("/v1/ask/stream", json={"question": JAMMERBUGT_Q})
-    client.post("/v1/chat/completions", json={"model": "planchat", "messages": [{"role": "user", "content": JAMMERBUGT_Q}]})
+    client.post(
+        "/v1/chat/completions", json={"model": "planchat", "messages": [{"role": "user", "content": JAMMERBUGT_Q}]}
+    )
     client.post("/v1/ask", json={"question": "Hvor mange astronauter bor i Vejle?"})
     found = samples(client)
     answered = (("abstained", "false"), ("generator", "extractive"), ("kind", "number"))

@@ -8,11 +8,6 @@ import html
 import json
 
 import pytest
-from fastapi.testclient import TestClient
-
-from api.app import create_app
-from api.streaming import markdown_answer, sources_text
-
 from conftest import make_settings
 from expected import (
     ABSTENTION_EXAMPLES,
@@ -22,6 +17,10 @@ from expected import (
     VEJLE_TOOLS_Q,
     list_answer,
 )
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.streaming import markdown_answer, sources_text
 
 
 @pytest.fixture(scope="module")
@@ -56,19 +55,29 @@ def streamed(client, question: str) -> tuple[str, dict]:
     "text, markdown",
     [
         # Items follow their introduction; a blank line ends the list, so the note is not part of the last item.
-        ("Rebild: «Vi vil:» [1]\n- «a» [2]\n- «b» [3]\n(Listen i planen har fjorten punkter; de første ti er vist.)",
-         "Rebild: «Vi vil:» [1]\n- «a» [2]\n- «b» [3]\n\n(Listen i planen har fjorten punkter; de første ti er vist.)"),
+        (
+            "Rebild: «Vi vil:» [1]\n- «a» [2]\n- «b» [3]\n(Listen i planen har fjorten punkter; de første ti er vist.)",
+            "Rebild: «Vi vil:» [1]\n- «a» [2]\n- «b» [3]\n\n(Listen i planen har fjorten punkter; de første ti er vist.)",
+        ),
         # A list without an introduction: the municipality gets its own line; an item of two quotes stays one item.
-        ("Jammerbugt: «x» [1]\nVejle: - «a» [2]\n- «b» [3] «c» [4]\n«d» [5]",
-         "Jammerbugt: «x» [1]\nVejle:\n- «a» [2]\n- «b» [3] «c» [4]\n\n«d» [5]"),
+        (
+            "Jammerbugt: «x» [1]\nVejle: - «a» [2]\n- «b» [3] «c» [4]\n«d» [5]",
+            "Jammerbugt: «x» [1]\nVejle:\n- «a» [2]\n- «b» [3] «c» [4]\n\n«d» [5]",
+        ),
         # An item's quote over several lines: its further lines are indented under it (blank lines stay blank).
-        ("Fredericia: «Vi vil:» [1]\n- «første\n\nanden» [2]\n- «tredje» [3]",
-         "Fredericia: «Vi vil:» [1]\n- «første\n\n  anden» [2]\n- «tredje» [3]"),
+        (
+            "Fredericia: «Vi vil:» [1]\n- «første\n\nanden» [2]\n- «tredje» [3]",
+            "Fredericia: «Vi vil:» [1]\n- «første\n\n  anden» [2]\n- «tredje» [3]",
+        ),
         # No items: the text as it is, even a quote whose own lines start with "- ".
-        ("Vejle: «Her opsamles data fra følgende systemer:\n\n- FASIT Jobcenter\n- KMD Data» [1]",
-         "Vejle: «Her opsamles data fra følgende systemer:\n\n- FASIT Jobcenter\n- KMD Data» [1]"),
-        ("Det fremgår ikke af planerne for Vejle. Nærmeste afsnit: [1], [2], [3].",
-         "Det fremgår ikke af planerne for Vejle. Nærmeste afsnit: [1], [2], [3]."),
+        (
+            "Vejle: «Her opsamles data fra følgende systemer:\n\n- FASIT Jobcenter\n- KMD Data» [1]",
+            "Vejle: «Her opsamles data fra følgende systemer:\n\n- FASIT Jobcenter\n- KMD Data» [1]",
+        ),
+        (
+            "Det fremgår ikke af planerne for Vejle. Nærmeste afsnit: [1], [2], [3].",
+            "Det fremgår ikke af planerne for Vejle. Nærmeste afsnit: [1], [2], [3].",
+        ),
     ],  # fmt: skip
     ids=["note", "no-introduction", "multi-line-item", "quote-with-dashes", "abstention"],
 )
@@ -194,22 +203,38 @@ def cited(*quotes: str, role: str = "evidence") -> list[dict]:
     "body, content",
     [
         # An LLM's words (its markers are real): a link, a marker made a link or a link definition, raw HTML.
-        ({"answer": "Se [klik](javascript:alert(1)) [1](javascript:alert(2)) og <img src=x onerror=alert(3)> [2].\n"
-                    "[1]: javascript:alert(4)",
-          "generator": "llm:m", "citations": cited("x", "y")},
-         "Se \\[klik\\](javascript:alert(1)) [1]\\(javascript:alert(2)) og \\<img src=x onerror=alert(3)\\> [2].\n"
-         "[1]\\: javascript:alert(4)"),
+        (
+            {
+                "answer": "Se [klik](javascript:alert(1)) [1](javascript:alert(2)) og <img src=x onerror=alert(3)> [2].\n"
+                "[1]: javascript:alert(4)",
+                "generator": "llm:m",
+                "citations": cited("x", "y"),
+            },
+            "Se \\[klik\\](javascript:alert(1)) [1]\\(javascript:alert(2)) og \\<img src=x onerror=alert(3)\\> [2].\n"
+            "[1]\\: javascript:alert(4)",
+        ),
         # A group marker: each number is a marker, the brackets are text.
-        ({"answer": "Planen siger det [1, 2].", "generator": "llm:m", "citations": cited("x", "y")},
-         "Planen siger det \\[1, 2\\]."),
+        (
+            {"answer": "Planen siger det [1, 2].", "generator": "llm:m", "citations": cited("x", "y")},
+            "Planen siger det \\[1, 2\\].",
+        ),
         # An abstention: its markers are the see-also ones.
-        ({"answer": "Det fremgår ikke af planerne. Nærmeste afsnit: [1], [2].", "abstained": True,
-          "citations": cited("x", "y", role="see_also")},
-         "Det fremgår ikke af planerne. Nærmeste afsnit: [1], [2]."),
+        (
+            {
+                "answer": "Det fremgår ikke af planerne. Nærmeste afsnit: [1], [2].",
+                "abstained": True,
+                "citations": cited("x", "y", role="see_also"),
+            },
+            "Det fremgår ikke af planerne. Nærmeste afsnit: [1], [2].",
+        ),
         # A list answer: "- " lines and markers stay Markdown, the items' plan text is escaped.
-        ({"answer": "Rebild: «Vi vil <b>:» [1]\n- «a [1](x)» [2]\n- «`b`» [3]",
-          "citations": cited("Vi vil <b>:", "a [1](x)", "`b`")},
-         "Rebild: «Vi vil \\<b\\>:» [1]\n- «a \\[1\\](x)» [2]\n- «\\`b\\`» [3]"),
+        (
+            {
+                "answer": "Rebild: «Vi vil <b>:» [1]\n- «a [1](x)» [2]\n- «`b`» [3]",
+                "citations": cited("Vi vil <b>:", "a [1](x)", "`b`"),
+            },
+            "Rebild: «Vi vil \\<b\\>:» [1]\n- «a \\[1\\](x)» [2]\n- «\\`b\\`» [3]",
+        ),
     ],  # fmt: skip
     ids=["llm-links-and-html", "llm-group-marker", "abstention", "list"],
 )

@@ -12,12 +12,11 @@ import json
 import sqlite3
 
 import pytest
+from conftest import make_settings
+from expected import FOLLOWUP_FIRST_Q, FOLLOWUP_Q, FOLLOWUP_RESOLVED
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-
-from conftest import make_settings
-from expected import FOLLOWUP_FIRST_Q, FOLLOWUP_Q, FOLLOWUP_RESOLVED
 
 PERSONAL = ("010190-1234", "0101901234", "jens.hansen@example.dk", "jens.hansen", "22 33 44 55", "22334455")
 QUESTION = f"Borger 010190-1234 (jens.hansen@example.dk, tlf. +45 22 33 44 55): {FOLLOWUP_FIRST_Q}"
@@ -95,7 +94,9 @@ def test_an_llm_server_never_sees_the_personal_data(tmp_path, hash_index):
 
     with FakeLLM() as llm:
         client, _ = client_for(tmp_path, hash_index, llm_base_url=llm.base_url, llm_model="fake-model", llm_timeout_s=5)
-        llm.reply("Hvor mange må tilgangen til førtidspension højst være i Jammerbugt i 2014?")  # the condensed follow-up
+        llm.reply(
+            "Hvor mange må tilgangen til førtidspension højst være i Jammerbugt i 2014?"
+        )  # the condensed follow-up
         llm.reply("Det ved jeg ikke [9].")  # fails verification: the extractive answer is served
         history = [{"role": "user", "content": QUESTION}, {"role": "assistant", "content": "…"}]
         body = client.post("/v1/ask", json={"question": f"{FOLLOWUP_Q} (cpr 0101901234)", "history": history}).json()
@@ -132,7 +133,10 @@ def test_with_storage_off_nothing_is_written_and_asks_still_work(tmp_path, hash_
     stream = client.post("/v1/ask/stream", json={"question": FOLLOWUP_FIRST_Q})
     assert stream.status_code == 200 and '"conversation_id": null' in stream.text
     history = [{"role": "user", "content": FOLLOWUP_FIRST_Q}]
-    assert client.post("/v1/ask", json={"question": FOLLOWUP_Q, "history": history}).json()["question"] == FOLLOWUP_RESOLVED
+    assert (
+        client.post("/v1/ask", json={"question": FOLLOWUP_Q, "history": history}).json()["question"]
+        == FOLLOWUP_RESOLVED
+    )
     assert app.state.conversations.count() == 0
     client.close()
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("conversations")) == []

@@ -7,11 +7,10 @@ import csv
 import io
 
 import pytest
+from expected import JAMMERBUGT_Q, KNOWN_MUNICIPALITIES, TARGET_COUNTS
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-
-from expected import JAMMERBUGT_Q, KNOWN_MUNICIPALITIES, TARGET_COUNTS
 
 TARGET_KEYS = {
     "target_id", "municipality", "plan_year", "target_year", "target_period", "indicator", "value", "value_text",
@@ -73,13 +72,27 @@ def test_targets_as_csv(client):
 @pytest.mark.parametrize(
     ("params", "expected"),
     [
-        ({"municipality": "Aarhus"}, (400, "unknown_filter",
-         f"municipality: 'Aarhus' is not in the corpus. Known municipalities: {KNOWN_MUNICIPALITIES}.")),
+        (
+            {"municipality": "Aarhus"},
+            (
+                400,
+                "unknown_filter",
+                f"municipality: 'Aarhus' is not in the corpus. Known municipalities: {KNOWN_MUNICIPALITIES}.",
+            ),
+        ),
         ({"format": "xml"}, (400, "invalid_request", "format: must be json or csv; got 'xml'.")),
-        ({"year": "x"}, (400, "invalid_request",
-         "year.0: Input should be a valid integer, unable to parse string as an integer.")),
-        ({"q": "og i"}, (400, "invalid_request",
-         "q: has no searchable words (only stopwords or punctuation). Name what is measured.")),
+        (
+            {"year": "x"},
+            (400, "invalid_request", "year.0: Input should be a valid integer, unable to parse string as an integer."),
+        ),
+        (
+            {"q": "og i"},
+            (
+                400,
+                "invalid_request",
+                "q: has no searchable words (only stopwords or punctuation). Name what is measured.",
+            ),
+        ),
     ],
 )
 def test_bad_target_queries(client, params, expected):
@@ -89,14 +102,29 @@ def test_bad_target_queries(client, params, expected):
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
-        ({"topic": ""}, (400, "invalid_request", "topic: must not be empty. Name what to compare, e.g. 'langtidsledighed'.")),
+        (
+            {"topic": ""},
+            (400, "invalid_request", "topic: must not be empty. Name what to compare, e.g. 'langtidsledighed'."),
+        ),
         ({}, (400, "invalid_request", "topic: required.")),
         ({"topic": "x", "town": "y"}, (400, "invalid_request", "town: unknown field; remove it.")),
         ({"topic": 7}, (400, "invalid_request", "topic: Input should be a valid string.")),
-        ({"topic": "ledighed", "municipalities": ["Odense"]}, (400, "unknown_filter",
-         f"municipalities: 'Odense' is not in the corpus. Known municipalities: {KNOWN_MUNICIPALITIES}.")),
-        ({"topic": "ledighed", "years": [1999]}, (400, "unknown_filter",
-         "years: no plan covers 1999. Years in the corpus: 2010, 2011, 2014, 2020, 2021, 2022, 2023.")),
+        (
+            {"topic": "ledighed", "municipalities": ["Odense"]},
+            (
+                400,
+                "unknown_filter",
+                f"municipalities: 'Odense' is not in the corpus. Known municipalities: {KNOWN_MUNICIPALITIES}.",
+            ),
+        ),
+        (
+            {"topic": "ledighed", "years": [1999]},
+            (
+                400,
+                "unknown_filter",
+                "years: no plan covers 1999. Years in the corpus: 2010, 2011, 2014, 2020, 2021, 2022, 2023.",
+            ),
+        ),
     ],
 )
 def test_bad_comparisons(client, body, expected):
@@ -115,11 +143,23 @@ def test_compare_contract(client):
 @pytest.mark.parametrize(
     ("params", "expected"),
     [
-        ({"year": 2011}, (404, "not_found",
-         "year: no plan in the corpus lists the ministermål for 2011. Years with listed goals: 2014, 2022, 2023.")),
+        (
+            {"year": 2011},
+            (
+                404,
+                "not_found",
+                "year: no plan in the corpus lists the ministermål for 2011. Years with listed goals: 2014, 2022, 2023.",
+            ),
+        ),
         ({}, (400, "invalid_request", "year: required.")),
-        ({"year": 2022, "municipality": "Aarhus"}, (400, "unknown_filter",
-         f"municipalities: 'Aarhus' is not in the corpus. Known municipalities: {KNOWN_MUNICIPALITIES}.")),
+        (
+            {"year": 2022, "municipality": "Aarhus"},
+            (
+                400,
+                "unknown_filter",
+                f"municipalities: 'Aarhus' is not in the corpus. Known municipalities: {KNOWN_MUNICIPALITIES}.",
+            ),
+        ),
     ],
 )
 def test_bad_ministermaal_queries(client, params, expected):

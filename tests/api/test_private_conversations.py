@@ -14,13 +14,12 @@ import sqlite3
 import time
 
 import pytest
+from conftest import make_settings
+from expected import ANSWER_KEYS, FOLLOWUP_FIRST_Q, FOLLOWUP_Q, FOLLOWUP_RESOLVED
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from retrieval.conversation import ConversationStore, Turn
-
-from conftest import make_settings
-from expected import ANSWER_KEYS, FOLLOWUP_FIRST_Q, FOLLOWUP_Q, FOLLOWUP_RESOLVED
 
 ADMIN = "admin-key-0123456789"
 READ = "read-key-widget-0001"
@@ -66,7 +65,9 @@ def test_a_new_conversation_comes_with_its_token_once(client):
                          headers=token_header(first["conversation_token"])).json()  # fmt: skip
     assert (follow["conversation_id"], follow["conversation_token"], follow["question"]) == (
         first["conversation_id"], None, FOLLOWUP_RESOLVED)  # fmt: skip
-    stored = client.get(f"/v1/conversations/{first['conversation_id']}", headers=token_header(first["conversation_token"]))
+    stored = client.get(
+        f"/v1/conversations/{first['conversation_id']}", headers=token_header(first["conversation_token"])
+    )
     assert [t["answer"]["conversation_token"] for t in stored.json()["turns"]] == [None, None]  # never stored
 
 
@@ -75,7 +76,10 @@ def test_the_stream_gives_the_token_in_meta_and_done(client):
     blocks = [dict(line.split(": ", 1) for line in b.splitlines()) for b in text.strip().split("\n\n")]
     meta, done = json.loads(blocks[0]["data"]), json.loads(blocks[-1]["data"])
     assert TOKEN.fullmatch(meta["conversation_token"])
-    assert (done["conversation_id"], done["conversation_token"]) == (meta["conversation_id"], meta["conversation_token"])
+    assert (done["conversation_id"], done["conversation_token"]) == (
+        meta["conversation_id"],
+        meta["conversation_token"],
+    )
     reply = client.get(f"/v1/conversations/{meta['conversation_id']}", headers=token_header(meta["conversation_token"]))
     assert reply.status_code == 200
 
@@ -112,7 +116,9 @@ def test_the_token_or_the_admin_key_reaches_it(client):
 
 def test_a_conversation_is_not_deleted_from_another_site(client):
     cid, token = start(client)
-    response = client.delete(f"/v1/conversations/{cid}", headers={**token_header(token), "Sec-Fetch-Site": "cross-site"})
+    response = client.delete(
+        f"/v1/conversations/{cid}", headers={**token_header(token), "Sec-Fetch-Site": "cross-site"}
+    )
     assert error(response)[:2] == (403, "forbidden")
     assert client.get(f"/v1/conversations/{cid}", headers=token_header(token)).status_code == 200
 

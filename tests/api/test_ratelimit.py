@@ -10,13 +10,12 @@ import subprocess
 import sys
 
 import pytest
+from conftest import make_settings
+from expected import FOLLOWUP_FIRST_Q, FOLLOWUP_Q
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.ratelimit import RateLimited, RateLimits, SQLiteStorage, asks_message, conversations_message
-
-from conftest import make_settings
-from expected import FOLLOWUP_FIRST_Q, FOLLOWUP_Q
 from planchat.config import REPO_ROOT
 
 KEY = "k" * 32
@@ -48,7 +47,9 @@ def test_the_n_plus_first_ask_in_a_minute_is_a_429_with_retry_after(tmp_path, ha
     assert (status, code) == (429, "rate_limited")
     assert 1 <= wait <= 60
     assert message == asks_message(3, wait)
-    assert message.startswith("For mange spørgsmål: højst 3 i minuttet fra samme klient (PLANCHAT_RATE_LIMIT_PER_MINUTE). Prøv igen om ")
+    assert message.startswith(
+        "For mange spørgsmål: højst 3 i minuttet fra samme klient (PLANCHAT_RATE_LIMIT_PER_MINUTE). Prøv igen om "
+    )
 
 
 def test_ask_stream_and_chat_completions_share_one_budget_and_models_is_free(tmp_path, hash_index):
@@ -87,7 +88,9 @@ def test_new_conversations_per_hour_are_a_quota_of_their_own(tmp_path, hash_inde
     assert (status, code) == (429, "rate_limited")
     assert 1 <= wait <= 3600
     assert message == conversations_message(2, wait)
-    assert message.startswith("For mange nye samtaler: højst 2 i timen fra samme klient (PLANCHAT_CONVERSATIONS_PER_HOUR). ")
+    assert message.startswith(
+        "For mange nye samtaler: højst 2 i timen fra samme klient (PLANCHAT_CONVERSATIONS_PER_HOUR). "
+    )
     # Continuing a conversation, a stateless history and a chat completion start none: not refused.
     token = {"X-Conversation-Token": started[0]["conversation_token"]}
     assert client.post("/v1/ask", json={"question": FOLLOWUP_Q, "conversation_id": started[0]["conversation_id"]},
@@ -168,7 +171,12 @@ def test_memory_storage_is_per_worker(tmp_path):
 
 def test_the_sqlite_storage_counts_per_window_and_forgets_ended_windows(tmp_path):
     storage = SQLiteStorage(tmp_path / "counters.sqlite3")
-    assert [storage.incr("a", 60), storage.incr("a", 60), storage.incr("a", 60, amount=3), storage.incr("b", 60)] == [1, 2, 5, 1]
+    assert [storage.incr("a", 60), storage.incr("a", 60), storage.incr("a", 60, amount=3), storage.incr("b", 60)] == [
+        1,
+        2,
+        5,
+        1,
+    ]
     assert storage.get("a") == 5 and storage.get("missing") == 0
     storage.incr("ended", -1)  # a window that is over already
     assert storage.get("ended") == 0

@@ -26,6 +26,7 @@ import json
 
 import pytest
 import schemathesis
+from conftest import CORPUS, make_settings
 from fastapi.testclient import TestClient
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
@@ -39,8 +40,6 @@ from schemathesis.specs.openapi.checks import (
 
 from api import streaming
 from api.app import create_app
-
-from conftest import CORPUS, make_settings
 
 CONFIG = {
     "seed": 20240601,
@@ -100,9 +99,7 @@ def with_lone_surrogate(body):
     paths = list(string_paths(body))
     if not paths:
         return st.just(body)
-    return st.tuples(st.sampled_from(paths), st.sampled_from(["\ud800", "\udcff"])).map(
-        lambda p: with_suffix(body, *p)
-    )
+    return st.tuples(st.sampled_from(paths), st.sampled_from(["\ud800", "\udcff"])).map(lambda p: with_suffix(body, *p))
 
 
 def has_lone_surrogate(value) -> bool:

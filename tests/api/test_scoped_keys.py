@@ -6,13 +6,12 @@ Through the TestClient (the end-to-end file repeats the attack over HTTP)."""
 from __future__ import annotations
 
 import pytest
+from conftest import make_settings
+from expected import JAMMERBUGT_Q
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from ingest.index import PlanIndex
-
-from conftest import make_settings
-from expected import JAMMERBUGT_Q
 
 ADMIN = "admin-key-0123456789"
 READ = "read-key-widget-0001"
@@ -84,7 +83,11 @@ def test_a_read_key_can_never_upload_or_delete(protected):
     before = index.docstore.chunk_ids()
     assert error(upload(client, bearer(READ))) == (403, "forbidden", ADMIN_NEEDED)
     assert error(upload(client, {"X-API-Key": OTHER_READ})) == (403, "forbidden", ADMIN_NEEDED)
-    assert error(client.delete("/v1/documents/jammerbugt-2014", headers=bearer(READ))) == (403, "forbidden", ADMIN_NEEDED)
+    assert error(client.delete("/v1/documents/jammerbugt-2014", headers=bearer(READ))) == (
+        403,
+        "forbidden",
+        ADMIN_NEEDED,
+    )
     assert index.docstore.chunk_ids() == before and index.docstore.document("aarhus-2024") is None
     # The admin key still writes.
     assert upload(client, bearer(ADMIN)).status_code == 201
@@ -103,7 +106,11 @@ def test_a_read_key_cannot_write_when_reads_are_open_either(tmp_path, hash_index
     settings = make_settings(tmp_path / "data", retrieval_mode="bm25", api_key=ADMIN, read_keys=[READ])
     client = TestClient(create_app(settings, index=hash_index), raise_server_exceptions=False)
     assert error(upload(client, bearer(READ))) == (403, "forbidden", ADMIN_NEEDED)
-    assert error(client.delete("/v1/documents/jammerbugt-2014", headers=bearer(READ))) == (403, "forbidden", ADMIN_NEEDED)
+    assert error(client.delete("/v1/documents/jammerbugt-2014", headers=bearer(READ))) == (
+        403,
+        "forbidden",
+        ADMIN_NEEDED,
+    )
     assert client.post("/v1/ask", json={"question": JAMMERBUGT_Q}).status_code == 200  # reads stay open
 
 

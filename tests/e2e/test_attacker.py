@@ -30,10 +30,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from expected import FOLLOWUP_FIRST_Q, FOLLOWUP_Q, FOLLOWUP_RESOLVED
+from processes import ServerDidNotStart, free_port, start_server
 
 from planchat.config import REPO_ROOT
-from processes import ServerDidNotStart, free_port, start_server
-from expected import FOLLOWUP_FIRST_Q, FOLLOWUP_Q, FOLLOWUP_RESOLVED
 
 pytestmark = pytest.mark.e2e
 
@@ -220,7 +220,9 @@ def test_a_read_key_taken_from_a_page_asks_and_reads_but_never_writes(keyed_serv
         deleted = http.delete("/v1/documents/jammerbugt-2014", headers={"X-API-Key": READ})
         assert (deleted.status_code, deleted.json()["error"]["message"]) == (403, ADMIN_NEEDED)
         listed = http.get("/v1/documents", headers={"X-API-Key": ADMIN}).json()["documents"]
-        assert {d["doc_id"] for d in listed} >= {"jammerbugt-2014"} and "aarhus-2024" not in {d["doc_id"] for d in listed}
+        assert {d["doc_id"] for d in listed} >= {"jammerbugt-2014"} and "aarhus-2024" not in {
+            d["doc_id"] for d in listed
+        }
 
 
 # -- finding 4: a conversation id is not a credential -------------------------------------

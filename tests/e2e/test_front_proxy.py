@@ -27,11 +27,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-
-from planchat.config import REPO_ROOT, Settings
+from expected import FOLLOWUP_Q, JAMMERBUGT_Q
 from fake_llm import FakeLLM
 from processes import ServerDidNotStart, free_port, start_server
-from expected import FOLLOWUP_Q, JAMMERBUGT_Q
+
+from planchat.config import REPO_ROOT, Settings
 
 pytestmark = pytest.mark.e2e
 
@@ -56,7 +56,9 @@ def loopback_config(shipped: str, prefix: Path, listen: int, upstream: int) -> s
     # private temp dirs; as another user nginx ignores the directive.
     text = replace_once(shipped, r"^user www-data;$", "user root;" if os.geteuid() == 0 else "")
     text = replace_once(text, r"^pid /run/planchat-nginx\.pid;$", f"pid {prefix}/nginx.pid;")
-    text = replace_once(text, r"^error_log /var/log/nginx/planchat-error\.log warn;$", f"error_log {prefix}/error.log info;")
+    text = replace_once(
+        text, r"^error_log /var/log/nginx/planchat-error\.log warn;$", f"error_log {prefix}/error.log info;"
+    )
     text = replace_once(text, r"^    access_log /var/log/nginx/planchat-access\.log planchat;$",
                         f"    access_log {prefix}/access.log planchat;")  # fmt: skip
     text = replace_once(text, r"^        server 127\.0\.0\.1:8000;", f"        server 127.0.0.1:{upstream};")
@@ -109,7 +111,9 @@ def nginx(planchat, tmp_path_factory):
     try:
         server = start_server(argv, port=listen, ready_path="/healthz", logs=prefix / "logs", cwd=prefix, limit_s=30)
     except ServerDidNotStart as exc:
-        pytest.fail(f"{exc}\n{(prefix / 'error.log').read_text(errors='replace') if (prefix / 'error.log').exists() else ''}")
+        pytest.fail(
+            f"{exc}\n{(prefix / 'error.log').read_text(errors='replace') if (prefix / 'error.log').exists() else ''}"
+        )
     try:
         yield server, prefix, listen
     finally:
@@ -122,14 +126,14 @@ def http(nginx):
         yield client
 
 
-def sse_events(lines) -> "iter[tuple[str, str]]":
+def sse_events(lines) -> iter[tuple[str, str]]:
     """(event, data) pairs from a stream's lines, each as soon as its blank line arrives."""
     event, data = None, []
     for line in lines:
         if line.startswith("event: "):
-            event = line[len("event: "):]
+            event = line[len("event: ") :]
         elif line.startswith("data: "):
-            data.append(line[len("data: "):])
+            data.append(line[len("data: ") :])
         elif line == "" and (event or data):
             yield event or "message", "\n".join(data)
             event, data = None, []
@@ -137,7 +141,10 @@ def sse_events(lines) -> "iter[tuple[str, str]]":
 
 def test_the_shipped_body_limits_are_planchats_own():
     settings = Settings()
-    assert body_limits_of(SHIPPED.read_text(encoding="utf-8")) == [f"{settings.max_body_kb}k", f"{settings.max_upload_mb:g}m"]
+    assert body_limits_of(SHIPPED.read_text(encoding="utf-8")) == [
+        f"{settings.max_body_kb}k",
+        f"{settings.max_upload_mb:g}m",
+    ]
 
 
 def test_an_sse_stream_arrives_event_by_event_through_nginx(http, llm):
@@ -191,7 +198,11 @@ def read_to_close(sock: socket.socket) -> bytes:
 def test_too_large_bodies_get_a_413_that_says_which_limit(http, nginx):
     big = http.post("/v1/ask", content=b'{"question": "' + b"x" * 300_000 + b'"}',
                     headers={"content-type": "application/json", "X-Request-ID": "big-1"})  # fmt: skip
-    assert (big.status_code, big.headers["content-type"], big.headers["X-Request-ID"]) == (413, "application/json", "big-1")
+    assert (big.status_code, big.headers["content-type"], big.headers["X-Request-ID"]) == (
+        413,
+        "application/json",
+        "big-1",
+    )
     assert big.json() == {"error": {"code": "payload_too_large", "message": TOO_LARGE}}
     upload = raw_exchange(nginx[2], b"POST /v1/documents HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 60000000\r\n"
                                     b"Content-Type: multipart/form-data; boundary=x\r\nConnection: close\r\n\r\n")  # fmt: skip
@@ -223,7 +234,10 @@ def test_slow_clients_are_cut_off_by_the_header_and_body_timeouts(nginx):
 
 def test_the_original_host_reaches_planchat_so_its_origin_check_holds(http, nginx):
     own = f"http://127.0.0.1:{nginx[2]}"
-    upload = {"files": {"file": ("plan.txt", b"# Plan\n\nTekst.\n")}, "data": {"municipality": "Aarhus", "year": "2024"}}
+    upload = {
+        "files": {"file": ("plan.txt", b"# Plan\n\nTekst.\n")},
+        "data": {"municipality": "Aarhus", "year": "2024"},
+    }
     same_site = http.post("/v1/documents", headers={"Origin": own}, **upload)
     assert (same_site.status_code, same_site.json()["error"]["code"]) == (401, "unauthorized")  # on to the key check
     foreign = http.post("/v1/documents", headers={"Origin": "http://evil.example"}, **upload)
@@ -247,7 +261,11 @@ def test_one_request_id_in_nginx_planchat_and_the_response_and_no_free_text_in_n
         assert time.monotonic() < deadline, log
         time.sleep(0.05)
     lines = {r["request_id"]: r for r in map(json.loads, log.splitlines())}
-    assert (lines["proxy-1"]["method"], lines["proxy-1"]["path"], lines["proxy-1"]["status"]) == ("POST", "/v1/ask", 200)
+    assert (lines["proxy-1"]["method"], lines["proxy-1"]["path"], lines["proxy-1"]["status"]) == (
+        "POST",
+        "/v1/ask",
+        200,
+    )
     assert lines[generated]["path"] == "/v1/targets"
     assert "/v1/conversations/***" in log and cid not in log and "Borger" not in log and "010190" not in log
     planchat_lines = [json.loads(line) for line in planchat[0].stdout().splitlines() if line.startswith("{")]

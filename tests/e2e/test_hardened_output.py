@@ -29,9 +29,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from processes import ServerDidNotStart, free_port, start_server
 
 from planchat.config import REPO_ROOT
-from processes import ServerDidNotStart, free_port, start_server
 
 pytestmark = pytest.mark.e2e
 
@@ -328,12 +328,15 @@ def test_the_widget_embedded_on_an_allowed_origin_under_its_strict_csp_still_wor
     from playwright.sync_api import expect
 
     upload(http, "plan.md", FAKE_MARKERS, "Horsens")
-    (site.root / "intranet.html").write_text(f"""<!doctype html><html lang="da"><head><meta charset="utf-8">
+    (site.root / "intranet.html").write_text(
+        f"""<!doctype html><html lang="da"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy"
       content="default-src 'none'; script-src {server.base_url}; connect-src {server.base_url}">
 <title>Intranet</title></head><body><h1>Jobcentrets intranet</h1>
 <script src="{server.base_url}/widget.js" data-open="true"></script>
-</body></html>""", encoding="utf-8")
+</body></html>""",
+        encoding="utf-8",
+    )
     context, page, console = watched_page(browser)
     try:
         page.goto(site.origin + "/intranet.html")

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from expected import JAMMERBUGT_Q
+from processes import ServerDidNotStart, free_port, start_server
 from prometheus_client.parser import text_string_to_metric_families
 
 from planchat.config import REPO_ROOT
-from processes import ServerDidNotStart, free_port, start_server
-from expected import JAMMERBUGT_Q
 
 pytestmark = pytest.mark.e2e
 
@@ -113,7 +113,10 @@ def metric_samples(http: httpx.Client) -> dict[tuple[str, tuple], float]:
 
 
 def test_metrics_over_http_count_a_request_and_its_answer(json_server, real_index):
-    ask = ("planchat_http_request_duration_seconds_count", (("method", "POST"), ("route", "/v1/ask"), ("status", "200")))
+    ask = (
+        "planchat_http_request_duration_seconds_count",
+        (("method", "POST"), ("route", "/v1/ask"), ("status", "200")),
+    )
     answered = ("planchat_answers_total", (("abstained", "false"), ("generator", "extractive"), ("kind", "number")))
     with httpx.Client(base_url=json_server.base_url, timeout=120) as http:
         before = metric_samples(http)

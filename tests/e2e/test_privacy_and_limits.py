@@ -24,10 +24,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from expected import FOLLOWUP_FIRST_Q, FOLLOWUP_Q, JAMMERBUGT_Q
+from processes import ServerDidNotStart, free_port, start_server
 
 from planchat.config import REPO_ROOT
-from processes import ServerDidNotStart, free_port, start_server
-from expected import FOLLOWUP_FIRST_Q, FOLLOWUP_Q, JAMMERBUGT_Q
 
 pytestmark = pytest.mark.e2e
 
@@ -103,15 +103,26 @@ def test_personal_data_is_nowhere_in_the_store_the_logs_or_the_stored_turn(debug
     history = [{"role": "user", "content": QUESTION}, {"role": "assistant", "content": f"Skriv til {EMAIL}."}]
     stateless = http.post("/v1/ask", json={"question": f"{FOLLOWUP_Q} ({CPR})", "history": history})
     assert stateless.status_code == 200 and stateless.json()["municipalities"] == ["Jammerbugt"]
-    chat = http.post("/v1/chat/completions", json={"model": "planchat", "messages": [
-        {"role": "system", "content": f"Sagsbehandler {EMAIL}"}, *history, {"role": "user", "content": QUESTION}]})
+    chat = http.post(
+        "/v1/chat/completions",
+        json={
+            "model": "planchat",
+            "messages": [
+                {"role": "system", "content": f"Sagsbehandler {EMAIL}"},
+                *history,
+                {"role": "user", "content": QUESTION},
+            ],
+        },
+    )
     assert chat.status_code == 200, chat.text  # fmt: skip
 
     for response in (first, follow_up, stateless, chat):
         assert leaks(response.text) == []
     stored = http.get(f"/v1/conversations/{cid}", headers=token).json()
     assert [t["question"] for t in stored["turns"]] == [
-        f"Borger [CPR] ([e-mail], tlf. [telefon]) er langtidsledig. {FOLLOWUP_FIRST_Q}", f"{FOLLOWUP_Q} Ring på [telefon]."]
+        f"Borger [CPR] ([e-mail], tlf. [telefon]) er langtidsledig. {FOLLOWUP_FIRST_Q}",
+        f"{FOLLOWUP_Q} Ring på [telefon].",
+    ]
     assert leaks(json.dumps(stored, ensure_ascii=False)) == []
 
     on_disk = b"".join(p.read_bytes() for p in sorted(data.glob("conversations.sqlite3*")))
@@ -125,7 +136,9 @@ def test_personal_data_is_nowhere_in_the_store_the_logs_or_the_stored_turn(debug
 
 def test_the_issues_expensive_requests_are_refused_naming_the_cap(http):
     long_question = ("Hvor mange langtidsledige må der højst være i Jammerbugt i 2014? " * 400)[:20_000]
-    huge = http.post("/v1/ask", json={"question": FOLLOWUP_Q, "history": [{"role": "user", "content": long_question}] * 12})
+    huge = http.post(
+        "/v1/ask", json={"question": FOLLOWUP_Q, "history": [{"role": "user", "content": long_question}] * 12}
+    )
     assert (huge.status_code, huge.json()["error"]["message"]) == (413,
         "history: 240000 characters in all; the limit is 20000 (PLANCHAT_MAX_HISTORY_CHARS). "
         "Send only the recent part of the conversation.")  # fmt: skip
@@ -134,7 +147,10 @@ def test_the_issues_expensive_requests_are_refused_naming_the_cap(http):
     assert (system.status_code, system.json()["error"]["message"]) == (
         400, "messages: at most 50 messages; got 5001. Send only the recent part of the conversation.")  # fmt: skip
     values = http.get("/v1/targets", params=[("municipality", "Vejle")] * 3000)
-    assert (values.status_code, values.json()["error"]["message"]) == (400, "municipality: at most 50 values; got 3000.")
+    assert (values.status_code, values.json()["error"]["message"]) == (
+        400,
+        "municipality: at most 50 values; got 3000.",
+    )
     # The server is as quick to answer a normal question as before.
     assert http.post("/v1/ask", json={"question": JAMMERBUGT_Q}).status_code == 200
 
@@ -182,7 +198,9 @@ def test_the_third_ask_in_a_minute_is_a_429_and_the_widget_says_so_in_danish(lim
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox", "--disable-gpu"])
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
         try:
             page = browser.new_context(locale="da-DK").new_page()
             page.goto(limited_server.base_url + "/")

@@ -13,9 +13,6 @@ import os
 
 import httpx
 import pytest
-
-from planchat.config import REPO_ROOT
-from processes import ServerDidNotStart, free_port, start_server
 from expected import (
     ANSWER_KEYS,
     FOLLOWUP_FIRST_Q,
@@ -27,6 +24,9 @@ from expected import (
     LIST_EXAMPLES,
     list_answer,
 )
+from processes import ServerDidNotStart, free_port, start_server
+
+from planchat.config import REPO_ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -93,7 +93,12 @@ def test_ask_over_http_returns_the_cited_jammerbugt_target(http):
     assert payload["abstained"] is False
     assert (payload["municipalities"], payload["years"]) == (["Jammerbugt"], [2014])
     first = payload["citations"][0]
-    assert (first["n"], first["municipality"], first["doc_id"], first["role"]) == (1, "Jammerbugt", "jammerbugt-2014", "evidence")
+    assert (first["n"], first["municipality"], first["doc_id"], first["role"]) == (
+        1,
+        "Jammerbugt",
+        "jammerbugt-2014",
+        "evidence",
+    )
     assert first["quote"] == JAMMERBUGT_228
     assert payload["answer"].startswith(f"Jammerbugt: «{JAMMERBUGT_228}» [1]")
     assert [c["n"] for c in payload["citations"]] == list(range(1, len(payload["citations"]) + 1))
@@ -150,7 +155,7 @@ def test_the_official_openai_client_works_unchanged(server):
     plain = client.chat.completions.create(model="planchat", messages=[{"role": "user", "content": JAMMERBUGT_Q}])
     content = plain.choices[0].message.content
     assert content.startswith(f"Jammerbugt: «{JAMMERBUGT_228}» [1]")
-    assert f"\n\nKilder:\n[1] Jammerbugt 2014" in content
+    assert "\n\nKilder:\n[1] Jammerbugt 2014" in content
     structured = plain.model_extra["planchat"]  # the documented extra field
     assert structured["citations"][0]["quote"] == JAMMERBUGT_228
     assert plain.usage.total_tokens == plain.usage.prompt_tokens + plain.usage.completion_tokens

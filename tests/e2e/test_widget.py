@@ -16,9 +16,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
-from planchat.config import REPO_ROOT
-from processes import ServerDidNotStart, free_port, start_server
 from expected import (
     ABSTENTION_EXAMPLES,
     JAMMERBUGT_228,
@@ -28,6 +25,9 @@ from expected import (
     VEJLE_TOOLS_BETWEEN,
     VEJLE_TOOLS_Q,
 )
+from processes import ServerDidNotStart, free_port, start_server
+
+from planchat.config import REPO_ROOT
 
 pytestmark = pytest.mark.e2e
 

@@ -109,16 +109,34 @@ def test_score_question_on_a_hand_built_answer():
 def test_score_question_municipality_must_be_in_the_top_five_citations():
     q = Question(id="v", question="?", expected=[["228"]], municipalities=["Vejle"])
     citations = [citation(n, "jb", "Jammerbugt", Q228, 5) for n in range(1, 6)] + [citation(6, "v", "Vejle", "228", 0)]
-    row = score_question(q, {"answer": "228", "abstained": False, "citations": citations}, [], 1.0, {"jb": CLEAN, "v": "228"})
+    row = score_question(
+        q, {"answer": "228", "abstained": False, "citations": citations}, [], 1.0, {"jb": CLEAN, "v": "228"}
+    )
     assert (row["all_facts"], row["supported"], row["municipality_at5"]) == (True, True, False)
     assert row["verbatim"] == [True] * 6
 
 
 def test_score_question_unanswerable():
     q = Question(id="aarhus", question="Aarhus?", expect_abstain=True, tags=["abstain"])
-    answer = {"answer": "Det fremgår ikke af planerne.", "abstained": True, "citations": [citation(1, "jb", "Jammerbugt", Q228, 5, role="see_also")]}
+    answer = {
+        "answer": "Det fremgår ikke af planerne.",
+        "abstained": True,
+        "citations": [citation(1, "jb", "Jammerbugt", Q228, 5, role="see_also")],
+    }
     row = score_question(q, answer, [{"text": CLEAN}], 3.0, {"jb": CLEAN})
-    assert {k: row[k] for k in ("facts_expected", "facts_found", "all_facts", "missing", "supported", "municipality_at5", "gold_rank", "verbatim")} == {
+    assert {
+        k: row[k]
+        for k in (
+            "facts_expected",
+            "facts_found",
+            "all_facts",
+            "missing",
+            "supported",
+            "municipality_at5",
+            "gold_rank",
+            "verbatim",
+        )
+    } == {
         "facts_expected": 0,
         "facts_found": 0,
         "all_facts": False,
@@ -178,7 +196,12 @@ def test_summarize_a_gold_passage_not_retrieved_scores_zero():
 
 def test_summarize_without_gold_or_abstentions_leaves_those_metrics_out():
     s = summarize([row(facts_expected=1, facts_found=1, all_facts=True, supported=True, latency_ms=5.0)])
-    assert (s["fact_accuracy"], s["abstention_precision"], s["abstention_recall"], s["municipality_at5"]) == (1.0, None, None, None)
+    assert (s["fact_accuracy"], s["abstention_precision"], s["abstention_recall"], s["municipality_at5"]) == (
+        1.0,
+        None,
+        None,
+        None,
+    )
     assert not {"recall_at_1", "recall_at_5", "mrr"} & set(s)
 
 
@@ -200,7 +223,12 @@ def write(tmp_path: Path, *lines: str) -> Path:
 
 
 def test_load_set_reads_questions_and_skips_blank_lines(tmp_path):
-    path = write(tmp_path, json.dumps(GOOD, ensure_ascii=False), "", json.dumps({"id": "b", "question": "Aarhus?", "expect_abstain": True}))
+    path = write(
+        tmp_path,
+        json.dumps(GOOD, ensure_ascii=False),
+        "",
+        json.dumps({"id": "b", "question": "Aarhus?", "expect_abstain": True}),
+    )
     assert load_set(path) == [
         Question(id="a", question="Hvad?", expected=[["228"]], municipalities=["Jammerbugt"], tags=["number"]),
         Question(id="b", question="Aarhus?", expect_abstain=True),
@@ -239,7 +267,11 @@ def test_load_set_empty(tmp_path):
 def test_hybrid_on_the_core_set_holds_its_floor(real_index, real_settings):
     result = run_config(load_set(CORE_SET), real_settings, "hybrid", real_index)
     s = result["summary"]
-    assert s["questions"] == len(result["rows"]) == sum(1 for line in CORE_SET.read_text(encoding="utf-8").splitlines() if line.strip())
+    assert (
+        s["questions"]
+        == len(result["rows"])
+        == sum(1 for line in CORE_SET.read_text(encoding="utf-8").splitlines() if line.strip())
+    )
     assert s["verbatim_quote_rate"] == 1.0
     assert s["municipality_at5"] >= 0.95
     # Measured 0.7449 (hybrid, 112 questions, 2026-11-22, commit 6ef25c6 + uncommitted
@@ -250,7 +282,9 @@ def test_hybrid_on_the_core_set_holds_its_floor(real_index, real_settings):
 @pytest.mark.parametrize("expected", [["228"], [[]], [[""]], "228", [[228]]])
 def test_load_set_refuses_expected_that_is_not_a_list_of_spelling_lists(tmp_path, expected):
     path = write(tmp_path, json.dumps(GOOD), json.dumps({**GOOD, "id": "b", "expected": expected}))
-    with pytest.raises(InvalidRequest, match=r'set\.jsonl:2: "expected" must be a list of facts, each a list of spellings'):
+    with pytest.raises(
+        InvalidRequest, match=r'set\.jsonl:2: "expected" must be a list of facts, each a list of spellings'
+    ):
         load_set(path)
 
 
@@ -268,6 +302,9 @@ def test_p95_is_the_nearest_rank_not_the_maximum():
 
 def test_a_fact_split_across_two_quotes_is_not_supported():
     q = Question(id="s", question="?", expected=[["20 pct"]], municipalities=["Jammerbugt"])
-    citations = [citation(1, "jb", "Jammerbugt", "et fald på 20", 0), citation(2, "jb", "Jammerbugt", "pct. fra 2012", 0)]
+    citations = [
+        citation(1, "jb", "Jammerbugt", "et fald på 20", 0),
+        citation(2, "jb", "Jammerbugt", "pct. fra 2012", 0),
+    ]
     answer = {"answer": "«et fald på 20» [1] «pct. fra 2012» [2]", "abstained": False, "citations": citations}
     assert score_question(q, answer, [], 1.0, {})["supported"] is False

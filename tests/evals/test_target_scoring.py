@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from evals.target_scoring import DEFAULT_LABELS, load_labels, score_targets
@@ -53,10 +51,10 @@ def test_labels_are_checked_when_loaded(tmp_path):
 def test_the_gold_set_is_well_formed():
     labels = load_labels(DEFAULT_LABELS)
     assert len(labels) == 46
-    assert len({l["id"] for l in labels}) == 46
-    for l in labels:
-        assert l["direction"] in {"at_most", "at_least", "increase", "decrease", "equal"}
-        assert l["confidence"] in {"sure", "unsure"}
+    assert len({label["id"] for label in labels}) == 46
+    for label in labels:
+        assert label["direction"] in {"at_most", "at_least", "increase", "decrease", "equal"}
+        assert label["confidence"] in {"sure", "unsure"}
 
 
 def test_extraction_on_the_corpus_meets_the_measured_scores(hash_index):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import pytest
 
@@ -21,7 +21,9 @@ from planchat.config import REPO_ROOT
 from planchat.records import Chunk, CleanText, DocumentMeta, LoadedText, PageText
 
 CORPUS = REPO_ROOT / "corpus"
-META = DocumentMeta(doc_id="aby-2024", municipality="Aby", year=2024, title="Beskæftigelsesplan 2024", years=(2024, 2025))
+META = DocumentMeta(
+    doc_id="aby-2024", municipality="Aby", year=2024, title="Beskæftigelsesplan 2024", years=(2024, 2025)
+)
 
 
 @lru_cache(maxsize=1)
@@ -29,7 +31,7 @@ def corpus() -> tuple[tuple[DocumentMeta, CleanText], ...]:
     return tuple((meta, clean(load_path(path))) for meta, path in read_manifest(CORPUS))
 
 
-@lru_cache(maxsize=None)
+@cache
 def corpus_chunks(max_tokens: int = 220) -> tuple[tuple[DocumentMeta, CleanText, tuple[Chunk, ...]], ...]:
     return tuple((meta, text, tuple(chunk_document(text, meta, max_tokens=max_tokens))) for meta, text in corpus())
 
@@ -140,7 +142,9 @@ def test_jammerbugt_section_path_follows_the_numbering():
 
 
 def test_heading_paths_and_bare_headings_join_their_section():
-    text = plain("# Plan\n\n## Indledning\n\nTekst om planen.\n\n## Mål\n\n### Unge\n\nFlere unge i uddannelse.\n\n### Ledige\n\nFærre ledige.\n")
+    text = plain(
+        "# Plan\n\n## Indledning\n\nTekst om planen.\n\n## Mål\n\n### Unge\n\nFlere unge i uddannelse.\n\n### Ledige\n\nFærre ledige.\n"
+    )
     chunks = chunk_document(text, META)
     assert [(c.section, c.text, c.start) for c in chunks] == [
         ("Plan › Indledning", "Plan\n\nIndledning\n\nTekst om planen.", 0),
@@ -186,7 +190,10 @@ INTRO = (
     "Jobcentret vil i 2024 styrke indsatsen for de ledige, der har været længst tid uden arbejde, og " * 4
     + "derfor gælder følgende:"
 )
-FIRST_POINT = "Alle langtidsledige får en personlig rådgiver, der følger dem tæt gennem hele forløbet, og " * 4 + "ugentlige samtaler."
+FIRST_POINT = (
+    "Alle langtidsledige får en personlig rådgiver, der følger dem tæt gennem hele forløbet, og " * 4
+    + "ugentlige samtaler."
+)
 
 
 def test_a_line_that_introduces_a_list_moves_with_the_list():
@@ -222,6 +229,7 @@ def test_page_of_each_chunk():
 
 # -- tables and numbers ----------------------------------------------------
 
+
 def test_table_rows_are_never_split():
     rows_seen = 0
     for meta, text, chunks in corpus_chunks():
@@ -233,7 +241,7 @@ def test_table_rows_are_never_split():
 
 def test_with_a_small_budget_only_rows_longer_than_the_budget_are_split():
     split = []
-    for meta, text, chunks in corpus_chunks(64):
+    for _meta, text, chunks in corpus_chunks(64):
         for row in (line for line in text.text.split("\n") if " | " in line):
             if not any(row in c.text.split("\n") for c in chunks):
                 split.append(row)
@@ -265,13 +273,20 @@ def test_table_continuation_chunks_carry_the_header_row_as_context():
     ]
     assert {c.section for c in chunks} == {"Tabel 1 Ydelser"}
     # The context reaches the dense model but is never part of the quotable text.
-    assert dense_text(chunks[1]) == "Aby: Beskæftigelsesplan 2024 › Tabel 1 Ydelser\nYdelse | 2013 | 2014\n" + chunks[1].text
+    assert (
+        dense_text(chunks[1])
+        == "Aby: Beskæftigelsesplan 2024 › Tabel 1 Ydelser\nYdelse | 2013 | 2014\n" + chunks[1].text
+    )
 
 
 def test_a_new_table_after_prose_gets_its_own_header():
     text = plain("Første tabel:\nA\t1\nB\t2\n\nMellemtekst om noget andet.\n\nAnden tabel:\nX\t9\nY\t8\nZ\t7")
     chunks = chunk_document(text, META, max_tokens=8)
-    assert [(c.text, c.context) for c in chunks if c.context] == [("B | 2", "A | 1"), ("Y | 8", "X | 9"), ("Z | 7", "X | 9")]
+    assert [(c.text, c.context) for c in chunks if c.context] == [
+        ("B | 2", "A | 1"),
+        ("Y | 8", "X | 9"),
+        ("Z | 7", "X | 9"),
+    ]
 
 
 def test_corpus_budget_table_continuation_context():
@@ -301,7 +316,9 @@ def test_numbers_are_never_split():
 
 
 def test_long_sentence_lines_split_at_sentence_ends():
-    sentences = [f"Målet for område {i} er at ledigheden skal falde med {i},5 pct. fra 2023 til 2024." for i in range(1, 9)]
+    sentences = [
+        f"Målet for område {i} er at ledigheden skal falde med {i},5 pct. fra 2023 til 2024." for i in range(1, 9)
+    ]
     text = plain(" ".join(sentences))
     chunks = chunk_document(text, META, max_tokens=60)
     assert max(count_tokens(c.text) for c in chunks) <= 60
@@ -311,6 +328,7 @@ def test_long_sentence_lines_split_at_sentence_ends():
 
 
 # -- ids ----------------------------------------------------------------------
+
 
 def test_ids_are_stable_across_runs():
     first = [c.chunk_id for _, _, chunks in corpus_chunks() for c in chunks]
@@ -341,7 +359,9 @@ def test_a_heading_edited_above_an_unchanged_chunk_changes_its_id():
     source = "## 1 Mål for 2014\n\nTekst.\n\n{filler}\n\n## 2 Indsats\n\nLedigheden skal falde til 300 personer.\n"
     filler = " ".join(["Plan for beskæftigelsen i kommunen."] * 40)
     before = chunk_document(plain(source.format(filler=filler)), META, max_tokens=60)
-    after = chunk_document(plain(source.format(filler=filler).replace("Mål for 2014", "Mål for 2015")), META, max_tokens=60)
+    after = chunk_document(
+        plain(source.format(filler=filler).replace("Mål for 2014", "Mål for 2015")), META, max_tokens=60
+    )
     assert [(c.start, c.end) for c in before] == [(c.start, c.end) for c in after]
     pairs = list(zip(before, after))
     # Chunks below the heading, text unchanged, section changed: new ids.
@@ -388,6 +408,7 @@ def test_the_seed_corpus_chunks_are_unchanged():
 
 # -- printed page labels -------------------------------------------------------
 
+
 def test_chunks_carry_the_printed_page_label():
     text = clean(
         LoadedText(
@@ -417,6 +438,7 @@ def test_chunks_stored_before_page_labels_still_load():
 
 # -- a real dense table ----------------------------------------------------------
 
+
 def test_a_real_tables_rows_are_never_split_and_carry_the_header(shared_pdfs):
     text = clean(load_path(shared_pdfs / "pp-nics-background-checks-2015-11.pdf"))
     chunks = chunk_document(text, META)
@@ -431,6 +453,7 @@ def test_a_real_tables_rows_are_never_split_and_carry_the_header(shared_pdfs):
 
 
 # -- the real e5 tokenizer -----------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def e5():

@@ -5,7 +5,7 @@ filed under its title."""
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import pytest
 
@@ -18,14 +18,16 @@ from ingest.tokens import count_tokens
 from planchat.config import REPO_ROOT
 from planchat.records import Chunk, CleanText, DocumentMeta, LoadedText, PageText
 
-META = DocumentMeta(doc_id="aby-2024", municipality="Aby", year=2024, title="Beskæftigelsesplan 2024", years=(2024, 2025))
+META = DocumentMeta(
+    doc_id="aby-2024", municipality="Aby", year=2024, title="Beskæftigelsesplan 2024", years=(2024, 2025)
+)
 
 
 def plain(text: str) -> CleanText:
     return clean(LoadedText(pages=(PageText(number=None, text=text),), media_type="text/plain"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def seed_chunks(doc_id: str, max_tokens: int = 220) -> tuple[CleanText, tuple[Chunk, ...]]:
     meta, path = next((m, p) for m, p in read_manifest(REPO_ROOT / "corpus") if m.doc_id == doc_id)
     text = clean(load_path(path))
@@ -55,9 +57,15 @@ def test_an_item_that_wraps_over_two_lines_stays_in_one_chunk():
     assert count_tokens("Vi vil:\n- tilbyde alle ledige en samtale hver måned\n- styrke kontakten til virksomhederne i Jobcenter") <= 40  # fmt: skip
     chunks = chunk_document(text, META, max_tokens=40)
     assert [(c.section, c.text) for c in chunks] == [
-        ("Virksomhederne", "Virksomhederne\n\nJobcentret har en lang tradition for et tæt samarbejde med virksomhederne i kommunen."),  # fmt: skip
+        (
+            "Virksomhederne",
+            "Virksomhederne\n\nJobcentret har en lang tradition for et tæt samarbejde med virksomhederne i kommunen.",
+        ),  # fmt: skip
         ("Virksomhederne", "Vi vil:\n- tilbyde alle ledige en samtale hver måned"),
-        ("Virksomhederne", "- styrke kontakten til virksomhederne i Jobcenter\nAby og i nabokommunerne, så flere ledige kommer i job"),  # fmt: skip
+        (
+            "Virksomhederne",
+            "- styrke kontakten til virksomhederne i Jobcenter\nAby og i nabokommunerne, så flere ledige kommer i job",
+        ),  # fmt: skip
         ("Virksomhederne", "- følge op på alle forløb.\n\nSlut på afsnittet."),
     ]
 
@@ -78,7 +86,10 @@ def test_a_long_list_is_split_between_items_only():
         ("LANGTIDSLEDIGE", "LANGTIDSLEDIGE\nDer er fokus på de langtidsledige."),
         ("LANGTIDSLEDIGE", "Vi vil:\n\n1. Arbejde målrettet med tidlig opsporing af ledige"),
         ("LANGTIDSLEDIGE", "2. Gennemføre virksomhedsrettet vejledning og opkvalificering"),
-        ("LANGTIDSLEDIGE", "3. Gennemføre en intensiv indsats for langtidsledige.\n\n4. Styrke borgernes selvstændighed og jobsøgning."),  # fmt: skip
+        (
+            "LANGTIDSLEDIGE",
+            "3. Gennemføre en intensiv indsats for langtidsledige.\n\n4. Styrke borgernes selvstændighed og jobsøgning.",
+        ),  # fmt: skip
         ("UNGE", "UNGE\nFlere unge skal i uddannelse."),
     ]
 
@@ -86,7 +97,7 @@ def test_a_long_list_is_split_between_items_only():
 @pytest.mark.parametrize("max_tokens", [220, 64])
 def test_no_seed_list_item_is_cut_unless_it_alone_exceeds_the_budget(max_tokens):
     cut = []
-    for meta, path in read_manifest(REPO_ROOT / "corpus"):
+    for meta, _path in read_manifest(REPO_ROOT / "corpus"):
         text, chunks = seed_chunks(meta.doc_id, max_tokens)
         for block in build_outline(text).lists:
             for start, end in block.items:

@@ -3,7 +3,7 @@ headings and page spans are recorded with exact offsets."""
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import pytest
 
@@ -31,6 +31,7 @@ def pdf(*pages: str, labels: tuple | None = None) -> CleanText:
 
 
 # -- one page ---------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "raw, cleaned",
@@ -64,7 +65,10 @@ def pdf(*pages: str, labels: tuple | None = None) -> CleanText:
         ("3 Mål…… 9", "3 Mål 9"),
         ("Indledning.....\t6", "Indledning | 6"),
         ("• a• b", "• a\n• b"),
-        ("Indsatser:• Flere i job• Færre på ydelse ➤ Mere uddannelse", "Indsatser:\n• Flere i job\n• Færre på ydelse\n➤ Mere uddannelse"),
+        (
+            "Indsatser:• Flere i job• Færre på ydelse ➤ Mere uddannelse",
+            "Indsatser:\n• Flere i job\n• Færre på ydelse\n➤ Mere uddannelse",
+        ),
         ("  mange    mellemrum\u00a0her  \n\n\n\nNy afsnit", "mange mellemrum her\n\nNy afsnit"),
         ("Linje et\r\nLinje to\rLinje tre", "Linje et\nLinje to\nLinje tre"),
         ("Ledigheden er 1.234,5 personer.", "Ledigheden er 1.234,5 personer."),
@@ -75,6 +79,7 @@ def test_clean_page(raw, cleaned):
 
 
 # -- entities are text, tags are markup (issue 17, finding 5) --------------------------------
+
 
 @pytest.mark.parametrize(
     "raw, cleaned",
@@ -95,7 +100,7 @@ def test_clean_page(raw, cleaned):
         ("a<b og <img src=x onerror=alert(1)", "a＜b og ＜img src=x onerror=alert(1)"),
         ("Tekst <!-- en kommentar --> her", "Tekst her"),
         # Other entities are decoded like any text, and normalised after.
-        ("Tr&aelig;ning &oslash;ger &aring;bent &#230; &ndash; &quot;x&quot; &frac12;", "Træning øger åbent æ – \"x\" ½"),
+        ("Tr&aelig;ning &oslash;ger &aring;bent &#230; &ndash; &quot;x&quot; &frac12;", 'Træning øger åbent æ – "x" ½'),
         ("ukendt &foo; og &copy uden semikolon", "ukendt &foo; og &copy uden semikolon"),
         # The noncharacters cleaning holds "<" and ">" in never come from the source.
         ("a\ufdd0img b\ufdd1", "aimg b"),
@@ -107,16 +112,19 @@ def test_entities_are_text_and_no_markup_survives(raw, cleaned):
 
 def test_a_loaded_text_file_with_encoded_html_cleans_to_inert_text():
     for name in ("plan.txt", "plan.md"):
-        loaded = load_bytes("# Plan\n\nBrug &lt;img src=x onerror=alert(1)&gt; ikke.\n".encode(), name)
+        loaded = load_bytes(b"# Plan\n\nBrug &lt;img src=x onerror=alert(1)&gt; ikke.\n", name)
         assert clean(loaded).text == "Plan\n\nBrug ＜img src=x onerror=alert(1)> ikke."
 
 
-@pytest.mark.parametrize("raw, cleaned", [("nye IT-\nsystemer", "nye IT-systemer"), ("borgere fra EU-\nlande", "borgere fra EU-lande")])
+@pytest.mark.parametrize(
+    "raw, cleaned", [("nye IT-\nsystemer", "nye IT-systemer"), ("borgere fra EU-\nlande", "borgere fra EU-lande")]
+)
 def test_hyphen_after_abbreviation_is_kept(raw, cleaned):
     assert clean_page(raw) == cleaned
 
 
 # -- headings ---------------------------------------------------------------
+
 
 def test_markdown_headings_are_recorded_and_unmarked():
     result = plain("# Plan 2014\n\nIntro tekst.\n\n## 4 Udfordringer\n\nTekst om ledighed.\n")
@@ -154,11 +162,15 @@ def test_numbered_headings_are_inferred_in_text_without_markup():
         Heading(start=25, level=1, title="4 Udfordringer"),
         Heading(start=92, level=2, title="4.3 Unge uden uddannelse"),
     )
-    assert [result.text[h.start : h.start + len(h.title)] for h in result.headings] == [h.title for h in result.headings]
+    assert [result.text[h.start : h.start + len(h.title)] for h in result.headings] == [
+        h.title for h in result.headings
+    ]
 
 
 def test_sentences_and_table_rows_are_not_headings():
-    result = plain("Indledning\n\nI alt blev 3 kurser og 12 forløb gennemført.\n\n2013 | 1.234 | 1.100\n\nLedigheden faldt i 2023.")
+    result = plain(
+        "Indledning\n\nI alt blev 3 kurser og 12 forløb gennemført.\n\n2013 | 1.234 | 1.100\n\nLedigheden faldt i 2023."
+    )
     assert result.headings == (Heading(start=0, level=2, title="Indledning"),)
 
 
@@ -172,7 +184,10 @@ def test_a_paragraph_broken_mid_sentence_is_joined():
 @pytest.mark.parametrize(
     "source, heading",
     [
-        ("4.3 Unge uden uddannelse\n\n1.200 unge er uden uddannelse.", Heading(start=0, level=2, title="4.3 Unge uden uddannelse")),
+        (
+            "4.3 Unge uden uddannelse\n\n1.200 unge er uden uddannelse.",
+            Heading(start=0, level=2, title="4.3 Unge uden uddannelse"),
+        ),
         ("Målgrupper\n\n2.000 borgere er ledige.", Heading(start=0, level=2, title="Målgrupper")),
     ],
 )
@@ -201,7 +216,9 @@ BODIES = (
 
 
 def test_running_header_and_page_footer_are_removed():
-    result = pdf(*(f"Jobcenter Jammerbugt – Beskæftigelsesplan 2014\n{body}\nSide {i + 1} af 5" for i, body in enumerate(BODIES)))
+    result = pdf(
+        *(f"Jobcenter Jammerbugt – Beskæftigelsesplan 2014\n{body}\nSide {i + 1} af 5" for i, body in enumerate(BODIES))
+    )
     assert result.text == "\n\n".join(BODIES)
     assert result.pages == (
         PageSpan(start=0, end=17, number=1),
@@ -231,7 +248,9 @@ def test_a_line_on_most_pages_is_furniture_but_not_on_two_of_five():
 def test_short_documents_keep_repeated_lines():
     # Fewer than 4 pages: too little evidence that a line is furniture.
     result = pdf(*(f"Udkast\n{body}" for body in BODIES[:3]))
-    assert result.text == "Udkast\nLedigheden faldt.\n\nUdkast\nFlere unge er i uddannelse.\n\nUdkast\nSygefraværet steg."
+    assert (
+        result.text == "Udkast\nLedigheden faldt.\n\nUdkast\nFlere unge er i uddannelse.\n\nUdkast\nSygefraværet steg."
+    )
 
 
 def test_text_files_keep_page_number_like_lines():
@@ -298,12 +317,13 @@ def test_text_files_have_one_unnumbered_span():
 
 # -- real PDFs --------------------------------------------------------------
 
-@lru_cache(maxsize=None)
+
+@cache
 def load_shared(name: str) -> LoadedText:
     return load_path(SHARED_PDFS / name)
 
 
-@lru_cache(maxsize=None)
+@cache
 def clean_shared(name: str) -> CleanText:
     return clean(load_shared(name))
 
@@ -347,6 +367,7 @@ def test_page_numbers_of_a_labelled_pdf_are_unambiguous(shared_pdfs):
 
 
 # -- real PDFs: reading order and table rows ----------------------------------
+
 
 def test_two_columns_read_left_then_right(shared_pdfs):
     text = clean_shared("sf-026-multicolumn.pdf").text

@@ -7,6 +7,7 @@ import io
 import re
 
 from conftest import make_settings
+
 from ingest.corpus import ensure_corpus, open_index, print_report, report_repairs
 from ingest.index import IngestReport
 
@@ -22,8 +23,7 @@ def test_print_report_one_line_then_its_warnings():
     )
     print_report(report, out)
     assert out.getvalue() == (
-        "added     aarhus-2024: 3 chunks (1 embedded), 2 targets, 4 pages\n"
-        "          warning: 2 pages have no text\n"
+        "added     aarhus-2024: 3 chunks (1 embedded), 2 targets, 4 pages\n          warning: 2 pages have no text\n"
     )
 
 

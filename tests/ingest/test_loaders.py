@@ -4,12 +4,13 @@ text files load (or are refused) with a sentence that says what to do."""
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
 
 from ingest.loaders import load_bytes, load_path
+from planchat.config import REPO_ROOT
 from planchat.errors import (
     DocumentError,
     EmptyDocument,
@@ -17,16 +18,16 @@ from planchat.errors import (
     NoTextLayer,
     UnsupportedFileType,
 )
-from planchat.config import REPO_ROOT
 from planchat.records import LoadedText, PageText
 
 SHARED_PDFS = REPO_ROOT.parent / "shared" / "pdfs"
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_shared(name: str) -> LoadedText:
     """Each shared PDF is loaded once per module (GeoTopo takes seconds)."""
     return load_bytes((SHARED_PDFS / name).read_bytes(), name)
+
 
 # file name -> (pages, a word the extracted text must contain)
 LOADS = {
@@ -87,12 +88,15 @@ def test_pdf_refused_with_a_domain_error(shared_pdfs, name):
         load_bytes((shared_pdfs / name).read_bytes(), name)
     # The exact class decides the API's error code (encrypted_pdf, no_text_layer, ...).
     assert type(caught.value) is error
-    assert caught.value.code == {
-        EmptyDocument: "empty_document",
-        EncryptedDocument: "encrypted_pdf",
-        NoTextLayer: "no_text_layer",
-        DocumentError: "bad_document",
-    }[error]
+    assert (
+        caught.value.code
+        == {
+            EmptyDocument: "empty_document",
+            EncryptedDocument: "encrypted_pdf",
+            NoTextLayer: "no_text_layer",
+            DocumentError: "bad_document",
+        }[error]
+    )
 
 
 def test_printed_page_labels_are_kept(shared_pdfs):
@@ -129,7 +133,14 @@ def test_table_rows_keep_their_cells_in_order(shared_pdfs):
     assert rows[9] == "District of Columbia\t8\t54\t2" + "\t0" * 18 + "\t64"
     # The header no longer runs "Handgun" into "Long Gun"; "*Other**MultipleAdmin"
     # is one run of characters in both of pypdf's extractions and stays so.
-    assert rows[0].split("\t")[:6] == ["State / Territory", "Permit", "Handgun", "Long Gun", "*Other**MultipleAdmin", "Handgun"]
+    assert rows[0].split("\t")[:6] == [
+        "State / Territory",
+        "Permit",
+        "Handgun",
+        "Long Gun",
+        "*Other**MultipleAdmin",
+        "Handgun",
+    ]
     assert sum(1 for row in rows if "\t" in row) == 57  # header, 55 states and territories, totals
 
 
@@ -137,7 +148,18 @@ def test_figures_plain_extraction_separates_stay_separate(shared_pdfs):
     # Layout extraction alone runs "1,957", "121", "8", "9" together; "02,2481,135"
     # is one run of characters in the PDF itself (character spacing), in both.
     florida = next(row for row in nics_rows(shared_pdfs) if row.startswith("Florida"))
-    assert florida.split("\t")[:10] == ["Florida", "15,907", "50,796", "28,981", "2,268", "1,957", "121", "8", "9", "02,2481,135"]
+    assert florida.split("\t")[:10] == [
+        "Florida",
+        "15,907",
+        "50,796",
+        "28,981",
+        "2,268",
+        "1,957",
+        "121",
+        "8",
+        "9",
+        "02,2481,135",
+    ]
 
 
 def test_a_small_table_under_two_columns_gets_its_cells(shared_pdfs):
@@ -178,14 +200,17 @@ def test_a_table_of_contents_with_dot_leaders_is_a_table(shared_pdfs):
 
 
 def test_text_that_is_not_a_pdf_is_refused():
-    with pytest.raises(DocumentError, match=r"^plan\.pdf: this is not a PDF \(no %PDF header\)\. Upload a PDF, \.txt or \.md file\.$"):
+    with pytest.raises(
+        DocumentError, match=r"^plan\.pdf: this is not a PDF \(no %PDF header\)\. Upload a PDF, \.txt or \.md file\.$"
+    ):
         load_bytes(b"Beskaeftigelsesplan 2024\n", "plan.pdf")
 
 
 # -- text files -------------------------------------------------------------
 
+
 def test_txt_loads_as_one_unnumbered_page():
-    assert load_bytes("Ledigheden faldt i 2023.\n".encode("utf-8"), "plan.txt") == LoadedText(
+    assert load_bytes(b"Ledigheden faldt i 2023.\n", "plan.txt") == LoadedText(
         pages=(PageText(number=None, text="Ledigheden faldt i 2023.\n"),), media_type="text/plain"
     )
 
@@ -214,12 +239,18 @@ def test_cp1252_fallback():
 
 def test_neither_utf8_nor_cp1252_is_refused():
     # 0x81 and 0x8d are undefined in Windows-1252.
-    with pytest.raises(DocumentError, match=r"^plan\.txt: the file is neither UTF-8 nor Windows-1252 text\. Save it as UTF-8 and try again\.$"):
+    with pytest.raises(
+        DocumentError,
+        match=r"^plan\.txt: the file is neither UTF-8 nor Windows-1252 text\. Save it as UTF-8 and try again\.$",
+    ):
         load_bytes(b"Ledighed \x81\x8d", "plan.txt")
 
 
 def test_binary_with_nul_is_refused():
-    with pytest.raises(DocumentError, match=r"^plan\.txt: this looks like a binary file, not text\. Upload a \.txt, \.md or \.pdf file\.$") as caught:
+    with pytest.raises(
+        DocumentError,
+        match=r"^plan\.txt: this looks like a binary file, not text\. Upload a \.txt, \.md or \.pdf file\.$",
+    ) as caught:
         load_bytes(b"PK\x03\x04\x00\x00word/document.xml", "plan.txt")
     assert type(caught.value) is DocumentError
 

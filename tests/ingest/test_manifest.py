@@ -13,7 +13,13 @@ from ingest.manifest import read_manifest
 from planchat.errors import ManifestError
 from planchat.records import DocumentMeta
 
-ENTRY = {"id": "aby-2024", "file": "aby-2024.txt", "municipality": "Aby", "year": 2024, "title": "Beskæftigelsesplan 2024"}
+ENTRY = {
+    "id": "aby-2024",
+    "file": "aby-2024.txt",
+    "municipality": "Aby",
+    "year": 2024,
+    "title": "Beskæftigelsesplan 2024",
+}
 
 
 def corpus(tmp_path: Path, documents=None, *, raw: str | None = None, files=("aby-2024.txt",)) -> Path:

@@ -3,7 +3,7 @@ one a verbatim span of the clean text."""
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import pytest
 
@@ -17,7 +17,7 @@ from planchat.records import CleanText, Outline
 SEEDS = ("fredericia-2023", "jammerbugt-2014", "rebild-2022", "region-hovedstaden-sjaelland-2010", "vejle-2020-23")
 
 
-@lru_cache(maxsize=None)
+@cache
 def seed(doc_id: str) -> tuple[CleanText, Outline]:
     text = clean(load_path(REPO_ROOT / "corpus" / f"{doc_id}.txt"))
     return text, build_outline(text)
@@ -69,7 +69,10 @@ def test_dates_and_table_of_contents_lines_are_not_headings():
         headings=(),
         pages=(),
     )
-    assert [(h.title, h.level) for h in build_outline(text).headings] == [("MÅL OG INDSATSER", 2), ("Mål 1. Flere i job", 3)]
+    assert [(h.title, h.level) for h in build_outline(text).headings] == [
+        ("MÅL OG INDSATSER", 2),
+        ("Mål 1. Flere i job", 3),
+    ]
 
 
 def test_bullets_with_an_introduction_and_a_single_item_is_no_list():

@@ -55,7 +55,7 @@ Where found and hand differ:
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import pytest
 
@@ -75,7 +75,7 @@ SEED_OUTLINES = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def seed(doc_id: str) -> tuple[CleanText, Outline]:
     text = clean(load_path(REPO_ROOT / "corpus" / f"{doc_id}.txt"))
     return text, build_outline(text)
@@ -88,7 +88,9 @@ def titles(doc_id: str) -> list[tuple[int, str]]:
 @pytest.mark.parametrize("doc_id", sorted(SEED_OUTLINES))
 def test_seed_outlines_are_pinned(doc_id):
     _, outline = seed(doc_id)
-    assert (len(outline.headings), len(outline.lists), tuple(len(b.items) for b in outline.lists)) == SEED_OUTLINES[doc_id]
+    assert (len(outline.headings), len(outline.lists), tuple(len(b.items) for b in outline.lists)) == SEED_OUTLINES[
+        doc_id
+    ]
 
 
 def test_fredericias_sections_are_its_chapters_and_caps_headings():
@@ -180,7 +182,10 @@ def test_vejles_ministermaal_and_appendix_nest_under_their_headings():
     ]
     # Bilag 2, named by the table of contents, and its five goals below it.
     assert found[-6:] == [
-        (1, "Resultatmål med udgangspunkt i ministermål for 2022 - Bilag til Beskæftigelsesplan 2020-2023, version 2022"),
+        (
+            1,
+            "Resultatmål med udgangspunkt i ministermål for 2022 - Bilag til Beskæftigelsesplan 2020-2023, version 2022",
+        ),
         (2, "1. Alle ledige skal have en værdig sagsbehandling"),
         (2, "2. Flere ledige skal opkvalificeres"),
         (2, "3. Flere flygtninge og familiesammenførte skal være selvforsørgende"),
@@ -192,8 +197,13 @@ def test_vejles_ministermaal_and_appendix_nest_under_their_headings():
 
 def test_jammerbugts_numbered_sections_are_kept():
     found = [t for _, t in titles("jammerbugt-2014")]
-    for title in ("4.1 Udfordringen i forhold til ministerens mål 1", "4.4 Udfordringen i forhold til ministerens mål 4",
-                  "Mål 1:", "Mål 4:", "Ministermål 3:"):  # fmt: skip  (bare labels the source marks)
+    for title in (
+        "4.1 Udfordringen i forhold til ministerens mål 1",
+        "4.4 Udfordringen i forhold til ministerens mål 4",
+        "Mål 1:",
+        "Mål 4:",
+        "Ministermål 3:",
+    ):  # fmt: skip  (bare labels the source marks)
         assert title in found
     for title in ("Indholdsfortegnelse", "Mål 2:", "Mål 3:"):  # contents; bare labels the source does not mark
         assert title not in found
@@ -201,8 +211,14 @@ def test_jammerbugts_numbered_sections_are_kept():
 
 def test_paragraphs_counted_in_words_are_a_list():
     text, outline = seed("fredericia-2023")
-    [block] = [b for b in outline.lists if text.text[b.items[0][0]:].startswith("Den første hjørnesten")]
-    assert block.sparse and text.text[block.intro[0] : block.intro[1]] == "Der er fire hjørnesten for beskæftigelsesplanen 2023:"
+    [block] = [b for b in outline.lists if text.text[b.items[0][0] :].startswith("Den første hjørnesten")]
+    assert (
+        block.sparse
+        and text.text[block.intro[0] : block.intro[1]] == "Der er fire hjørnesten for beskæftigelsesplanen 2023:"
+    )
     assert [text.text[s : s + 22] for s, _ in block.items] == [
-        "Den første hjørnesten ", "Den anden hjørnesten e", "Den tredje hjørnesten ", "Den fjerde hjørnesten "
+        "Den første hjørnesten ",
+        "Den anden hjørnesten e",
+        "Den tredje hjørnesten ",
+        "Den fjerde hjørnesten ",
     ]  # the two paragraphs about early retirement between the third and the fourth are no items

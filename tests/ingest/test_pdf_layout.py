@@ -72,9 +72,13 @@ def row_by_row_two_columns() -> bytes:
 
 # -- tables -------------------------------------------------------------------
 
+
 def test_cells_split_at_wide_gaps_and_keep_single_spaces():
     assert row_cells("District of Columbia      8      54    2", "District of Columbia 8 54 2") == [
-        "District of Columbia", "8", "54", "2",
+        "District of Columbia",
+        "8",
+        "54",
+        "2",
     ]
     # "98 452" is one cell in both extractions (a space as thousands separator).
     assert row_cells("California   98 452   41 181", "California 98 452 41 181") == ["California", "98 452", "41 181"]
@@ -82,14 +86,24 @@ def test_cells_split_at_wide_gaps_and_keep_single_spaces():
 
 def test_a_gap_only_plain_saw_between_two_figures_separates_cells():
     # pypdf's layout text ran "1,957", "121", "8" and "9" together; plain kept the gaps.
-    assert row_cells("Florida     15,907     1,95712189     02,2481,135", "Florida 15,907 1,957 121 8 9 02,2481,135") == [
-        "Florida", "15,907", "1,957", "121", "8", "9", "02,2481,135",
+    assert row_cells(
+        "Florida     15,907     1,95712189     02,2481,135", "Florida 15,907 1,957 121 8 9 02,2481,135"
+    ) == [
+        "Florida",
+        "15,907",
+        "1,957",
+        "121",
+        "8",
+        "9",
+        "02,2481,135",
     ]
 
 
 def test_a_dot_leader_stays_with_its_entry():
     assert row_cells("1.3    Stetigkeit    . . . . . . .    9", "1.3 Stetigkeit . . . . . . . 9") == [
-        "1.3", "Stetigkeit . . . . . . .", "9",
+        "1.3",
+        "Stetigkeit . . . . . . .",
+        "9",
     ]
 
 
@@ -146,6 +160,7 @@ def test_justified_prose_is_not_a_table():
 
 # -- columns ------------------------------------------------------------------
 
+
 def test_interleaved_columns_are_read_down_each_column():
     data = row_by_row_two_columns()
     # Before: pypdf's plain text reads across the gutter, row by row.
@@ -175,9 +190,22 @@ def test_columns_the_plain_text_already_reads_in_order_are_kept():
 
 def test_a_two_column_list_of_labels_is_not_prose_columns():
     # A fact box read across row by row is already in the right order.
-    keys = ["Kontaktperson:", "Telefonnummer:", "Mailadresse her:", "Adresse i byen:", "Åbningstid her:", "Ansvarlig enhed:"]
-    values = ["Hanne Jensen, jobcenterchef", "Telefon 70 10 20 30 hele dagen", "Jobcenter at kommune dk", "Rådhusgade 1 i Aby by",
-              "Hverdage 9 til 15 og fredag", "Beskæftigelsesudvalget i Aby"]
+    keys = [
+        "Kontaktperson:",
+        "Telefonnummer:",
+        "Mailadresse her:",
+        "Adresse i byen:",
+        "Åbningstid her:",
+        "Ansvarlig enhed:",
+    ]
+    values = [
+        "Hanne Jensen, jobcenterchef",
+        "Telefon 70 10 20 30 hele dagen",
+        "Jobcenter at kommune dk",
+        "Rådhusgade 1 i Aby by",
+        "Hverdage 9 til 15 og fredag",
+        "Beskæftigelsesudvalget i Aby",
+    ]
     layout = "\n".join(f"{k:<24}{v}" for k, v in zip(keys, values))
     plain = "\n".join(f"{k} {v}" for k, v in zip(keys, values))
     assert arrange_page(plain, layout) == plain

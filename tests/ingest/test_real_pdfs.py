@@ -10,9 +10,9 @@ GeoTopo PDF is the slow one)."""
 from __future__ import annotations
 
 import pytest
-
 from conftest import make_settings
 from expected import REAL_PDF_OUTCOMES
+
 from ingest.index import PlanIndex
 from planchat.danish import analyze
 from planchat.errors import DocumentError, EmptyDocument, EncryptedDocument, NoTextLayer
@@ -39,7 +39,9 @@ def ingested(shared_pdfs, tmp_path_factory):
     index = PlanIndex(make_settings(tmp_path_factory.mktemp("real-pdfs")))
     outcomes = {}
     for path in sorted(shared_pdfs.glob("*.pdf")):
-        meta = DocumentMeta(doc_id=doc_id(path.name), municipality="Testby", year=2020, title=path.stem, source=path.name)
+        meta = DocumentMeta(
+            doc_id=doc_id(path.name), municipality="Testby", year=2020, title=path.stem, source=path.name
+        )
         try:
             outcomes[path.name] = index.ingest_bytes(path.read_bytes(), path.name, meta)
         except DocumentError as exc:
@@ -58,7 +60,10 @@ def test_pdf_is_ingested(ingested, name):
     expected = REAL_PDF_OUTCOMES[name]
     report = outcomes[name]
     assert (report.status, report.pages, report.chunks, report.empty_pages) == (
-        expected["status"], expected["pages"], expected["chunks"], expected["empty_pages"],
+        expected["status"],
+        expected["pages"],
+        expected["chunks"],
+        expected["empty_pages"],
     )
     chunks = index.docstore.chunks(doc_id(name))
     assert len(chunks) == expected["chunks"]

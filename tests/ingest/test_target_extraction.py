@@ -6,13 +6,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from conftest import make_settings
+from expected import TARGET_COUNTS
 
 import ingest.index as index_module
 from ingest.index import PlanIndex
 from ingest.target_extraction import extract_targets, find_targets
-
-from conftest import make_settings
-from expected import TARGET_COUNTS
 
 
 def found(sentence: str) -> list[tuple]:
@@ -100,9 +99,7 @@ def test_the_corpus_targets_the_issue_names(hash_index):
     )  # fmt: skip
 
     savings = [
-        (t.value, t.target_year, t.indicator)
-        for t in hash_index.targets("fredericia-2023")
-        if t.unit == "mio. kr."
+        (t.value, t.target_year, t.indicator) for t in hash_index.targets("fredericia-2023") if t.unit == "mio. kr."
     ]
     assert savings == [
         (3.7, 2022, "besparelser"), (7.0, 2023, "besparelser"), (11.0, 2024, "besparelser"),

@@ -9,8 +9,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-
 from conftest import make_settings
+
 from ingest.index import PlanIndex
 from ingest.uploads import delete_uploaded, managed_by, upload_meta
 from planchat.errors import Conflict

@@ -9,8 +9,8 @@ import pytest
 
 from planchat.records import Answer, Chunk, Citation, DocumentMeta, Passage
 from retrieval.answer import ExtractiveAnswerer
-from retrieval.quotes import extend_quote
 from retrieval.query import QueryAnalyzer
+from retrieval.quotes import extend_quote
 from retrieval.truth import UnsupportedAnswer, verify
 
 JAMMERBUGT = (
@@ -27,8 +27,16 @@ LIST = "Her opsamles data fra følgende systemer:\n- FASIT Jobcenter\n- Schultz 
 
 def chunk(doc_id: str, municipality: str, year: int, text: str, section: str = "Mål") -> Chunk:
     return Chunk(
-        chunk_id=f"{doc_id}:0000:test", doc_id=doc_id, municipality=municipality, year=year, title=f"Plan {year}",
-        section=section, page=None, start=100, end=100 + len(text), text=text,
+        chunk_id=f"{doc_id}:0000:test",
+        doc_id=doc_id,
+        municipality=municipality,
+        year=year,
+        title=f"Plan {year}",
+        section=section,
+        page=None,
+        start=100,
+        end=100 + len(text),
+        text=text,
     )
 
 
@@ -63,7 +71,10 @@ def test_answer_is_the_quote_with_its_number(answerer, analyzer):
     assert citation.quote == "Antallet af langtidsledige skal begrænses til 228 personer i december 2014."
     assert citation.section == "4.3 Mål 3"
     # The span points into the document's clean text (chunk start 100 + offset in chunk).
-    assert (citation.start, citation.end) == (100 + JAMMERBUGT.index("Antallet"), 100 + JAMMERBUGT.index(" Jobcenteret"))
+    assert (citation.start, citation.end) == (
+        100 + JAMMERBUGT.index("Antallet"),
+        100 + JAMMERBUGT.index(" Jobcenteret"),
+    )
     assert citation.role == "evidence"
 
 
@@ -71,7 +82,9 @@ def test_answers_group_by_municipality(answerer, analyzer):
     query = analyzer.analyze("Hvilke kommuner har mål for ledigheden?")
     answer = answerer.answer(query, [PASSAGES["rebild"], PASSAGES["jammerbugt"]], dense_top=0.92)
     lines = answer.answer.split("\n")
-    assert lines[0].startswith("Rebild: «Det konkrete mål er, at ledigheden for fleksjobbere skal reduceres til 10%.» [1]")
+    assert lines[0].startswith(
+        "Rebild: «Det konkrete mål er, at ledigheden for fleksjobbere skal reduceres til 10%.» [1]"
+    )
     assert lines[1].startswith("Jammerbugt: «")
     assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
     assert {c.municipality for c in answer.citations} == {"Rebild", "Jammerbugt"}
@@ -123,13 +136,26 @@ def test_sentence_cut_by_layout_runs_on_to_its_figures():
 
 
 def _citation(quote: str) -> Citation:
-    return Citation(n=1, doc_id="d", title="t", municipality="m", year=2014, section="", page=None, quote=quote,
-                    score=1.0, chunk_id="c", start=0, end=len(quote))
+    return Citation(
+        n=1,
+        doc_id="d",
+        title="t",
+        municipality="m",
+        year=2014,
+        section="",
+        page=None,
+        quote=quote,
+        score=1.0,
+        chunk_id="c",
+        start=0,
+        end=len(quote),
+    )
 
 
 def test_verify_rejects_a_number_no_quote_carries():
-    answer = Answer(answer="m: «højst 228 personer» [1] og 300", abstained=False,
-                    citations=[_citation("højst 228 personer")])
+    answer = Answer(
+        answer="m: «højst 228 personer» [1] og 300", abstained=False, citations=[_citation("højst 228 personer")]
+    )
     with pytest.raises(UnsupportedAnswer, match="number 300 in the answer is in no cited quote"):
         verify(answer)
 

@@ -6,13 +6,12 @@ from __future__ import annotations
 from dataclasses import asdict
 
 import pytest
+from conftest import make_settings
+from expected import FOLLOWUP_FIRST_Q, JAMMERBUGT_228
 
 from retrieval.chat import ChatService, answer_record
 from retrieval.conversation import ConversationStore, Turn
 from retrieval.service import AskService
-
-from conftest import make_settings
-from expected import FOLLOWUP_FIRST_Q, JAMMERBUGT_228
 
 
 @pytest.fixture
@@ -41,8 +40,13 @@ def test_a_turn_answers_and_stores_the_answer_record(service, settings, store):
                           "conversation_id": prepared.conversation_id, "notice": None}  # fmt: skip
     assert reply.body == answer_record(prepared, reply.answer, reply.notice)
     assert store.turns(prepared.conversation_id) == [
-        Turn(question=FOLLOWUP_FIRST_Q, text=FOLLOWUP_FIRST_Q, municipalities=["Jammerbugt"], years=[2014],
-             answer=reply.body)  # fmt: skip
+        Turn(
+            question=FOLLOWUP_FIRST_Q,
+            text=FOLLOWUP_FIRST_Q,
+            municipalities=["Jammerbugt"],
+            years=[2014],
+            answer=reply.body,
+        )  # fmt: skip
     ]
 
 

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import make_settings
 from processes import ServerDidNotStart, free_port, start_server
 
@@ -46,7 +45,10 @@ def test_index_and_answers_through_a_chroma_server(chroma_server, tmp_path):
     # A second process-like index over the same server sees the same vectors.
     again = PlanIndex(settings)
     assert again.check_consistency(repair=False) == {
-        "chunks": len(index.docstore.chunk_ids()), "extra_vectors": 0, "missing_vectors": 0, "bm25_ok": True,
+        "chunks": len(index.docstore.chunk_ids()),
+        "extra_vectors": 0,
+        "missing_vectors": 0,
+        "bm25_ok": True,
     }
 
 
@@ -55,7 +57,9 @@ def test_bad_chroma_url_is_a_clear_configuration_error(tmp_path):
     from planchat.errors import ConfigurationError
 
     settings = make_settings(tmp_path / "data", chroma_url="localhost:8000")
-    with pytest.raises(ConfigurationError, match=r"PLANCHAT_CHROMA_URL='localhost:8000' is not an http\(s\)://host:port URL"):
+    with pytest.raises(
+        ConfigurationError, match=r"PLANCHAT_CHROMA_URL='localhost:8000' is not an http\(s\)://host:port URL"
+    ):
         PlanIndex(settings)
 
 
@@ -161,7 +165,10 @@ def test_serve_with_two_uvicorn_workers(chroma_server, tmp_path):
         assert all("111 personer" in a for a in answers)
         for _ in range(6):
             scrape = httpx.get(f"{server.base_url}/metrics", timeout=60).text
-            assert 'planchat_http_request_duration_seconds_count{method="POST",route="/v1/ask",status="200"} 20.0' in scrape
+            assert (
+                'planchat_http_request_duration_seconds_count{method="POST",route="/v1/ask",status="200"} 20.0'
+                in scrape
+            )
             assert 'planchat_answers_total{abstained="false",generator="extractive",kind="number"} 20.0' in scrape
     finally:
         server.stop()

@@ -39,8 +39,14 @@ def test_filters_are_checked_like_ask(hash_service):
         service.compare("ledighed", None, [1999])
     with pytest.raises(UnknownFilter, match=r"^years: no plan of Rebild covers 2014\. Drop the year filter"):
         service.compare("ledighed", ["Rebild"], [2014])
-    assert [m.doc_id for m in service.plans_in_scope(service.index.snapshot, ["rebild", "VEJLE"], None)] == ["rebild-2022", "vejle-2020-23"]
-    assert [m.doc_id for m in service.plans_in_scope(service.index.snapshot, None, [2023])] == ["fredericia-2023", "vejle-2020-23"]
+    assert [m.doc_id for m in service.plans_in_scope(service.index.snapshot, ["rebild", "VEJLE"], None)] == [
+        "rebild-2022",
+        "vejle-2020-23",
+    ]
+    assert [m.doc_id for m in service.plans_in_scope(service.index.snapshot, None, [2023])] == [
+        "fredericia-2023",
+        "vejle-2020-23",
+    ]
 
 
 @pytest.mark.integration
@@ -113,7 +119,7 @@ def test_markdown_has_a_citation_in_every_stated_cell():
 def test_csv_has_one_line_per_plan():
     assert comparison_csv(SAMPLE).splitlines() == [
         "municipality,year,doc_id,stated,summary,targets,citations",
-        'Rebild,2022,rebild-2022,ja,«Mindst 50%.» [1],andelen i job: ≥ 50 pct (2022),'
+        "Rebild,2022,rebild-2022,ja,«Mindst 50%.» [1],andelen i job: ≥ 50 pct (2022),"
         '"[1] Rebild 2022, s. 3 – Mål › Flygtninge"',
         "Vejle,2022,vejle-2020-23,nej,Ikke nævnt i planen,,",
     ]

@@ -6,11 +6,10 @@ from __future__ import annotations
 import time
 
 import pytest
+from expected import FOLLOWUP_FIRST_Q, FOLLOWUP_Q, FOLLOWUP_RESOLVED
 
 from planchat.errors import InvalidRequest, NotFound
 from retrieval.conversation import ConversationStore, FollowUpResolver, Turn
-
-from expected import FOLLOWUP_FIRST_Q, FOLLOWUP_Q, FOLLOWUP_RESOLVED
 
 
 @pytest.fixture(scope="module")
@@ -28,14 +27,16 @@ def run(resolver, questions):
 
 
 def test_first_question_is_answered_as_asked(resolver):
-    assert run(resolver, [FOLLOWUP_FIRST_Q]) == [
-        (FOLLOWUP_FIRST_Q, [], ["Jammerbugt"], [2014], ["jammerbugt-2014"])
-    ]
+    assert run(resolver, [FOLLOWUP_FIRST_Q]) == [(FOLLOWUP_FIRST_Q, [], ["Jammerbugt"], [2014], ["jammerbugt-2014"])]
 
 
 def test_follow_up_keeps_municipality_and_year(resolver):
     assert run(resolver, [FOLLOWUP_FIRST_Q, FOLLOWUP_Q])[1] == (
-        FOLLOWUP_RESOLVED, ["municipality", "year"], ["Jammerbugt"], [2014], ["jammerbugt-2014"]
+        FOLLOWUP_RESOLVED,
+        ["municipality", "year"],
+        ["Jammerbugt"],
+        [2014],
+        ["jammerbugt-2014"],
     )
 
 

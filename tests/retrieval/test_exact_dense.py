@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import make_settings
+
 from ingest.index import PlanIndex, dense_text
 from retrieval.exact_dense import DocumentVectors, _top_k
 from retrieval.query import Query
@@ -67,7 +67,9 @@ def test_the_dense_retriever_takes_the_exact_path_for_a_few_documents(hash_index
     retriever.retrieve(snapshot, Query(text=QUESTIONS[0], terms=[], doc_ids=None, vector=vector), 5)
     assert len(calls) == 1  # unfiltered: Chroma
     monkeypatch.setattr(DocumentVectors.of(snapshot), "max_documents", 1)
-    retriever.retrieve(snapshot, Query(text=QUESTIONS[0], terms=[], doc_ids=sorted(hash_index.documents), vector=vector), 5)
+    retriever.retrieve(
+        snapshot, Query(text=QUESTIONS[0], terms=[], doc_ids=sorted(hash_index.documents), vector=vector), 5
+    )
     assert len(calls) == 2  # more documents than the in-memory path takes: Chroma
 
 

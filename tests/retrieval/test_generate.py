@@ -10,14 +10,13 @@ from fake_llm import FakeLLM
 from planchat.config import Settings
 from planchat.errors import ConfigurationError
 from planchat.records import Chunk, DocumentMeta, Passage
+from prompts import render
 from retrieval.answer import ExtractiveAnswerer
 from retrieval.condense import condense
 from retrieval.generate import generate_answer
 from retrieval.llm_client import GenerationError, OpenAIChatGenerator, generator_from_settings
 from retrieval.llm_prompts import build_messages, fallback_notice
 from retrieval.query import QueryAnalyzer
-
-from prompts import render
 
 JAMMERBUGT = (
     "Mål 3. Langtidsledigheden skal bekæmpes.\n\n"
@@ -38,8 +37,16 @@ INJECTION = (
 
 def chunk(doc_id: str, municipality: str, year: int, text: str, section: str = "Mål", page=None) -> Chunk:
     return Chunk(
-        chunk_id=f"{doc_id}:0000:test", doc_id=doc_id, municipality=municipality, year=year, title=f"Plan {year}",
-        section=section, page=page, start=100, end=100 + len(text), text=text,
+        chunk_id=f"{doc_id}:0000:test",
+        doc_id=doc_id,
+        municipality=municipality,
+        year=year,
+        title=f"Plan {year}",
+        section=section,
+        page=page,
+        start=100,
+        end=100 + len(text),
+        text=text,
     )
 
 
@@ -131,7 +138,9 @@ def test_a_number_in_no_passage_falls_back_to_the_extractive_answer(llm, generat
     assert answer.fallback_reason == "unverified: number 42 is in no cited passage"
     assert answer.generator == "extractive"
     assert (answer.answer, answer.citations, answer.abstained) == (
-        extractive.answer, extractive.citations, extractive.abstained
+        extractive.answer,
+        extractive.citations,
+        extractive.abstained,
     )
 
 
@@ -164,7 +173,11 @@ def test_server_failures_fall_back_with_their_reason(llm, generator, script, rea
     script(llm)
     answer = generate_answer(generator, query, passages, extractive)
     assert answer.fallback_reason == reason
-    assert (answer.generator, answer.answer, answer.citations) == ("extractive", extractive.answer, extractive.citations)
+    assert (answer.generator, answer.answer, answer.citations) == (
+        "extractive",
+        extractive.answer,
+        extractive.citations,
+    )
     assert answer.timings_ms["answer"] == 2.0 and "generate" in answer.timings_ms
 
 
@@ -303,7 +316,10 @@ def test_generator_from_settings(tmp_path):
         Settings(data_dir=tmp_path, llm_base_url="http://127.0.0.1:11434/v1/", llm_model="llama3.1:8b", llm_timeout_s=7)
     )
     assert (generator.name, generator.url, generator.timeout_s, generator.max_tokens) == (
-        "llm:llama3.1:8b", "http://127.0.0.1:11434/v1/chat/completions", 7.0, 600
+        "llm:llama3.1:8b",
+        "http://127.0.0.1:11434/v1/chat/completions",
+        7.0,
+        600,
     )
     generator.close()
 

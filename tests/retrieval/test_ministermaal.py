@@ -39,7 +39,9 @@ def test_a_list_of_mål_lines_after_an_announcing_line():
 
 
 def test_numbered_goals_lose_their_carried_over_remark_and_keep_exact_spans():
-    text = "Ministermålene for 2022 er som følger:\n\n1. Alle ledige (videreført fra 2021)\n\nTekst.\n\n2. Flere i job\n"
+    text = (
+        "Ministermålene for 2022 er som følger:\n\n1. Alle ledige (videreført fra 2021)\n\nTekst.\n\n2. Flere i job\n"
+    )
     listings = find_goal_listings(text, META)
     assert [(g.year, g.number, g.title) for g in listings] == [(2022, 1, "Alle ledige"), (2022, 2, "Flere i job")]
     assert [text[g.start : g.end] for g in listings] == ["Alle ledige (videreført fra 2021)", "Flere i job"]
@@ -85,8 +87,11 @@ def test_the_corpus_goals_per_year(hash_index):
 
 def test_a_year_no_plan_lists_goals_for_is_not_found(hash_service):
     service = MinistermaalService(CompareService(hash_service))
-    with pytest.raises(NotFound, match=r"^year: no plan in the corpus lists the ministermål for 2011\. "
-                       r"Years with listed goals: 2014, 2022, 2023\.$"):
+    with pytest.raises(
+        NotFound,
+        match=r"^year: no plan in the corpus lists the ministermål for 2011\. "
+        r"Years with listed goals: 2014, 2022, 2023\.$",
+    ):
         service.matrix(2011)
 
 

@@ -68,8 +68,11 @@ def test_explicit_filter_resolves_case_insensitively(analyzer):
 
 
 def test_unknown_explicit_municipality_names_the_known_ones(analyzer):
-    with pytest.raises(UnknownFilter, match=r"municipalities: 'Aarhus' is not in the corpus\. Known municipalities: "
-                       r"Beskæftigelsesregion Hovedstaden & Sjælland, Fredericia, Jammerbugt, Vejle\."):
+    with pytest.raises(
+        UnknownFilter,
+        match=r"municipalities: 'Aarhus' is not in the corpus\. Known municipalities: "
+        r"Beskæftigelsesregion Hovedstaden & Sjælland, Fredericia, Jammerbugt, Vejle\.",
+    ):
         analyzer.analyze("Hvad er målet?", municipalities=["Aarhus"])
 
 
@@ -104,10 +107,16 @@ def test_language_detection(question, lang):
 
 @pytest.mark.parametrize(
     "question, kind",
-    [("Hvornår blev planen godkendt?", "when"), ("Hvor ofte følges der op?", "how_often"),
-     ("Hvem er ansvarlig?", "who"), ("Hvad er målet?", "target"),
-     ("What is the target for 2014?", "target"), ("Hvordan arbejder Vejle med unge?", "how"),
-     ("Hvorfor er der flere på kontanthjælp?", "why"), ("Hvad er planens formål?", "")],
+    [
+        ("Hvornår blev planen godkendt?", "when"),
+        ("Hvor ofte følges der op?", "how_often"),
+        ("Hvem er ansvarlig?", "who"),
+        ("Hvad er målet?", "target"),
+        ("What is the target for 2014?", "target"),
+        ("Hvordan arbejder Vejle med unge?", "how"),
+        ("Hvorfor er der flere på kontanthjælp?", "why"),
+        ("Hvad er planens formål?", ""),
+    ],
 )
 def test_answer_type(question, kind):
     assert answer_type(question) == kind
@@ -137,7 +146,9 @@ def test_a_compound_yields_its_head_so_the_team_is_found_in_the_rehabilitation_t
 def test_staffs_own_words_for_a_practice_find_the_plans_terms():
     from planchat.danish import analyze
 
-    terms = set(analyze("Hvordan hjælper Vejle arbejdsgiverne med at skaffe de medarbejdere, de mangler?", expand_english=True))
+    terms = set(
+        analyze("Hvordan hjælper Vejle arbejdsgiverne med at skaffe de medarbejdere, de mangler?", expand_english=True)
+    )
     assert {"rekruttering", "arbejdskraft"} <= terms
     assert "fasthold" in set(analyze("Hvad gør Vejle, når en medarbejder bliver syg?", expand_english=True))
     assert "rekruttering" not in set(analyze("Hvad gør Vejle, når en medarbejder bliver syg?", expand_english=True))

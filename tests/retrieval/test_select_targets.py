@@ -6,11 +6,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from expected import KNOWN_MUNICIPALITIES
 
 from planchat.errors import InvalidRequest, UnknownFilter
 from retrieval.target_selection import select_targets_for
-
-from expected import KNOWN_MUNICIPALITIES
 
 
 @pytest.fixture(scope="module")

@@ -3,13 +3,12 @@ answered by a quote without a figure is an abstention."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from planchat.records import Answer, Citation
-from retrieval.query import Query
-from dataclasses import replace
-
-from retrieval.query import answer_type
+from retrieval.query import Query, answer_type
 from retrieval.slots import answer_kind, unfilled_slot
 
 
@@ -23,7 +22,11 @@ def answer_quoting(quote: str) -> Answer:
     "question, quote, expected",
     [
         ("Hvor mange medarbejdere er ansat i Jobcenter Vejle?", "Jobcentret har dygtige medarbejdere.", "quantity"),
-        ("Hvor mange ledige blev opkvalificeret i 2021?", "Flere ledige skal opkvalificeres (videreført fra 2021)", "quantity"),
+        (
+            "Hvor mange ledige blev opkvalificeret i 2021?",
+            "Flere ledige skal opkvalificeres (videreført fra 2021)",
+            "quantity",
+        ),
         ("Hvor mange langtidsledige må der højst være?", "skal begrænses til 228 personer i december 2014", None),
         ("Hvor mange hjørnesten har planen?", "Der er fire hjørnesten for beskæftigelsesplanen 2023:", None),
         ("How much money is set aside?", "Budgettet er ikke fastlagt i planen for 2022.", "money"),
@@ -33,12 +36,24 @@ def answer_quoting(quote: str) -> Answer:
         ("Hvor mange procent skal være i job?", "Andelen skal være 50% i 2022.", None),
         ("Hvor stor en andel er ufaglærte?", "Halvdelen er ufaglærte.", None),
         ("Hvor mange ledige blev opkvalificeret?", "Covid-19 er gået hårdt ud over mange lønmodtagere.", "quantity"),
-        ("Hvor mange kontanthjælpsmodtagere er der?", "ledige som er faldet for den 2-årige dagpengeperiode.", "quantity"),
+        (
+            "Hvor mange kontanthjælpsmodtagere er der?",
+            "ledige som er faldet for den 2-årige dagpengeperiode.",
+            "quantity",
+        ),
         ("Hvor mange år gælder planen?", "Planen er 4-årig.", None),
         ("Hvor mange langtidsledige er måltallet?", "med henblik på at forebygge langtidsledighed 2.", "quantity"),
-        ("Hvor mange ledige blev opkvalificeret?", "Flere ledige skal opkvalificeres (videreført fra 2021) | 8", "quantity"),
+        (
+            "Hvor mange ledige blev opkvalificeret?",
+            "Flere ledige skal opkvalificeres (videreført fra 2021) | 8",
+            "quantity",
+        ),
         ("Hvor mange ledige er der?", "Beskæftigelsesplanen er den 21.12 2022 godkendt af byrådet", "quantity"),
-        ("Hvor mange ledige blev opkvalificeret?", "Flere ledige skal opkvalificeres (videreført fra 2021) | 8\n3.", "quantity"),
+        (
+            "Hvor mange ledige blev opkvalificeret?",
+            "Flere ledige skal opkvalificeres (videreført fra 2021) | 8\n3.",
+            "quantity",
+        ),
         ("Hvor tilfredse var virksomhederne?", "Målene er: 1. Resultater – job 2. Færre på forsørgelse", "score"),
         ("Hvor tilfredse var virksomhederne?", "De fire udviklingsmål er videreført fra 2021.", "score"),
         ("Hvor tilfredse var virksomhederne?", "Tilfredsheden var 4,2 på en skala til 5.", None),
@@ -47,7 +62,11 @@ def answer_quoting(quote: str) -> Answer:
         ("Hvornår starter Ungeenheden?", "Ungeenheden starter i januar 2023.", None),
         ("Hvornår holder Vejle opfølgningsmøder?", "Halvårligt | Opfølgning på mål til politikere", None),
         ("Hvornår i forløbet vejledes borgeren?", "Borgeren vejledes ved hver samtale.", None),
-        ("Hvor ofte skal borgeren til jobsamtale?", "- Hvornår skal borgeren til første jobsamtale og hvor ofte herefter?", "frequency"),
+        (
+            "Hvor ofte skal borgeren til jobsamtale?",
+            "- Hvornår skal borgeren til første jobsamtale og hvor ofte herefter?",
+            "frequency",
+        ),
         ("Hvor ofte udsøges borgerne?", "Vi udsøger borgerne to gange om året.", None),
         ("Hvor længe går der før tillægget?", "De får efter tre måneder ret til et aktivitetstillæg.", None),
         ("Står der noget om, hvor mange ledige Vejle har?", "Vejle styrker indsatsen for ledige.", None),
@@ -59,7 +78,11 @@ def answer_quoting(quote: str) -> Answer:
         ("Hvad hed projektet, som Rebild deltog i?", 'Rebild har deltaget i projektet "Flere i job".', None),
         ("Hvor mange langtidsledige er måltallet?", "aktiv indsats fra dag 1 mod langtidsledighed", "quantity"),
         ("Hvor længe deltog Rebild i projektet?", "Rebild har indtil udgangen af 2021 deltaget i et projekt.", None),
-        ("Hvor længe går der før tillægget?", "Der er dog en undtagelse for unge, som er aktivitetsparate.", "duration"),
+        (
+            "Hvor længe går der før tillægget?",
+            "Der er dog en undtagelse for unge, som er aktivitetsparate.",
+            "duration",
+        ),
         ("Hvad gør Vejle for de unge?", "Vejle styrker indsatsen for de unge.", None),
     ],
 )
@@ -78,7 +101,9 @@ def test_a_past_year_must_be_named_by_the_quote_its_section_or_its_table_header(
 
 def test_a_result_of_the_plans_own_year_or_later_is_never_in_the_plan():
     citation = answer_quoting("Antallet skal begrænses til 228 personer i december 2014.").citations[0]
-    answer = Answer(answer=f"Jammerbugt: «{citation.quote}» [1]", abstained=False, citations=[replace(citation, year=2014)])
+    answer = Answer(
+        answer=f"Jammerbugt: «{citation.quote}» [1]", abstained=False, citations=[replace(citation, year=2014)]
+    )
     asked = "Nåede Jammerbugt sit mål om højst 228 langtidsledige i december 2014, og hvad blev det faktiske tal?"
     assert unfilled_slot(Query(text=asked, terms=[], municipalities=["Jammerbugt"]), answer) == "result"
     earlier = "Nåede Jammerbugt sit mål i 2013, og hvad blev det faktiske tal?"  # a plan for 2014 may report 2013
@@ -141,11 +166,13 @@ def test_a_figure_for_a_past_year_the_plan_does_not_give_is_refused(real_service
 
 @pytest.mark.integration
 def test_a_spanning_answer_names_the_plan_that_is_silent(real_service):
-    answer = real_service.ask("Hvor ofte følger politikerne op på beskæftigelsesindsatsen i Vejle, Fredericia og Jammerbugt?")
+    answer = real_service.ask(
+        "Hvor ofte følger politikerne op på beskæftigelsesindsatsen i Vejle, Fredericia og Jammerbugt?"
+    )
     lines = answer.answer.splitlines()
     answered = [line.split(":")[0] for line in lines if ": «" in line]
     silent = [line.removeprefix("Det fremgår ikke af planen for ").rstrip(".") for line in lines if ": «" not in line]
-    assert lines[len(answered):] == [f"Det fremgår ikke af planen for {m}." for m in silent]  # silent plans last
+    assert lines[len(answered) :] == [f"Det fremgår ikke af planen for {m}." for m in silent]  # silent plans last
     assert sorted(answered + silent) == ["Fredericia", "Jammerbugt", "Vejle"]
     assert answered and silent and not answer.abstained
 

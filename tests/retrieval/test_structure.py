@@ -43,7 +43,10 @@ def verbatim(answer, index):
 @pytest.mark.integration
 def test_the_ministermaal_introduction_brings_all_four_goals(real_service, real_index):
     answer = real_service.ask("Hvilke ministermål skal Jammerbugt arbejde efter i 2014?")
-    assert [c.quote for c in answer.citations] == ["De 4 beskæftigelsespolitiske ministermål for 2014 er:", *JAMMERBUGT_GOALS]
+    assert [c.quote for c in answer.citations] == [
+        "De 4 beskæftigelsespolitiske ministermål for 2014 er:",
+        *JAMMERBUGT_GOALS,
+    ]
     assert answer.answer == (
         "Jammerbugt: «De 4 beskæftigelsespolitiske ministermål for 2014 er:» [1]\n"
         + "\n".join(f"- «{goal}» [{n}]" for n, goal in enumerate(JAMMERBUGT_GOALS, 2))
@@ -95,13 +98,20 @@ def test_an_unfiltered_question_scores_only_the_lists_of_the_plans_it_cites(real
     monkeypatch.setattr(
         structure, "_analysed_blocks", lambda snapshot, doc_id: scored.append(doc_id) or real(snapshot, doc_id)
     )
-    answer = real_service.ask("Hvilke opgaver skal jobcentret løse for de ledige?")
+    real_service.ask("Hvilke opgaver skal jobcentret løse for de ledige?")
     # Before: every plan's lists on every unfiltered question (1,000 plans: every list of every plan).
     assert scored and len(scored) == len(set(scored)) < len(real_service.index.documents)
 
 
 def test_a_count_is_written_in_words_so_the_answer_carries_no_digit_of_its_own():
-    assert [number_word(n, "da") for n in (1, 4, 10, 14, 20, 31)] == ["en", "fire", "ti", "fjorten", "tyve", "over tyve"]
+    assert [number_word(n, "da") for n in (1, 4, 10, 14, 20, 31)] == [
+        "en",
+        "fire",
+        "ti",
+        "fjorten",
+        "tyve",
+        "over tyve",
+    ]
     assert number_word(14, "en") == "fourteen"
 
 
@@ -141,7 +151,9 @@ def test_a_colon_introducing_two_headed_lists_brings_both(real_service):
 
 @pytest.mark.integration
 def test_a_quote_inside_a_list_already_shown_whole_is_not_repeated(real_service, real_index):
-    answer = real_service.ask("Hvad er Jammerbugts resultatkrav for sygedagpengesager med en varighed på under 52 uger?")
+    answer = real_service.ask(
+        "Hvad er Jammerbugts resultatkrav for sygedagpengesager med en varighed på under 52 uger?"
+    )
     spans = sorted((c.doc_id, c.start, c.end) for c in answer.citations)
     assert all(a[0] != b[0] or a[2] <= b[1] for a, b in zip(spans, spans[1:]))  # no citation overlaps another
     assert answer.answer.count("400 sygedagpengesager") == 1

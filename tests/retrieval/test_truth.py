@@ -27,8 +27,16 @@ REBILD = "Vi vil styrke samarbejdet med virksomhederne.\n\nLedigheden for fleksj
 
 def passage(doc_id: str, municipality: str, year: int, text: str, start: int = 100, score: float = 0.5) -> Passage:
     chunk = Chunk(
-        chunk_id=f"{doc_id}:0000:test", doc_id=doc_id, municipality=municipality, year=year, title=f"Plan {year}",
-        section="Mål", page=7, start=start, end=start + len(text), text=text,
+        chunk_id=f"{doc_id}:0000:test",
+        doc_id=doc_id,
+        municipality=municipality,
+        year=year,
+        title=f"Plan {year}",
+        section="Mål",
+        page=7,
+        start=start,
+        end=start + len(text),
+        text=text,
     )
     return Passage(chunk, score)
 
@@ -38,8 +46,21 @@ REBILD_P = passage("rebild-2022", "Rebild", 2022, REBILD, start=40)
 
 
 def quoted(quote: str, role: str = "evidence", n: int = 1) -> Citation:
-    return Citation(n=n, doc_id="d", title="t", municipality="m", year=2014, section="", page=None, quote=quote,
-                    score=1.0, chunk_id="c", start=0, end=len(quote), role=role)
+    return Citation(
+        n=n,
+        doc_id="d",
+        title="t",
+        municipality="m",
+        year=2014,
+        section="",
+        page=None,
+        quote=quote,
+        score=1.0,
+        chunk_id="c",
+        start=0,
+        end=len(quote),
+        role=role,
+    )
 
 
 def test_unsupported_answer_is_a_domain_error_not_an_assertion():
@@ -53,12 +74,24 @@ def test_unsupported_answer_is_a_domain_error_not_an_assertion():
 def test_citation_for_quotes_the_chunk_span_in_clean_text_offsets():
     start = JAMMERBUGT.index("Antallet")
     end = JAMMERBUGT.index("2014.") + len("2014.")
-    citation = citation_for(3, passage("jammerbugt-2014", "Jammerbugt", 2014, JAMMERBUGT, score=0.12345678),
-                            start, end, "see_also")
+    citation = citation_for(
+        3, passage("jammerbugt-2014", "Jammerbugt", 2014, JAMMERBUGT, score=0.12345678), start, end, "see_also"
+    )
     assert citation == Citation(
-        n=3, doc_id="jammerbugt-2014", title="Plan 2014", municipality="Jammerbugt", year=2014, section="Mål",
-        page=7, page_label=None, quote="Antallet af langtidsledige skal begrænses til 228 personer i december 2014.",
-        score=0.123457, chunk_id="jammerbugt-2014:0000:test", start=142, end=217, role="see_also",
+        n=3,
+        doc_id="jammerbugt-2014",
+        title="Plan 2014",
+        municipality="Jammerbugt",
+        year=2014,
+        section="Mål",
+        page=7,
+        page_label=None,
+        quote="Antallet af langtidsledige skal begrænses til 228 personer i december 2014.",
+        score=0.123457,
+        chunk_id="jammerbugt-2014:0000:test",
+        start=142,
+        end=217,
+        role="see_also",
     )
 
 
@@ -66,28 +99,42 @@ def test_citation_for_quotes_the_chunk_span_in_clean_text_offsets():
 
 
 def test_verify_accepts_an_answer_that_is_its_verbatim_quotes():
-    answer = Answer(answer="Jammerbugt: «begrænses til 228 personer i december 2014» [1]", abstained=False,
-                    citations=[quoted("begrænses til 228 personer i december 2014")])
+    answer = Answer(
+        answer="Jammerbugt: «begrænses til 228 personer i december 2014» [1]",
+        abstained=False,
+        citations=[quoted("begrænses til 228 personer i december 2014")],
+    )
     assert verify(answer) is None
 
 
 def test_verify_refuses_a_number_in_no_cited_quote():
-    answer = Answer(answer="Jammerbugt: «begrænses til 228 personer» [1], ikke 229", abstained=False,
-                    citations=[quoted("begrænses til 228 personer")])
+    answer = Answer(
+        answer="Jammerbugt: «begrænses til 228 personer» [1], ikke 229",
+        abstained=False,
+        citations=[quoted("begrænses til 228 personer")],
+    )
     with pytest.raises(UnsupportedAnswer, match=r"^number 229 in the answer is in no cited quote$"):
         verify(answer)
 
 
 def test_verify_refuses_an_evidence_quote_the_answer_does_not_carry():
-    answer = Answer(answer="Jammerbugt: «skal bekæmpes» [1]", abstained=False,
-                    citations=[quoted("skal bekæmpes"), quoted("hver måned", n=2)])
+    answer = Answer(
+        answer="Jammerbugt: «skal bekæmpes» [1]",
+        abstained=False,
+        citations=[quoted("skal bekæmpes"), quoted("hver måned", n=2)],
+    )
     with pytest.raises(UnsupportedAnswer, match=r"^citation \[2\] quote is not in the answer$"):
         verify(answer)
 
 
 def test_verify_lets_a_see_also_quote_stay_out_of_the_answer_but_not_be_empty():
-    verify(Answer(answer="Det fremgår ikke af planerne. Se [1].", abstained=True,
-                  citations=[quoted("Jobcenteret følger udviklingen hver måned.", role="see_also")]))
+    verify(
+        Answer(
+            answer="Det fremgår ikke af planerne. Se [1].",
+            abstained=True,
+            citations=[quoted("Jobcenteret følger udviklingen hver måned.", role="see_also")],
+        )
+    )
     with pytest.raises(UnsupportedAnswer, match=r"^citation \[1\] quote is not in the answer$"):
         verify(Answer(answer="Det fremgår ikke af planerne.", abstained=True, citations=[quoted("", "see_also")]))
 
@@ -96,7 +143,9 @@ def test_verify_lets_a_see_also_quote_stay_out_of_the_answer_but_not_be_empty():
 
 
 def test_renumber_markers_maps_every_number_inside_a_marker():
-    assert renumber_markers("A [3]. B [1, 3]. C [2;1]. D 3 [x]", {1: 2, 2: 3, 3: 1}) == "A [1]. B [2, 1]. C [3;2]. D 3 [x]"
+    assert (
+        renumber_markers("A [3]. B [1, 3]. C [2;1]. D 3 [x]", {1: 2, 2: 3, 3: 1}) == "A [1]. B [2, 1]. C [3;2]. D 3 [x]"
+    )
 
 
 def test_split_claims_joins_adjacent_markers_and_keeps_an_uncited_tail():
@@ -117,8 +166,14 @@ def test_a_generated_answer_gets_verbatim_quotes_and_markers_numbered_by_first_u
         "Jammerbugt vil begrænse langtidsledige til 228 personer [1]. Rebild reducerer ledigheden til 10% [2]."
     )
     assert [(c.n, c.doc_id, c.quote, c.start, c.end, c.role) for c in citations] == [
-        (1, "jammerbugt-2014", "Antallet af langtidsledige skal begrænses til 228 personer i december 2014.",
-         142, 217, "evidence"),
+        (
+            1,
+            "jammerbugt-2014",
+            "Antallet af langtidsledige skal begrænses til 228 personer i december 2014.",
+            142,
+            217,
+            "evidence",
+        ),
         (2, "rebild-2022", "Ledigheden for fleksjobbere skal reduceres til 10%.", 87, 138, "evidence"),
     ]
     for c, p in zip(citations, [JAMMERBUGT_P, REBILD_P]):
