@@ -7,6 +7,8 @@ GET /docs             Swagger UI over /openapi.json, from local assets (the swag
                       it works offline and loads nothing from elsewhere
 GET /docs/assets/...  Swagger UI's script, style and icon, and the script that starts it
 GET /openapi.json     the OpenAPI schema
+GET /static/{name}    the pages' stylesheet and scripts (api/pages): only plain file names under
+                      api/static ending in .css, .js or .svg
 
 /docs and /openapi.json describe every read, so with ``PLANCHAT_PROTECT_READS``
 they need a read key or the admin key too (401 without); the demo page, the
@@ -17,6 +19,7 @@ CDN is broken offline.
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 
 from fastapi import APIRouter, Depends, Request
@@ -36,6 +39,15 @@ DOCS_ASSETS = {
     "swagger-ui.css": (swagger_ui_path / "swagger-ui.css", "text/css; charset=utf-8"),
     "favicon-32x32.png": (swagger_ui_path / "favicon-32x32.png", "image/png"),
     "init.js": (resources.files("api") / "static/docs-init.js", "application/javascript; charset=utf-8"),
+}
+
+
+# A file the pages load from /static: a plain name (no path, no dot file), of a type served as text.
+STATIC_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*\.(css|js|svg)$")
+STATIC_TYPES = {
+    "css": "text/css; charset=utf-8",
+    "js": "application/javascript; charset=utf-8",
+    "svg": "image/svg+xml; charset=utf-8",
 }
 
 
@@ -77,3 +89,13 @@ def docs_asset(name: str) -> Response:
 @router.get("/openapi.json", include_in_schema=False, dependencies=[Depends(require_reader)])
 def openapi(request: Request) -> JSONResponse:
     return JSONResponse(request.app.openapi())
+
+
+@router.get("/static/{name}", include_in_schema=False)
+def static_file(name: str) -> Response:
+    match = STATIC_NAME.match(name)
+    path = resources.files("api").joinpath(f"static/{name}") if match else None
+    if match is None or path is None or not path.is_file():
+        raise NotFound(f"/static/{name[:100]}: no such file.")
+    return Response(path.read_text(encoding="utf-8"), media_type=STATIC_TYPES[match.group(1)],
+                    headers={"Cache-Control": "no-cache"})  # fmt: skip
