@@ -10,6 +10,9 @@ GET  /v1/documents/{doc_id}/text   a document's stored clean text (citations ind
 POST /v1/compare     a topic -> one row per plan, each with citations, or stated: false
 GET  /v1/targets     the extracted quantitative targets (JSON or ?format=csv)
 GET  /v1/ministermaal?year=   the year's ministermål (from the plans) × the plans covering that year
+GET  /v1/jobs/{id}    a background ingest job (POST /v1/documents?wait=false): stage, pages, chunks, error
+POST/GET /v1/feedback   👍/👎 on an answer (a read, rate limited like asks), and the list (admin key)
+GET  /documents, /feedback, /evals[/diff|/{name}]   the admin and evaluator pages (api/routes/pages_admin.py)
 GET  /               the Danish demo page: the chat widget, open
 GET  /widget.js      the embeddable chat widget (one <script> tag)
 GET  /metrics        Prometheus metrics (api/metrics.py), protected like the /v1 reads
@@ -43,21 +46,23 @@ from planchat.config import Settings
 from retrieval.chat import ChatService, ConversationsOff
 from retrieval.compare import CompareService
 from retrieval.conversation import ConversationStore
+from retrieval.feedback import FeedbackStore
 from retrieval.llm_client import generator_from_settings
 from retrieval.ministermaal import MinistermaalService
 
 from . import errors, logs, ratelimit
 from .deps import AskServices, refresh_index
 from .headers import SecurityHeaders
+from .jobs import IngestJobs
 from .metrics import Metrics
 from .observability import RequestObserver
-from .routes import ask, conversations, documents, health, metrics, openai, planner, static
+from .routes import ask, conversations, documents, feedback, health, jobs, metrics, openai, pages_admin, planner, static
 from .security import TOKEN_HEADER, BodyLimit, mask_access_log, require_read
 from .shapes import ask_body
 
 log = logging.getLogger(__name__)
 # The OpenAPI schema keeps this order.
-ROUTERS = (documents, health, ask, conversations, openai, planner, static, metrics)
+ROUTERS = (documents, jobs, feedback, health, ask, conversations, openai, planner, static, metrics, pages_admin)
 
 
 def open_services(app: FastAPI, settings: Settings, index: PlanIndex | None) -> list[Callable[[], None]]:
@@ -81,6 +86,10 @@ def open_services(app: FastAPI, settings: Settings, index: PlanIndex | None) -> 
         closers.insert(0, store.close)
     limits = ratelimit.RateLimits(settings)
     closers.insert(0, limits.close)
+    app.state.feedback = FeedbackStore(settings.feedback_file, settings.feedback_max_age_days, settings.max_feedback)
+    closers.insert(0, app.state.feedback.close)
+    app.state.jobs = IngestJobs(settings.max_jobs_kept, settings.max_jobs_queued)
+    closers.insert(0, app.state.jobs.close)  # first: a running ingest finishes before the index closes
     app.state.settings = settings
     app.state.index = index
     app.state.services = services

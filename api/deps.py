@@ -21,6 +21,7 @@ from retrieval.conversation import ConversationStore
 from retrieval.ministermaal import MinistermaalService
 from retrieval.service import AskService
 
+from .jobs import IngestJobs
 from .security import TOKEN_HEADER, is_admin
 
 
@@ -80,6 +81,10 @@ def get_ministermaal(request: Request) -> MinistermaalService:
     return request.app.state.ministermaal
 
 
+def get_jobs(request: Request) -> IngestJobs:
+    return request.app.state.jobs
+
+
 def get_conversations(request: Request) -> ConversationStore:
     return request.app.state.conversations
 
@@ -113,4 +118,5 @@ ChatDep = Annotated[ChatService, Depends(get_chat)]
 CompareDep = Annotated[CompareService, Depends(get_compare)]
 MinistermaalDep = Annotated[MinistermaalService, Depends(get_ministermaal)]
 ConversationsDep = Annotated[ConversationStore, Depends(get_conversations)]
+JobsDep = Annotated[IngestJobs, Depends(get_jobs)]  # background ingest jobs (api/jobs.py)
 ConversationAccessDep = Annotated[ConversationAccess, Depends(get_conversation_access)]  # token or admin key

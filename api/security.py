@@ -150,6 +150,12 @@ def refuse_cross_site(request: Request) -> None:
             "Cross-site write refused: the browser marked this request 'Sec-Fetch-Site: cross-site'. Write from "
             "this server's own pages, or from a client outside the browser (curl, a script)."
         )
+    refuse_foreign_origin(request)
+
+
+def refuse_foreign_origin(request: Request) -> None:
+    """A 403 when the request's ``Origin`` (a browser's) is neither ours nor in PLANCHAT_CORS_ORIGINS. Alone, it
+    is the check of POST /v1/feedback: the widget embedded on an allowed site sends ``Sec-Fetch-Site: cross-site``."""
     origin = request.headers.get("origin")
     if origin is None:
         return

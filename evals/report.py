@@ -10,6 +10,7 @@ never become markup.
 from __future__ import annotations
 
 from html import escape
+from importlib import resources
 
 from evals.runner import COLUMNS
 
@@ -17,16 +18,13 @@ from evals.runner import COLUMNS
 PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000")
 SLOWEST = 5
 
-CSS = """
-body{font-family:system-ui,sans-serif;margin:2rem;color:#222;max-width:70rem}
-table{border-collapse:collapse;margin:.5rem 0 1.5rem}
-th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
-.answer{white-space:pre-wrap;background:#f6f6f6;padding:.5rem}
-.meta{color:#555}
-svg text{font-size:12px;fill:#222}
-svg .grid{stroke:#ddd}
-"""
+# The report's rules live in one file: inline in the stand-alone page, linked when /evals serves it.
+REPORT_CSS = "eval-report.css"
+STANDALONE_CSS = "body{font-family:system-ui,sans-serif;margin:2rem;color:#222;max-width:70rem}\n"
+
+
+def report_css() -> str:
+    return resources.files("api").joinpath(f"static/{REPORT_CSS}").read_text(encoding="utf-8")
 
 
 def fmt(key: str, value) -> str:
@@ -166,26 +164,39 @@ def slowest_table(config: dict) -> str:
     return f"<h3>Slowest {len(rows)} questions</h3>\n<table>{head}<tbody>{body}</tbody></table>"
 
 
-def render_report(payload: dict) -> str:
-    configs = payload.get("configs", [])
+def meta_list(payload: dict) -> str:
     meta = [
         f"<dt>{label}</dt><dd>{escape(str(payload[key]))}</dd>"
         for key, label in (("against", "run"), ("generated_at", "generated"), ("commit", "commit"))
         if payload.get(key) is not None
     ]
-    title = f"planchat eval: {escape(str(payload.get('set', '')))}"
+    return f'<dl class="meta">{"".join(meta)}</dl>' if meta else ""
+
+
+def report_title(payload: dict) -> str:
+    """The title as plain text (escape it where it goes into HTML)."""
+    return f"planchat eval: {payload.get('set', '')}"
+
+
+def report_sections(payload: dict) -> str:
+    """Everything below the heading: summary, charts, failing and slowest questions per configuration."""
+    configs = payload.get("configs", [])
     sections = [
         f"<h2>Configuration {escape(c['config'])}</h2>\n{failing_section(c)}\n{slowest_table(c)}" for c in configs
     ]
+    return "\n".join([summary_table(configs), charts(configs), *sections])
+
+
+def render_report(payload: dict) -> str:
+    """The stand-alone page (``--report FILE``): opens from disk, loads nothing, its style inline."""
+    title = escape(report_title(payload))
     return "\n".join([
         "<!DOCTYPE html>",
         '<html lang="da">',
-        f'<head>\n<meta charset="utf-8">\n<title>{title}</title>\n<style>{CSS}</style>\n</head>',
+        f'<head>\n<meta charset="utf-8">\n<title>{title}</title>\n<style>\n{STANDALONE_CSS}{report_css()}</style>\n</head>',
         "<body>",
-        f"<header><h1>{title}</h1>" + (f'<dl class="meta">{"".join(meta)}</dl>' if meta else "") + "</header>",
-        summary_table(configs),
-        charts(configs),
-        *sections,
+        f"<header><h1>{title}</h1>{meta_list(payload)}</header>",
+        report_sections(payload),
         "</body>",
         "</html>",
         "",

@@ -42,6 +42,7 @@ class Question:
     expect_abstain: bool = False
     tags: list[str] = field(default_factory=list)
     gold_quote: str | None = None
+    note: str | None = None  # for the evaluator (a feedback export's comment); not scored
 
 
 def load_set(path: Path) -> list[Question]:
@@ -346,6 +347,10 @@ def main(args, settings: Settings) -> int:
         from evals.report import render_report
 
         args.report.write_text(render_report(payload), encoding="utf-8")
+        from evals.publish import publish_report  # and for the evaluator view, /evals
+
+        name = publish_report(payload, settings.eval_reports, settings.eval_reports_kept)
+        print(f"report published: /evals/{name} ({settings.eval_reports})")
     if args.update_baseline:
         if not args.baseline:
             raise InvalidRequest("--update-baseline needs --baseline FILE to write.")

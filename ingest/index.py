@@ -35,7 +35,15 @@ from planchat.config import Settings
 from planchat.records import Chunk, DocumentMeta, Target
 
 from .embedders import Embedder, build_embedder
-from .pipeline import PIPELINE_VERSION, IngestReport, PreparedDocument, content_hash, dense_text, prepare_document
+from .pipeline import (
+    PIPELINE_VERSION,
+    IngestReport,
+    PreparedDocument,
+    Stage,
+    content_hash,
+    dense_text,
+    prepare_document,
+)
 from .snapshot import DocChunks, IndexSnapshot
 from .stores.docstore import DocStore, DocumentRecord
 from .stores.lexical import AnalysedTerms, BM25Index, fingerprint
@@ -223,15 +231,19 @@ class PlanIndex:
         meta: DocumentMeta,
         progress: Callable[[int, int], None] | None = None,
         managed_by: str = "upload",
+        stage: Stage | None = None,
     ) -> IngestReport:
         """Ingest one file's bytes as ``meta.doc_id`` (replacing an older
-        version). ``progress(done, total)`` is called as chunks are embedded."""
+        version). ``progress(done, total)`` is called as chunks are embedded;
+        ``stage(name, pages)`` at each stage (ingest/pipeline.py ``Stage``)."""
         started = time.perf_counter()
         digest = content_hash(data, meta, self.settings)
         existing = self.docstore.document(meta.doc_id)
         if existing and existing.content_hash == digest:
             return self._unchanged(existing)
-        prepared = prepare_document(data, name, meta, digest, self.settings, self.embedder, progress)
+        prepared = prepare_document(data, name, meta, digest, self.settings, self.embedder, progress, stage)
+        if stage is not None:
+            stage("storing", prepared.pages)
         report = IngestReport(
             meta.doc_id, "updated" if existing is not None else "added",
             chunks=len(prepared.chunks), targets=len(prepared.targets), embedded=prepared.embedded,

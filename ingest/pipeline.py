@@ -29,6 +29,9 @@ from .target_extraction import extract_targets
 PIPELINE_VERSION = "15"
 
 Progress = Callable[[int, int], None]
+# Where an ingest is: stage(name, pages of the file once loaded, None before or for text files). Names: loading,
+# cleaning, chunking, embedding (the chunks then go through Progress), storing (PlanIndex.ingest_bytes).
+Stage = Callable[[str, int | None], None]
 
 
 def dense_text(chunk: Chunk) -> str:
@@ -92,19 +95,26 @@ def prepare_document(
     settings: Settings,
     embedder: Embedder,
     progress: Progress | None = None,
+    stage: Stage | None = None,
 ) -> PreparedDocument:
     """Load, clean, chunk, extract targets and embed one file. Raises the
-    loaders' DocumentErrors, or NoTextLayer when nothing is left to index."""
+    loaders' DocumentErrors, or NoTextLayer when nothing is left to index.
+    ``stage`` hears where it is (a background job's progress), ``progress`` the chunks embedded."""
+    stage = stage or _no_stage
+    stage("loading", None)
     loaded = load_bytes(data, name)
+    pages, empty_pages = page_counts(loaded)
+    stage("cleaning", pages)
     clean_text = clean(loaded)
     if not clean_text.text.strip():
         raise NoTextLayer(f"{meta.source or meta.doc_id}: no text left after cleaning. Nothing was ingested.")
     outline = build_outline(clean_text)
+    stage("chunking", pages)
     chunks = chunk_document(clean_text, meta, max_tokens=settings.chunk_tokens, outline=outline)
     targets = extract_targets(clean_text.text, chunks, meta)
     before_misses = getattr(embedder, "misses", 0)
+    stage("embedding", pages)
     vectors = embed_chunks(chunks, embedder, settings.embed_batch_size, progress)
-    pages, empty_pages = page_counts(loaded)
     return PreparedDocument(
         meta=meta, content_hash=digest, clean=clean_text, outline=outline, chunks=chunks,
         targets=targets, vectors=vectors,
@@ -112,6 +122,10 @@ def prepare_document(
         embedded=getattr(embedder, "misses", len(chunks)) - before_misses,
         warnings=warnings_for(chunks, pages, empty_pages, embedder),
     )  # fmt: skip
+
+
+def _no_stage(name: str, pages: int | None) -> None:
+    return None
 
 
 def embed_chunks(chunks: list[Chunk], embedder: Embedder, batch_size: int, progress: Progress | None = None):

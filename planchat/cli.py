@@ -1,4 +1,4 @@
-"""The ``planchat`` command line: ingest, ask, compare, targets, serve, eval, eval-targets, documents.
+"""The ``planchat`` command line: ingest, ask, compare, targets, serve, eval, eval-targets, documents, feedback.
 
 Domain errors are printed as one line ("error: <message>") with exit code 2;
 nothing else is caught, so a traceback always means a bug.
@@ -354,7 +354,7 @@ def _add_eval_commands(sub) -> None:
         help=f"retrieval mode(s) to compare: {', '.join(RetrievalMode)}",
     )
     p.add_argument("--json", type=Path, dest="json_out", help="write scores and per-question rows here")
-    p.add_argument("--report", type=Path, help="write a self-contained HTML report here")
+    p.add_argument("--report", type=Path, help="write a self-contained HTML report here (and publish it to /evals)")
     p.add_argument("--against", help="base URL of a running planchat server (default: in-process)")
     p.add_argument(
         "--api-key", help="key sent to --against (default: PLANCHAT_API_KEY; the admin key is not rate limited)"
@@ -367,7 +367,10 @@ def _add_eval_commands(sub) -> None:
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_eval)
 
+    from evals.feedback_export import add_feedback_command
     from evals.target_scoring import DEFAULT_LABELS
+
+    add_feedback_command(sub)  # feedback export: answers' feedback as a question-set skeleton
 
     p = sub.add_parser("eval-targets", help="score target extraction against the hand-labelled targets")
     p.add_argument("labels", type=Path, nargs="?", default=DEFAULT_LABELS, help="default: evals/targets.jsonl")

@@ -179,6 +179,29 @@ class Settings(BaseSettings):
         "JSON object per line: time, level, logger, message, request_id; method, path, status on access lines).",
     )
 
+    # Background ingest jobs (POST /v1/documents?wait=false; api/jobs.py): in memory, lost on restart.
+    max_jobs_kept: int = Field(
+        default=100, ge=1, description="Ingest jobs kept in memory for GET /v1/jobs/{id}; the oldest finished go first."
+    )
+    max_jobs_queued: int = Field(
+        default=4, ge=1,
+        description="Ingest jobs waiting or running at once (each holds its file in memory); more is a 503.",
+    )  # fmt: skip
+
+    # Feedback on answers (POST /v1/feedback; retrieval/feedback.py), stored redacted in SQLite.
+    feedback_path: Path | None = Field(
+        default=None, description="SQLite file of answer feedback. Empty: data_dir/feedback.sqlite3."
+    )
+    feedback_max_age_days: float = Field(default=365.0, gt=0, description="Feedback older than this is deleted.")
+    max_feedback: int = Field(default=10_000, ge=1, description="Most feedback entries kept; the oldest go first.")
+
+    # Evaluation reports served under /evals (written by `planchat eval --report`).
+    eval_reports_dir: Path | None = Field(
+        default=None, description="Where `planchat eval --report` publishes its reports for /evals. "
+        "Empty: data_dir/eval-reports.",
+    )  # fmt: skip
+    eval_reports_kept: int = Field(default=50, ge=1, description="Published eval reports kept; the oldest go first.")
+
     # Which web sites may call the API from a browser (the widget's embedding sites).
     cors_origins: list[str] = Field(
         default_factory=list,
@@ -230,6 +253,14 @@ class Settings(BaseSettings):
     @property
     def conversations_file(self) -> Path:
         return self.conversations_path or self.data_dir / "conversations.sqlite3"
+
+    @property
+    def feedback_file(self) -> Path:
+        return self.feedback_path or self.data_dir / "feedback.sqlite3"
+
+    @property
+    def eval_reports(self) -> Path:
+        return self.eval_reports_dir or self.data_dir / "eval-reports"
 
     @property
     def ratelimit_file(self) -> Path:

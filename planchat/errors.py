@@ -53,6 +53,13 @@ class PayloadTooLarge(PlanchatError):
     status = 413
 
 
+class Busy(PlanchatError):
+    """The server has as much of this work in hand as it takes; try again later."""
+
+    code = "busy"
+    status = 503
+
+
 class DocumentError(PlanchatError):
     """A file that cannot be ingested (unreadable, encrypted, no text...)."""
 

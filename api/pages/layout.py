@@ -45,13 +45,20 @@ def source_url(doc_id: str, start: int | None = None, end: int | None = None) ->
 
 
 def page(
-    title: str, body: str, *, active: str = "", scripts: Sequence[str] = (), status_code: int = 200
+    title: str,
+    body: str,
+    *,
+    active: str = "",
+    scripts: Sequence[str] = (),
+    status_code: int = 200,
+    styles: Sequence[str] = (),
 ) -> HTMLResponse:
     """A whole page: ``body`` is trusted HTML (escape what goes into it with ``esc``); ``scripts`` are
-    file names under /static, loaded deferred."""
+    file names under /static, loaded deferred; ``styles`` further stylesheets there, after pages.css."""
     current = ' aria-current="page"'
     nav = "".join(f'<a href="{path}"{current if path == active else ""}>{esc(label)}</a>' for path, label in NAV)
-    tags = "".join(f'<script src="/static/{esc(name)}" defer></script>' for name in scripts)
+    tags = "".join(f'<link rel="stylesheet" href="/static/{esc(name)}">' for name in styles)
+    tags += "".join(f'<script src="/static/{esc(name)}" defer></script>' for name in scripts)
     html = f"""<!doctype html>
 <html lang="da">
 <head>

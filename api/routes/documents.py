@@ -1,6 +1,7 @@
 """The documents API: upload, list, show, delete (rules in ingest/uploads.py).
 
 POST   /v1/documents            multipart: file (.pdf/.txt/.md) + municipality, year, title?, kind?  (write)
+                                ?wait=false: 202 at once with a background job (api/jobs.py, GET /v1/jobs/{id})
 GET    /v1/documents            every document in the index
 GET    /v1/documents/{id}       one document's record and its last ingest report
 GET    /v1/documents/{id}/text  its stored clean text (citations index into it)
@@ -11,7 +12,7 @@ The ingest report is kept with the document, so GET shows it again.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, File, Form, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import JSONResponse
 
 from ingest.index import IngestReport, PlanIndex
@@ -21,7 +22,9 @@ from ingest.uploads import delete_uploaded, upload_meta
 from planchat.errors import NotFound, PayloadTooLarge
 from planchat.records import CleanText
 
-from ..deps import IndexDep, SettingsDep
+from ..admin_schemas import JobOut
+from ..deps import IndexDep, JobsDep, SettingsDep
+from ..jobs import JobProgress
 from ..schemas import (
     DocumentDeleted,
     DocumentDetail,
@@ -68,6 +71,16 @@ def detail(index: PlanIndex, doc_id: str, report: IngestReport | None = None) ->
     return DocumentDetail(**document_out(record).model_dump(), report=report_out(stored) if stored else None)
 
 
+def background_ingest(index: PlanIndex, data: bytes, name: str, meta):
+    """The work of an upload's background job: the same ingest, reporting its progress."""
+
+    def work(progress: JobProgress) -> dict:
+        report = index.ingest_bytes(data, name, meta, progress=progress.chunks, stage=progress.stage)
+        return detail(index, meta.doc_id, report).model_dump()
+
+    return work
+
+
 router = APIRouter()
 
 ERRORS = {status: {"model": ErrorResponse} for status in (400, 401, 403, 404, 409, 413, 415, 422)}
@@ -80,19 +93,25 @@ def list_documents(index: IndexDep) -> DocumentList:
 
 @router.post(
     "/v1/documents", response_model=DocumentDetail, status_code=201, dependencies=[Depends(require_write)],
-    responses={**ERRORS, 200: {"model": DocumentDetail, "description": "unchanged or replaced"}},
+    responses={**ERRORS, 200: {"model": DocumentDetail, "description": "unchanged or replaced"},
+               202: {"model": JobOut, "description": "wait=false: queued as a background job (Location: its URL)"},
+               503: {"model": ErrorResponse}},
 )  # fmt: skip
 def upload_document(
     index: IndexDep,
     settings: SettingsDep,
+    jobs: JobsDep,
     file: UploadFile = File(description="The plan: .pdf, .txt or .md."),
     municipality: str = Form(description="The municipality the plan belongs to, e.g. 'Aarhus'."),
     year: int = Form(description="The plan year, e.g. 2024."),
     title: str | None = Form(default=None, description="Default: 'Beskæftigelsesplan <year>'."),
     kind: str | None = Form(default=None, description="Default: 'municipal plan'."),
+    wait: bool = Query(default=True, description="false: answer 202 at once and ingest in the background."),
 ):
     """Ingest a plan. 201 when added; 200 when it replaced the municipality's
-    plan for that year or was identical to it (status in the report)."""
+    plan for that year or was identical to it (status in the report). With
+    ``wait=false``: 202 with the job (``Location: /v1/jobs/{job_id}``); the
+    fields are checked first, so a bad field is still a 400 at once."""
     name, meta = upload_meta(index, file.filename, municipality, year, title, kind)
     limit = int(settings.max_upload_mb * 1024 * 1024)
     data = file.file.read(limit + 1)
@@ -101,6 +120,9 @@ def upload_document(
             f"file: {name} is larger than the limit of {settings.max_upload_mb:g} MB (PLANCHAT_MAX_UPLOAD_MB). "
             "Split it or compress its images."
         )
+    if not wait:
+        job = jobs.submit(meta.doc_id, background_ingest(index, data, name, meta))
+        return JSONResponse(job, status_code=202, headers={"Location": f"/v1/jobs/{job['job_id']}"})
     report = index.ingest_bytes(data, name, meta)
     body = detail(index, meta.doc_id, report)
     return JSONResponse(body.model_dump(), status_code=201 if report.status == "added" else 200)

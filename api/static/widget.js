@@ -21,9 +21,12 @@
  * (answer.markers), never where the text merely looks like "[1]": plan text
  * quoting "[1]" or «[2]» stays text.
  *
+ * Under every answer, 👍/👎 and an optional comment go to POST /v1/feedback
+ * (question, answer, citations, conversation id; stored redacted).
+ *
  * Events, dispatched on the host element (bubbling, composed), for embedders
- * and tests: planchat:meta, planchat:delta, planchat:done, planchat:error;
- * the SSE event's data is in event.detail.
+ * and tests: planchat:meta, planchat:delta, planchat:done, planchat:error,
+ * planchat:feedback; the SSE event's (or feedback answer's) data is in event.detail.
  */
 (() => {
   "use strict";
@@ -66,6 +69,14 @@
     copy: "Kopiér svar",
     copied: "Kopieret",
     copyFailed: "Kunne ikke kopiere",
+    feedbackGroup: "Feedback på svaret",
+    feedbackAsk: "Var svaret nyttigt?",
+    feedbackUp: "Ja, nyttigt",
+    feedbackDown: "Nej, ikke nyttigt",
+    feedbackComment: "Kommentar (valgfri)",
+    feedbackSend: "Send feedback",
+    feedbackThanks: "Tak for din feedback.",
+    feedbackFailed: "Feedback kunne ikke gemmes. ",
     errorLead: "Spørgsmålet kunne ikke besvares. ",
     errorStatus: (status) => `Serveren svarede med fejl ${status}.`,
     errorNetwork: "Kunne ikke få forbindelse til planchat-serveren. Prøv igen om lidt.",
@@ -151,6 +162,16 @@ button, select, textarea { font: inherit; color: inherit; }
   background: #fff; border: 1px solid #8c959f; border-radius: 6px; padding: 3px 10px; cursor: pointer; font-size: 14px;
 }
 .planchat-actions button:hover { background: #eef1f4; }
+.planchat-feedback { margin-top: 8px; display: flex; flex-wrap: wrap; align-items: center; gap: 6px; font-size: 14px; }
+.planchat-feedback button {
+  background: #fff; border: 1px solid #8c959f; border-radius: 6px; padding: 2px 10px; cursor: pointer; font-size: 14px;
+}
+.planchat-feedback button[aria-pressed="true"] { background: #dbe6f5; border-color: #1d4f91; }
+.planchat-feedback-comment { display: flex; flex-wrap: wrap; gap: 6px; width: 100%; align-items: flex-end; }
+.planchat-feedback-comment label { width: 100%; }
+.planchat-feedback-comment textarea {
+  flex: 1; min-width: 0; min-height: 40px; padding: 6px; border: 1px solid #8c959f; border-radius: 6px; resize: vertical;
+}
 .planchat-error { background: #fdecee; border: 1px solid #e3a0a8; color: #7a0010; }
 .planchat-form { display: flex; gap: 8px; padding: 10px 12px 4px; border-top: 1px solid #e1e4e8; }
 .planchat-form textarea {
@@ -559,6 +580,7 @@ button, select, textarea { font: inherit; color: inherit; }
             setTimeout(() => { copyButton.textContent = TEXT.copy; }, 2500);
           });
           extra.push(el("div", { class: "planchat-actions" }, copyButton));
+          extra.push(feedbackControls(id, article.planchatQuestion || "", answer));
           article.append(...extra);
           renderAnswerText(answer.answer || "", markerSpans(answer.answer || "", answer.markers));
           article.classList.toggle("planchat-abstained", Boolean(answer.abstained));
@@ -575,6 +597,59 @@ button, select, textarea { font: inherit; color: inherit; }
           scrollToEnd();
         },
       };
+    }
+
+    /** 👍/👎 and an optional comment under an answer: POST /v1/feedback with the question, answer and citations. */
+    function feedbackControls(id, question, answer) {
+      let rating = null;
+      const ratings = [["up", "👍", TEXT.feedbackUp], ["down", "👎", TEXT.feedbackDown]].map(([value, icon, label]) =>
+        el("button", { type: "button", class: "planchat-rating", "data-rating": value, "aria-pressed": "false",
+          "aria-label": label, title: label, text: icon }));
+      const textarea = el("textarea", { id: id + "-feedback", class: "planchat-feedback-text", rows: "2", maxlength: "2000" });
+      const sendButton = el("button", { type: "button", class: "planchat-feedback-send", text: TEXT.feedbackSend });
+      const commentRow = el("div", { class: "planchat-feedback-comment", hidden: true },
+        el("label", { for: id + "-feedback", text: TEXT.feedbackComment }), textarea, sendButton);
+      const note = el("span", { class: "planchat-feedback-note", "aria-hidden": "true" });
+      const group = el("div", { class: "planchat-feedback", role: "group", "aria-label": TEXT.feedbackGroup },
+        el("span", { text: TEXT.feedbackAsk }), ...ratings, note, commentRow);
+      for (const button of ratings) {
+        button.addEventListener("click", () => {
+          rating = button.dataset.rating;
+          for (const other of ratings) other.setAttribute("aria-pressed", other === button ? "true" : "false");
+          commentRow.hidden = false;
+          textarea.focus();
+        });
+      }
+      sendButton.addEventListener("click", async () => {
+        if (!rating) return;
+        sendButton.disabled = true;
+        const body = { question, answer: answer.answer || "", citations: answer.citations || [], rating };
+        if (textarea.value.trim()) body.comment = textarea.value.trim();
+        const conversationId = answer.conversation_id || (conversation && conversation.id);
+        if (conversationId) body.conversation_id = conversationId;
+        let message = TEXT.feedbackThanks;
+        try {
+          const response = await fetch(API_BASE + "/v1/feedback", {
+            method: "POST", headers: headers({ "Content-Type": "application/json" }), body: JSON.stringify(body),
+          });
+          if (response.ok) {
+            commentRow.hidden = true;
+            for (const button of ratings) button.disabled = true;
+            emit("feedback", await response.json());
+          } else {
+            message = TEXT.feedbackFailed + (response.status === 429
+              ? TEXT.errorTooMany(parseInt(response.headers.get("Retry-After") || "", 10) || 0)
+              : await errorMessage(response));
+            sendButton.disabled = false;
+          }
+        } catch (e) {
+          message = TEXT.feedbackFailed + TEXT.errorNetwork;
+          sendButton.disabled = false;
+        }
+        note.textContent = message;
+        announce(message);
+      });
+      return group;
     }
 
     function setExpanded(toggle, expanded) {
