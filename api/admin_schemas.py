@@ -46,6 +46,10 @@ class FeedbackCitation(BaseModel):
     role: str | None = Field(default=None, max_length=20)
 
 
+class StoredCitation(FeedbackCitation):
+    verified: bool = Field(description="The document holds the quote at start/end: kept verbatim (else redacted).")
+
+
 class FeedbackIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -63,7 +67,7 @@ class FeedbackOut(BaseModel):
     conversation_id: str | None
     question: str = Field(description="Redacted (CPR, e-mail, phone) before it was stored.")
     answer: str = Field(description="Redacted too.")
-    citations: list[FeedbackCitation] = Field(
+    citations: list[StoredCitation] = Field(
         description="Quotes checked against the stored text are kept verbatim; others were redacted."
     )
     rating: Literal["up", "down"]
