@@ -27,8 +27,8 @@
   const TEXT = {
     group: "Feedback på svaret",
     ask: "Var svaret nyttigt?",
-    up: "Ja, nyttigt",
-    down: "Nej, ikke nyttigt",
+    up: "Nyttigt",
+    down: "Ikke nyttigt",
     comment: "Kommentar (valgfri)",
     send: "Send feedback",
     thanks: "Tak for din feedback.",
@@ -84,10 +84,10 @@
     const id = "planchat-feedback-" + ++sequence;
     let rating = null;
     const status = el("span", { class: "status", role: "status" });
+    // The icon is decoration (and a box where no emoji font is installed): the words name the button.
     const buttons = ["up", "down"].map((value) => el("button", {
-      type: "button", class: "rating", "data-rating": value, "aria-pressed": "false", "aria-label": TEXT[value],
-      title: TEXT[value], text: value === "up" ? "👍" : "👎",
-    }));
+      type: "button", class: "rating", "data-rating": value, "aria-pressed": "false",
+    }, el("span", { "aria-hidden": "true", text: value === "up" ? "👍 " : "👎 " }), TEXT[value]));
     const textarea = el("textarea", { id: id + "-comment", maxlength: "2000", rows: "2" });
     const sendButton = el("button", { type: "button", class: "send", text: TEXT.send });
     const comment = el("div", { class: "comment", hidden: "" },

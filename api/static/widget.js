@@ -71,8 +71,8 @@
     copyFailed: "Kunne ikke kopiere",
     feedbackGroup: "Feedback på svaret",
     feedbackAsk: "Var svaret nyttigt?",
-    feedbackUp: "Ja, nyttigt",
-    feedbackDown: "Nej, ikke nyttigt",
+    feedbackUp: "Nyttigt",
+    feedbackDown: "Ikke nyttigt",
     feedbackComment: "Kommentar (valgfri)",
     feedbackSend: "Send feedback",
     feedbackThanks: "Tak for din feedback.",
@@ -602,9 +602,10 @@ button, select, textarea { font: inherit; color: inherit; }
     /** 👍/👎 and an optional comment under an answer: POST /v1/feedback with the question, answer and citations. */
     function feedbackControls(id, question, answer) {
       let rating = null;
+      // The icon is decoration (and a box where no emoji font is installed): the words name the button.
       const ratings = [["up", "👍", TEXT.feedbackUp], ["down", "👎", TEXT.feedbackDown]].map(([value, icon, label]) =>
-        el("button", { type: "button", class: "planchat-rating", "data-rating": value, "aria-pressed": "false",
-          "aria-label": label, title: label, text: icon }));
+        el("button", { type: "button", class: "planchat-rating", "data-rating": value, "aria-pressed": "false" },
+          el("span", { "aria-hidden": "true", text: icon + " " }), label));
       const textarea = el("textarea", { id: id + "-feedback", class: "planchat-feedback-text", rows: "2", maxlength: "2000" });
       const sendButton = el("button", { type: "button", class: "planchat-feedback-send", text: TEXT.feedbackSend });
       const commentRow = el("div", { class: "planchat-feedback-comment", hidden: true },

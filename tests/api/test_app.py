@@ -171,6 +171,8 @@ def test_openapi_documents_the_endpoints(client):
         "/v1/documents/{doc_id}",
         "/v1/documents/{doc_id}/text",
         "/v1/documents/{doc_id}/outline",
+        "/v1/jobs/{job_id}",
+        "/v1/feedback",
         "/v1/compare",
         "/v1/targets",
         "/v1/ministermaal",
