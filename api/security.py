@@ -16,7 +16,9 @@
   own nor in ``PLANCHAT_CORS_ORIGINS``, or which the browser marks
   ``cross-site``, is a 403 before any key is looked at. Clients outside a
   browser (curl, scripts) send neither header. Asking is a read here; CORS
-  governs it as before.
+  governs it as before. Feedback on an answer (POST /v1/feedback) is a read
+  too, with the Origin check alone (``refuse_foreign_origin``): the widget on
+  an allowed site sends ``cross-site``.
 - A conversation is reached with its ``X-Conversation-Token`` (given once,
   when the conversation is created) or the admin key; otherwise the store
   answers the 404 of a conversation that does not exist.

@@ -14,8 +14,8 @@ def feedback_page():
         key_field()
         + """<section aria-labelledby="feedback-heading">
 <h2 id="feedback-heading">Feedback på svar</h2>
-<p class="muted">Brugernes 👍/👎 og kommentarer fra chatten og Sammenlign-siden, nyeste først. Personnumre,
-e-mailadresser og telefonnumre er fjernet, før de blev gemt. Til et spørgesæt til evalueringen:
+<p class="muted">Brugernes vurderinger (nyttigt / ikke nyttigt) og kommentarer fra chatten og
+Sammenlign-siden, nyeste først. Personnumre, e-mailadresser og telefonnumre er fjernet, før de blev gemt. Til et spørgesæt til evalueringen:
 <code>planchat feedback export --format jsonl</code>.</p>
 <form id="feedback-filter" class="filters">
 <label>Vurdering<select id="feedback-rating" name="rating">
