@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .schemas import DocumentDetail
 
-MAX_FEEDBACK_CITATIONS = 30
+MAX_FEEDBACK_CITATIONS = 50  # an answer cites at most max_top_k passages plus see-also
 
 
 class JobOut(BaseModel):
@@ -37,10 +37,10 @@ class FeedbackCitation(BaseModel):
     doc_id: str | None = Field(default=None, max_length=120)
     municipality: str | None = Field(default=None, max_length=120)
     year: int | None = None
-    title: str | None = Field(default=None, max_length=400)
-    section: str | None = Field(default=None, max_length=1000)
+    title: str | None = Field(default=None, max_length=1000)
+    section: str | None = Field(default=None, max_length=2000)
     page: int | None = None
-    quote: str = Field(default="", max_length=5000)
+    quote: str = Field(default="", max_length=20_000)  # a list answer's quote may hold the whole list
     start: int | None = None
     end: int | None = None
     role: str | None = Field(default=None, max_length=20)

@@ -75,8 +75,8 @@ def test_reading_feedback_needs_the_admin_key(client):
         ({"question": "q", "rating": "up", "conversation_id": "x"},
          "conversation_id: not a planchat conversation id (32 hex characters, as a previous answer returned). "
          "Omit it to start a new conversation."),
-        ({"question": "q", "rating": "up", "citations": [{"quote": "x"}] * 31},
-         "citations: List should have at most 30 items after validation, not 31."),
+        ({"question": "q", "rating": "up", "citations": [{"quote": "x"}] * 51},
+         "citations: List should have at most 50 items after validation, not 51."),
     ],
 )  # fmt: skip
 def test_bad_feedback_is_a_400_that_names_the_field(client, body, message):
