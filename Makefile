@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup browser nginx run test test-fast ingest eval gate bench load clean
+.PHONY: setup browser nginx run test test-fast lint ingest eval gate bench load clean
 
 setup: $(STAMP)
 
@@ -43,6 +43,13 @@ test: setup browser nginx
 	@$(PY) -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; \
 	exit $$rc
+
+# ruff (lint + format check) over the repo and mypy over the product packages (config: pyproject.toml).
+# The same checks as .pre-commit-config.yaml; `make lint` is what CI runs.
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 # Unit tests only (no real model, no subprocesses).
 test-fast: setup

@@ -32,7 +32,7 @@ class AskServices:
         self.index = index
         self.settings = settings
         self.default = AskService(index, settings)
-        self._by_mode = {settings.retrieval_mode: self.default}
+        self._by_mode: dict[str, AskService] = {settings.retrieval_mode: self.default}
 
     def __call__(self, mode: str | None = None) -> AskService:
         if not mode or mode == self.default.mode:

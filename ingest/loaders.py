@@ -76,9 +76,9 @@ def load_pdf(data: bytes, name: str) -> LoadedText:
         if reader.is_encrypted:
             # An empty user password opens "protected" PDFs that only restrict printing/copying.
             try:
-                opened = reader.decrypt("")
+                opened = bool(reader.decrypt(""))
             except Exception:  # pypdf raises several kinds for unsupported crypto
-                opened = 0
+                opened = False
             if not opened:
                 raise EncryptedDocument(
                     f"{name}: the PDF is encrypted with a password. Remove the password (or export an "

@@ -34,6 +34,7 @@ from ..schemas import (
 )
 from ..security import require_write
 from ..shapes import outline_out
+from . import Responses
 
 
 def document_out(record: DocumentRecord) -> DocumentOut:
@@ -70,7 +71,7 @@ def detail(index: PlanIndex, doc_id: str, report: IngestReport | None = None) ->
 
 router = APIRouter()
 
-ERRORS = {status: {"model": ErrorResponse} for status in (400, 401, 403, 404, 409, 413, 415, 422)}
+ERRORS: Responses = {status: {"model": ErrorResponse} for status in (400, 401, 403, 404, 409, 413, 415, 422)}
 
 
 @router.get("/v1/documents", response_model=DocumentList, responses=ERRORS)
@@ -136,4 +137,6 @@ def document_outline(doc_id: str, index: IndexDep) -> DocumentOutline:
                responses=ERRORS)  # fmt: skip
 def delete_document(doc_id: str, index: IndexDep) -> DocumentDeleted:
     report = delete_uploaded(index, doc_id)
-    return DocumentDeleted(doc_id=doc_id, status=report.status, chunks=report.chunks)
+    return DocumentDeleted(
+        doc_id=doc_id, status="removed", chunks=report.chunks
+    )  # delete_uploaded removed it or raised
