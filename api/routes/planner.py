@@ -17,7 +17,7 @@ from fastapi.responses import Response
 from planchat.errors import InvalidRequest
 from retrieval.target_selection import select_targets_for, targets_csv
 
-from ..deps import CompareDep, MinistermaalDep, SettingsDep, SnapshotDep
+from ..deps import CompareDep, DeadlineDep, MinistermaalDep, SettingsDep, SnapshotDep
 from ..schemas import CompareRequest, CompareResponse, ErrorResponse, MinistermaalResponse, TargetList
 from ..shapes import comparison_out, ministermaal_out, target_out
 from . import ERROR_RESPONSES
@@ -33,8 +33,10 @@ def check_values(settings, **lists: Sequence | None) -> None:
 
 
 @router.post("/v1/compare", response_model=CompareResponse, responses=ERROR_RESPONSES)
-def compare(body: CompareRequest, service: CompareDep, snapshot: SnapshotDep) -> CompareResponse:
-    return comparison_out(service.compare(body.topic, body.municipalities, body.years, snapshot=snapshot))
+def compare(body: CompareRequest, service: CompareDep, snapshot: SnapshotDep, deadline: DeadlineDep) -> CompareResponse:
+    return comparison_out(
+        service.compare(body.topic, body.municipalities, body.years, snapshot=snapshot, deadline=deadline)
+    )
 
 
 @router.get(
@@ -73,8 +75,9 @@ def ministermaal(
     service: MinistermaalDep,
     snapshot: SnapshotDep,
     settings: SettingsDep,
+    deadline: DeadlineDep,
     year: int = Query(description="The year whose ministermål to show, e.g. 2022."),
     municipality: list[str] | None = Query(default=None, description="Only these municipalities (repeatable)."),
 ) -> MinistermaalResponse:
     check_values(settings, municipality=municipality)
-    return ministermaal_out(service.matrix(year, municipality, snapshot=snapshot), snapshot)
+    return ministermaal_out(service.matrix(year, municipality, snapshot=snapshot, deadline=deadline), snapshot)
