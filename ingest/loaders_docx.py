@@ -50,6 +50,13 @@ def _unsupported(name: str, what: str) -> UnsupportedFileType:
     return UnsupportedFileType(f"{name}: this is {what}, not a .docx Word document. {_SAVE_AS}")
 
 
+def _damaged(name: str, exc: Exception) -> DocumentError:
+    return DocumentError(
+        f"{name}: the Word document is damaged and cannot be read ({type(exc).__name__}). "
+        "Open it in Word or LibreOffice, save it again as .docx and try again."
+    )
+
+
 def _open(data: bytes, name: str):
     """The python-docx Document, or the DocumentError that says what the file is."""
     import docx
@@ -73,6 +80,10 @@ def _open(data: bytes, name: str):
         unpacked = sum(info.file_size for info in archive.infolist())
     except zipfile.BadZipFile as exc:
         raise DocumentError(not_word) from exc
+    except UnsupportedFileType:
+        raise
+    except Exception as exc:  # a damaged zip: unsupported compression, bad headers, truncated members
+        raise _damaged(name, exc) from exc
     if unpacked > MAX_UNPACKED_MB * 1024 * 1024:
         raise DocumentError(
             f"{name}: the document unpacks to {unpacked // (1024 * 1024)} MB, more than {MAX_UNPACKED_MB} MB. "
@@ -83,10 +94,7 @@ def _open(data: bytes, name: str):
     except (PackageNotFoundError, ValueError, KeyError) as exc:  # no package, or another Office file's package
         raise DocumentError(not_word) from exc
     except Exception as exc:  # damaged XML or zip members surface as many exception types
-        raise DocumentError(
-            f"{name}: the Word document is damaged and cannot be read ({type(exc).__name__}). "
-            "Open it in Word or LibreOffice, save it again as .docx and try again."
-        ) from exc
+        raise _damaged(name, exc) from exc
 
 
 def load_docx(data: bytes, name: str) -> LoadedText:
@@ -94,10 +102,7 @@ def load_docx(data: bytes, name: str) -> LoadedText:
     try:
         blocks = _Reader(document).blocks(document.element.body)
     except Exception as exc:  # a package python-docx opens but whose parts break the reading
-        raise DocumentError(
-            f"{name}: the Word document is damaged and cannot be read ({type(exc).__name__}). "
-            "Open it in Word or LibreOffice, save it again as .docx and try again."
-        ) from exc
+        raise _damaged(name, exc) from exc
     text = render(blocks)
     if not text.strip():
         raise EmptyDocument(

@@ -90,7 +90,20 @@ def malformed_word(case: str) -> tuple[str, bytes]:
         "truncated.docx": ("truncated.docx", word_plan()[:4000]),
         "text-as.docx": ("text-as.docx", "Beskæftigelsesplan 2025\n".encode()),
         "only-header.docx": ("only-header.docx", _only_header()),
+        "damaged.docx": ("damaged.docx", _unknown_compression(word_plan(), "word/document.xml")),
     }[case]
+
+
+def _unknown_compression(data: bytes, member: str) -> bytes:
+    """The zip with one member's compression method (local header and central directory) set to 99."""
+    info = zipfile.ZipFile(io.BytesIO(data)).getinfo(member)
+    out = bytearray(data)
+    out[info.header_offset + 8 : info.header_offset + 10] = (99).to_bytes(2, "little")
+    central = out.index(b"PK\x01\x02")
+    while out[central + 46 : central + 46 + len(member)] != member.encode():
+        central = out.index(b"PK\x01\x02", central + 4)
+    out[central + 10 : central + 12] = (99).to_bytes(2, "little")
+    return bytes(out)
 
 
 def _only_header() -> bytes:

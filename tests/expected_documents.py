@@ -118,6 +118,11 @@ DOCUMENT_OUTCOMES = {
         422, "empty_document",
         "only-header.docx: the Word document has no text (headers and footers are not read). Nothing was ingested.",
     ),
+    "damaged.docx": _refused(
+        422, "bad_document",
+        "damaged.docx: the Word document is damaged and cannot be read (NotImplementedError). "
+        "Open it in Word or LibreOffice, save it again as .docx and try again.",
+    ),
     "libreoffice-plan.doc": _refused(
         415, "unsupported_file_type", f"libreoffice-plan.doc: an old binary Word file (.doc) cannot be read. {_SAVE_AS}"
     ),
