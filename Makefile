@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup browser nginx run test test-fast lint ingest eval gate bench load clean
+.PHONY: setup browser nginx libreoffice fixtures run test test-fast lint ingest eval gate bench load clean
 
 setup: $(STAMP)
 
@@ -31,6 +31,19 @@ nginx:
 	  $$SUDO apt-get install -y --no-install-recommends nginx >/dev/null || \
 	  { $$SUDO apt-get update >/dev/null && $$SUDO apt-get install -y --no-install-recommends nginx >/dev/null; }; }
 	@dpkg-query -W -f='nginx $${Version}\n' nginx 2>/dev/null || ls -l /usr/sbin/nginx
+
+# Debian's LibreOffice Writer (no GUI) makes the Word test files from tests/fixtures/documents/libreoffice-plan.fodt
+# (`make fixtures`); the tests read the committed files and do not need it. A no-op where /usr/bin/soffice exists.
+libreoffice:
+	@test -x /usr/bin/soffice || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get install -y --no-install-recommends libreoffice-writer-nogui >/dev/null || \
+	  { $$SUDO apt-get update >/dev/null && $$SUDO apt-get install -y --no-install-recommends libreoffice-writer-nogui >/dev/null; }; }
+	@dpkg-query -W -f='libreoffice-writer-nogui $${Version}\n' libreoffice-writer-nogui 2>/dev/null || ls -l /usr/bin/soffice
+
+# Remakes tests/fixtures/documents (the seed plan as a web page, LibreOffice's .docx/.odt/.doc/.rtf exports).
+fixtures: setup libreoffice
+	$(PY) bench/document_fixtures.py
 
 run: setup
 	$(VENV)/bin/planchat serve --host 127.0.0.1 --port 8000

@@ -281,7 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_index_commands(sub) -> None:
     """ingest, serve, documents: what builds, serves and manages the index."""
     p = sub.add_parser("ingest", help="ingest corpus/ (default) or the given files/folders")
-    p.add_argument("paths", nargs="*", help="files (.pdf, .txt, .md) or folders with a manifest.json")
+    p.add_argument("paths", nargs="*", help="files (.pdf, .docx, .html, .txt, .md) or folders with a manifest.json")
     p.add_argument("--municipality", help="for a single file: its municipality")
     p.add_argument("--year", type=int, help="for a single file: its plan year")
     p.add_argument("--title", help="for a single file: its title")

@@ -1,6 +1,6 @@
 """The documents API: upload, list, show, delete (rules in ingest/uploads.py).
 
-POST   /v1/documents            multipart: file (.pdf/.txt/.md) + municipality, year, title?, kind?  (write)
+POST   /v1/documents            multipart: file (.pdf/.docx/.html/.txt/.md) + municipality, year, title?, kind?  (write)
 GET    /v1/documents            every document in the index
 GET    /v1/documents/{id}       one document's record and its last ingest report
 GET    /v1/documents/{id}/text  its stored clean text (citations index into it)
@@ -86,7 +86,7 @@ def list_documents(index: IndexDep) -> DocumentList:
 def upload_document(
     index: IndexDep,
     settings: SettingsDep,
-    file: UploadFile = File(description="The plan: .pdf, .txt or .md."),
+    file: UploadFile = File(description="The plan: .pdf, .docx, .html/.htm, .txt or .md."),
     municipality: str = Form(description="The municipality the plan belongs to, e.g. 'Aarhus'."),
     year: int = Form(description="The plan year, e.g. 2024."),
     title: str | None = Form(default=None, description="Default: 'Beskæftigelsesplan <year>'."),
