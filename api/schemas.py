@@ -256,6 +256,11 @@ class DocumentOut(BaseModel):
     doc_id: str
     municipality: str
     publisher: str
+    publisher_kind: Literal["municipality", "region", "national", "historical", "other"] = Field(
+        default="municipality",
+        description="Who published it: a current municipality, a region, a national body, a municipality "
+        "before 2007 (historical) or other. Filters and answers use `municipality` for every kind.",
+    )
     year: int
     years: list[int]
     title: str

@@ -79,7 +79,9 @@ def cmd_ingest(args, settings: Settings) -> int:
         from ingest.uploads import upload_meta
 
         # The same rules as POST /v1/documents: one document per municipality and year.
-        name, meta = upload_meta(index, path.name, args.municipality, args.year, args.title, args.kind, args.id)
+        name, meta = upload_meta(
+            index, path.name, args.municipality, args.year, args.title, args.kind, args.id, args.publisher_kind
+        )
         _print_report(index.ingest_bytes(path.read_bytes(), name, meta, progress=Progress(f"{name}: embedding")))
     return 0
 
@@ -285,7 +287,9 @@ def _add_index_commands(sub) -> None:
     p.add_argument("--municipality", help="for a single file: its municipality")
     p.add_argument("--year", type=int, help="for a single file: its plan year")
     p.add_argument("--title", help="for a single file: its title")
-    p.add_argument("--kind", default="municipal plan")
+    p.add_argument("--kind", default="municipal plan", help="for a single file: what the document is")
+    p.add_argument("--publisher-kind", choices=("municipality", "region", "national", "historical", "other"),
+                   help="for a single file: who published it (--municipality names the publisher)")  # fmt: skip
     p.add_argument(
         "--id",
         help="for a single file: the document id (default: that of the municipality's plan for "

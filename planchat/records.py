@@ -31,6 +31,10 @@ class DocumentMeta:
     publisher: str = ""
     source: str = ""  # where the file came from (a path relative to the corpus, or an upload name)
     aliases: tuple[str, ...] = ()  # other names a question may use for the municipality/publisher
+    # Who published it (planchat/municipalities.py PUBLISHER_KINDS): municipality | region | national |
+    # historical | other. ``municipality`` holds the publisher's name whatever its kind: filters, answers,
+    # compare rows and targets treat every publisher alike. (``kind`` is what the document is.)
+    publisher_kind: str = "municipality"
 
     @property
     def covered_years(self) -> tuple[int, ...]:

@@ -1,6 +1,7 @@
 """The documents API: upload, list, show, delete (rules in ingest/uploads.py).
 
-POST   /v1/documents            multipart: file (.pdf/.docx/.html/.txt/.md) + municipality, year, title?, kind?  (write)
+POST   /v1/documents            multipart: file (.pdf/.docx/.html/.txt/.md) + municipality, year, title?, kind?,
+                                publisher_kind?  (write)
 GET    /v1/documents            every document in the index
 GET    /v1/documents/{id}       one document's record and its last ingest report
 GET    /v1/documents/{id}/text  its stored clean text (citations index into it)
@@ -43,6 +44,7 @@ def document_out(record: DocumentRecord) -> DocumentOut:
         doc_id=meta.doc_id,
         municipality=meta.municipality,
         publisher=meta.publisher,
+        publisher_kind=meta.publisher_kind,
         year=meta.year,
         years=list(meta.covered_years),
         title=meta.title,
@@ -87,14 +89,22 @@ def upload_document(
     index: IndexDep,
     settings: SettingsDep,
     file: UploadFile = File(description="The plan: .pdf, .docx, .html/.htm, .txt or .md."),
-    municipality: str = Form(description="The municipality the plan belongs to, e.g. 'Aarhus'."),
+    municipality: str = Form(
+        description="The municipality the plan belongs to, e.g. 'Aarhus'; or its publisher, with publisher_kind."
+    ),
     year: int = Form(description="The plan year, e.g. 2024."),
     title: str | None = Form(default=None, description="Default: 'Beskæftigelsesplan <year>'."),
-    kind: str | None = Form(default=None, description="Default: 'municipal plan'."),
+    kind: str | None = Form(default=None, description="What the document is. Default: 'municipal plan'."),
+    publisher_kind: str | None = Form(
+        default=None,
+        description="Who published it: municipality (a current one, checked against the 98), region "
+        "(e.g. a beskæftigelsesregion), national (a ministry, STAR, an agency), historical (a municipality "
+        "before 2007) or other. Default: municipality, or the kind of a publisher already in the index.",
+    ),
 ):
     """Ingest a plan. 201 when added; 200 when it replaced the municipality's
     plan for that year or was identical to it (status in the report)."""
-    name, meta = upload_meta(index, file.filename, municipality, year, title, kind)
+    name, meta = upload_meta(index, file.filename, municipality, year, title, kind, publisher_kind=publisher_kind)
     limit = int(settings.max_upload_mb * 1024 * 1024)
     data = file.file.read(limit + 1)
     if len(data) > limit:

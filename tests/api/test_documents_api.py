@@ -203,7 +203,8 @@ def test_protected_reads_need_the_key_but_the_page_and_health_stay_open(tmp_path
                 400,
                 "invalid_request",
                 "municipality: 'Atlantis' is not a Danish municipality (or a publisher already in the index). "
-                "Use its name as in 'Aarhus', 'Ringkøbing-Skjern' or 'København'.",
+                "Use its name as in 'Aarhus', 'Ringkøbing-Skjern' or 'København', "
+                "or send publisher_kind (region, national, historical or other) for another publisher.",
             ),
         ),
         (
