@@ -52,13 +52,13 @@ from .headers import SecurityHeaders
 from .hosts import HostAllowlist
 from .metrics import Metrics
 from .observability import RequestObserver
-from .routes import ask, conversations, documents, health, metrics, openai, planner, static
+from .routes import ask, conversations, documents, health, metrics, openai, planner, search, static
 from .security import TOKEN_HEADER, BodyLimit, mask_access_log, require_read
 from .shapes import ask_body
 
 log = logging.getLogger(__name__)
 # The OpenAPI schema keeps this order.
-ROUTERS = (documents, health, ask, conversations, openai, planner, static, metrics)
+ROUTERS = (documents, health, ask, conversations, openai, planner, search, static, metrics)
 
 
 def open_services(app: FastAPI, settings: Settings, index: PlanIndex | None) -> list[Callable[[], None]]:
@@ -135,8 +135,9 @@ def create_app(settings: Settings | None = None, index: PlanIndex | None = None)
     errors.install(app)
     app.add_exception_handler(ratelimit.RateLimited, ratelimit.too_many_requests)
     for module in ROUTERS:
-        # /v1/ask and /v1/ask/stream count against the rate limits (/v1/chat/completions does so in its route).
-        limited = module is ask
+        # /v1/ask, /v1/ask/stream and /v1/search count against the rate limits (/v1/chat/completions does so
+        # in its route).
+        limited = module in (ask, search)
         app.include_router(module.router, dependencies=[Depends(ratelimit.limit_asks)] if limited else None,
                            responses=ratelimit.RESPONSES if limited else None)  # fmt: skip
     app.add_middleware(BodyLimit, settings=settings)

@@ -1,7 +1,7 @@
 """Rate limits and quotas per client, with the ``limits`` library.
 
 - ``PLANCHAT_RATE_LIMIT_PER_MINUTE`` (60): asks per client per minute, over
-  /v1/ask, /v1/ask/stream and /v1/chat/completions together;
+  /v1/ask, /v1/ask/stream, /v1/chat/completions and /v1/search together;
 - ``PLANCHAT_CONVERSATIONS_PER_HOUR`` (100): requests that start a
   server-side conversation (an ask without ``conversation_id`` or
   ``history``, while conversations are stored) per client per hour.

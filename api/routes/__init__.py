@@ -1,5 +1,5 @@
 """One router per resource; ``api/app.py`` includes them in this order:
-documents, health, ask, conversations, openai, planner, static, metrics.
+documents, health, ask, conversations, openai, planner, search, static, metrics.
 
 Handlers are thin: they parse and validate the request, call one service
 method (the services come from the aliases in ``api/deps.py``) and shape

@@ -172,6 +172,7 @@ def test_openapi_documents_the_endpoints(client):
         "/v1/documents/{doc_id}/text",
         "/v1/documents/{doc_id}/outline",
         "/v1/compare",
+        "/v1/search",
         "/v1/targets",
         "/v1/ministermaal",
         "/v1/ask/stream",
