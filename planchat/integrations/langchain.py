@@ -77,7 +77,8 @@ class PlanchatRetriever(BaseRetriever):
     mode: str | None = Field(default=None, description="bm25, dense or hybrid (default: the index's).")
     timeout: float = Field(default=60.0, description="Seconds per HTTP request.")
 
-    _local: Any = PrivateAttr(default=None)  # (PlanIndex, AskService), opened on the first in-process query
+    # The in-process index and its AskService per mode, opened on the first query (a model_copy shares them).
+    _local: Any = PrivateAttr(default=None)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     @model_validator(mode="after")
@@ -109,16 +110,20 @@ class PlanchatRetriever(BaseRetriever):
 
     # -- in-process -----------------------------------------------------------------------
     def _service(self):
+        from retrieval.service import AskService  # the product layers load only in this mode
+
         with self._lock:
             if self._local is None:
-                from ingest.corpus import open_index  # the product layers load only in this mode
+                from ingest.corpus import open_index
                 from planchat.config import Settings
-                from retrieval.service import AskService
 
                 settings = self.settings or Settings(data_dir=self.data_dir)
-                index = open_index(settings)
-                self._local = (index, AskService(index, settings, mode=self.mode))
-            return self._local
+                self._local = (open_index(settings), {})
+            index, services = self._local
+            mode = self.mode or index.settings.retrieval_mode
+            if mode not in services:
+                services[mode] = AskService(index, index.settings, mode=mode)
+            return index, services[mode]
 
     def _search_in_process(self, query: str) -> list[dict[str, Any]]:
         from dataclasses import asdict
