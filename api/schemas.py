@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
-from planchat.records import AnswerKind
+from planchat.records import AnswerKind, PublisherKind
 
 # FastAPI's type for a route's extra OpenAPI responses.
 Responses = dict[int | str, dict[str, Any]]
@@ -256,7 +256,7 @@ class DocumentOut(BaseModel):
     doc_id: str
     municipality: str
     publisher: str
-    publisher_kind: Literal["municipality", "region", "national", "historical", "other"] = Field(
+    publisher_kind: PublisherKind = Field(
         default="municipality",
         description="Who published it: a current municipality, a region, a national body, a municipality "
         "before 2007 (historical) or other. Filters and answers use `municipality` for every kind.",

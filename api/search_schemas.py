@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+
+from planchat.records import PublisherKind
 
 from .schemas import ModeName
 
@@ -31,7 +31,7 @@ class PassageOut(BaseModel):
     doc_id: str
     chunk_id: str
     municipality: str = Field(description="The municipality, or the publisher's name for another publisher kind.")
-    publisher_kind: Literal["municipality", "region", "national", "historical", "other"]
+    publisher_kind: PublisherKind
     year: int
     years: list[int] = Field(description="The years the plan covers.")
     title: str

@@ -12,12 +12,11 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from planchat.errors import ManifestError
-from planchat.records import DocumentMeta
+from planchat.records import DocumentMeta, PublisherKind
 
 MANIFEST_NAME = "manifest.json"
 DOC_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
@@ -32,7 +31,7 @@ class ManifestEntry(BaseModel):
     title: str = Field(min_length=1, max_length=500)
     kind: str = "municipal plan"
     publisher: str = ""
-    publisher_kind: Literal["municipality", "region", "national", "historical", "other"] = "municipality"
+    publisher_kind: PublisherKind = "municipality"
     aliases: list[str] = Field(default_factory=list)
 
     @field_validator("id")

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from planchat.errors import Conflict, InvalidRequest, NotFound
 from planchat.municipalities import PUBLISHER_KINDS, current_municipality, near_municipality, without_kommune
-from planchat.records import DocumentMeta
+from planchat.records import DocumentMeta, PublisherKind
 
 if TYPE_CHECKING:  # annotations only: `planchat documents list` reads managed_by without loading the index
     from .index import IngestReport, PlanIndex
@@ -63,7 +63,7 @@ class Publisher:
 
     name: str
     publisher: str
-    kind: str
+    kind: PublisherKind
 
 
 def _indexed(name: str, index: PlanIndex) -> DocumentMeta | None:
@@ -99,8 +99,9 @@ def resolve_publisher(name: str, publisher_kind: str | None, index: PlanIndex) -
         raise InvalidRequest("municipality: required, e.g. 'Aarhus'.")
     if len(name) > 80:
         raise InvalidRequest(f"municipality: at most 80 characters; got {len(name)}.")
-    kind = _CONTROL.sub("", publisher_kind or "").strip().lower() or None
-    if kind is not None and kind not in PUBLISHER_KINDS:
+    wanted = _CONTROL.sub("", publisher_kind or "").strip().lower()
+    kind = next((k for k in PUBLISHER_KINDS if k == wanted), None)
+    if wanted and kind is None:
         raise InvalidRequest(f"publisher_kind: must be municipality, {OTHER_KINDS}; got '{publisher_kind}'.")
     current, indexed = current_municipality(name), _indexed(name, index)
     if current is not None and kind in (None, "municipality", "historical"):  # a predecessor may share the name

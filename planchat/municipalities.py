@@ -18,6 +18,9 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
+from typing import get_args
+
+from .records import PublisherKind
 
 ALL_MUNICIPALITIES = (
     "Albertslund",
@@ -178,7 +181,7 @@ def national_names() -> dict[str, str]:
     return names
 
 
-PUBLISHER_KINDS = ("municipality", "region", "national", "historical", "other")
+PUBLISHER_KINDS: tuple[PublisherKind, ...] = get_args(PublisherKind)
 _KOMMUNE = re.compile(r"(?i)\s+kommunes?$")
 NEAR_MATCH = 0.8  # difflib ratio: "Aarhuss" 0.92, "Kobenhavns" 0.95, "Vejles" 0.91; "Hals"/"Halsnæs" 0.73
 

@@ -16,6 +16,8 @@ from typing import Literal
 AnswerKind = Literal["list", "how", "when", "who", "number", "fact", "abstain"]
 # Who keeps a document: a corpus/ manifest (re-ingested with it) or an upload.
 ManagedBy = Literal["corpus", "upload"]
+# Who published a document (planchat/municipalities.py PUBLISHER_KINDS; ingest/uploads.py resolve_publisher).
+PublisherKind = Literal["municipality", "region", "national", "historical", "other"]
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,7 @@ class DocumentMeta:
     # Who published it (planchat/municipalities.py PUBLISHER_KINDS): municipality | region | national |
     # historical | other. ``municipality`` holds the publisher's name whatever its kind: filters, answers,
     # compare rows and targets treat every publisher alike. (``kind`` is what the document is.)
-    publisher_kind: str = "municipality"
+    publisher_kind: PublisherKind = "municipality"
 
     @property
     def covered_years(self) -> tuple[int, ...]:

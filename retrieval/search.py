@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ingest.snapshot import IndexSnapshot
-from planchat.records import Passage
+from planchat.records import Passage, PublisherKind
 
 from .query import query_analyzer
 from .service import AskService
@@ -29,7 +29,7 @@ class SearchHit:
     doc_id: str
     chunk_id: str
     municipality: str  # the publisher's name, whatever its kind
-    publisher_kind: str
+    publisher_kind: PublisherKind
     year: int
     years: tuple[int, ...]
     title: str

@@ -95,7 +95,7 @@ class PlanchatRetriever(BaseRetriever):
             if getattr(self, name) is not None:
                 body[name] = getattr(self, name)
         headers = {"Authorization": f"Bearer {self.api_key.get_secret_value()}"} if self.api_key else {}
-        return f"{self.base_url.rstrip('/')}/v1/search", headers, body
+        return f"{(self.base_url or '').rstrip('/')}/v1/search", headers, body
 
     @staticmethod
     def _passages(response: httpx.Response) -> list[dict[str, Any]]:
@@ -117,7 +117,7 @@ class PlanchatRetriever(BaseRetriever):
                 from ingest.corpus import open_index
                 from planchat.config import Settings
 
-                settings = self.settings or Settings(data_dir=self.data_dir)
+                settings = self.settings or Settings(data_dir=self.data_dir)  # type: ignore[arg-type]  # one is set
                 self._local = (open_index(settings), {})
             index, services = self._local
             mode = self.mode or index.settings.retrieval_mode
