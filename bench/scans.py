@@ -133,14 +133,18 @@ def _text_page(title: str, body: str) -> bytes:
     return out + b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
 
 
-def mixed_pdf(scan: Scan = Scan()) -> bytes:
-    """Three pages: a text page, the scanned Thisted page, a text page."""
+def merged(*parts: bytes) -> bytes:
+    """The pages of the given PDFs, in order, as one PDF."""
     from pypdf import PdfReader, PdfWriter
 
     writer = PdfWriter()
-    parts = [_text_page(*TEXT_PAGES[0]), scanned_pdf(scan=scan), _text_page(*TEXT_PAGES[1])]
     for part in parts:
         writer.append(PdfReader(io.BytesIO(part)))
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def mixed_pdf(scan: Scan = Scan()) -> bytes:
+    """Three pages: a text page, the scanned Thisted page, a text page."""
+    return merged(_text_page(*TEXT_PAGES[0]), scanned_pdf(scan=scan), _text_page(*TEXT_PAGES[1]))
