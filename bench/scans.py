@@ -36,7 +36,8 @@ THISTED_PAGE = (
     "Andelen af unge under 30 år, der modtager uddannelseshjælp, skal falde. Jobcentret samarbejder med "
     "ungdomsuddannelserne og erhvervsskolerne om at få flere unge i gang med en uddannelse.",
 )
-THISTED_FIGURE = "145 personer i december 2025"
+THISTED_FIGURE = "145 personer"  # the target figure a question asks for
+THISTED_PHRASE = "145 personer i december 2025"
 
 
 @dataclass(frozen=True)
