@@ -30,6 +30,10 @@ from planchat.errors import TooManyScannedPages
 from planchat.records import PageText
 
 log = logging.getLogger(__name__)
+# The longest side a page is rendered at: A2 at 300 dpi. A PDF page may be 200 inches square
+# (60,000 pixels a side at 300 dpi: 3.6 GB for pdftoppm, tens of GB for tesseract); a larger
+# page is rendered to fit (a 10,000-pixel page already took tesseract 1 GB and 7 s).
+MAX_SIDE_PX = 7016
 PACKAGES = "tesseract-ocr tesseract-ocr-dan poppler-utils"
 INSTALL_HINT = f"To read scanned pages at ingest, install Debian's {PACKAGES} (`make ocr`) and upload it again."
 
@@ -125,11 +129,18 @@ class PageOcr:
             return "ocr=none"
         return f"ocr={_version(shutil.which('tesseract') or '')};lang={self.language};dpi={self.dpi}"
 
-    def read_page(self, pdf: Path, number: int, workdir: Path) -> OcrPage:
-        """Render page ``number`` (1-based) of the PDF file and read it."""
+    def resolution(self, size_pt: tuple[float, float] | None) -> list[str]:
+        """pdftoppm's size arguments for a page of ``size_pt`` points: ``dpi``,
+        or fit to MAX_SIDE_PX where that would be larger."""
+        if size_pt and max(size_pt) / 72 * self.dpi > MAX_SIDE_PX:
+            return ["-scale-to", str(MAX_SIDE_PX)]
+        return ["-r", str(self.dpi)]
+
+    def read_page(self, pdf: Path, number: int, workdir: Path, size_pt: tuple[float, float] | None = None) -> OcrPage:
+        """Render page ``number`` (1-based, ``size_pt`` points) of the PDF file and read it."""
         prefix = workdir / f"page-{number}"
         subprocess.run(
-            [shutil.which("pdftoppm") or "pdftoppm", "-r", str(self.dpi), "-gray", "-jpeg",
+            [shutil.which("pdftoppm") or "pdftoppm", *self.resolution(size_pt), "-gray", "-jpeg",
              "-f", str(number), "-l", str(number), "-singlefile", str(pdf), str(prefix)],
             check=True, capture_output=True, timeout=self.timeout_s,
         )  # fmt: skip
@@ -158,12 +169,13 @@ class PageOcr:
                 "Upload the text, or ingest it where PLANCHAT_OCR_MAX_PAGES is higher."
             )
         read: dict[int, OcrPage] = {}
+        sizes = page_sizes(data)
         with tempfile.TemporaryDirectory(prefix="planchat-ocr-") as tmp:
             pdf = Path(tmp) / "document.pdf"
             pdf.write_bytes(data)
             for number in empty:
                 try:
-                    read[number] = self.read_page(pdf, number, Path(tmp))
+                    read[number] = self.read_page(pdf, number, Path(tmp), sizes.get(number))
                 except (OSError, subprocess.SubprocessError) as exc:  # the page stays empty; the report counts it
                     log.warning("%s: OCR could not read page %d: %s", name, number, exc)
         return [
@@ -172,6 +184,21 @@ class PageOcr:
             else p
             for p in pages
         ]
+
+
+def page_sizes(data: bytes) -> dict[int, tuple[float, float]]:
+    """Each page's (width, height) in points, by 1-based number; {} if pypdf cannot tell."""
+    import io
+
+    from pypdf import PdfReader
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            reader.decrypt("")
+        return {n: (float(p.mediabox.width), float(p.mediabox.height)) for n, p in enumerate(reader.pages, 1)}
+    except Exception:  # pypdf already read this file once; a size it cannot give falls back to dpi
+        return {}
 
 
 def no_text_message(name: str, pages: list[PageText], ocr: PageOcr | None) -> str:

@@ -202,3 +202,23 @@ def test_whether_ocr_can_run_is_part_of_a_pdfs_content_hash(tmp_path, scanned_pa
     # A PDF stored while OCR could not run is read again once it can; a text file is not affected.
     assert content_hash(scanned_page, meta("a"), auto) != content_hash(scanned_page, meta("a"), off)
     assert content_hash(b"Tekst.", meta("a"), auto) == content_hash(b"Tekst.", meta("a"), off)
+
+
+def test_a_giant_page_is_rendered_to_fit_not_at_300_dpi():
+    ocr = PageOcr()
+    assert ocr.resolution((595.0, 842.0)) == ["-r", "300"]  # A4
+    assert ocr.resolution((1190.55, 1683.78)) == ["-r", "300"]  # A2: 7,016 pixels
+    assert ocr.resolution((2383.94, 1683.78)) == ["-scale-to", "7016"]  # A1
+    assert ocr.resolution((14400.0, 14400.0)) == ["-scale-to", "7016"]  # 200 inches: 60,000 pixels at 300 dpi
+    assert ocr.resolution(None) == ["-r", "300"]
+
+
+@requires_ocr
+def test_a_page_100_inches_square_is_read_within_bounds(tmp_path):
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=7200, height=7200)  # 30,000 pixels a side at 300 dpi; rendered at 7,016
+    writer.write(tmp_path / "plakat.pdf")
+    with pytest.raises(NoTextLayer, match="OCR found no text on its 1 page"):
+        load_bytes((tmp_path / "plakat.pdf").read_bytes(), "plakat.pdf", PageOcr())
