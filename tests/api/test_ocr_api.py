@@ -14,6 +14,7 @@ from expected import CITATION_KEYS, SCAN_CONFIDENCE, SCAN_QUESTION, SCAN_QUOTE, 
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.streaming import sources_text
 from ingest.index import PlanIndex
 
 KEY = "test-key-0123456789"
@@ -98,3 +99,12 @@ def test_more_scanned_pages_than_allowed_is_a_422(tmp_path, shared_pdfs):
     response = upload(client, two_scans, name="to-sider.pdf")
     assert (response.status_code, response.json()["error"]["code"]) == (422, "too_many_scanned_pages")
     assert "thisted-2025" not in index.documents
+
+
+def test_the_openai_text_says_a_source_was_recognised_from_a_scan():
+    citation = {"n": 1, "municipality": "Thisted", "year": 2025, "page": 1, "page_label": None,
+                "section": "3. Langtidsledighed", "quote": SCAN_QUOTE, "ocr": True, "role": "evidence"}  # fmt: skip
+    body = {"answer": f"Thisted: «{SCAN_QUOTE}» [1]", "citations": [citation], "markers": []}
+    assert sources_text(body).split("\n\nKilder:\n")[1] == (
+        f"[1] Thisted 2025, s. 1 – 3. Langtidsledighed (tekst genkendt fra scannet side): «{SCAN_QUOTE}»"
+    )
