@@ -67,6 +67,11 @@ class CitationOut(BaseModel):
     chunk_id: str
     start: int = Field(description="Character offset of the quote in the document's clean text.")
     end: int
+    ocr: bool = Field(
+        default=False,
+        description="True: the quote is text recognised by OCR from a scanned page («tekst genkendt fra scannet "
+        "side»); it is verbatim the stored text, which may hold recognition errors.",
+    )
 
 
 class MarkerOut(BaseModel):
@@ -105,6 +110,7 @@ class TargetOut(BaseModel):
     quote: str = Field(description="The sentence the target came from, verbatim (clean_text[start:end]).")
     start: int
     end: int
+    ocr: bool = Field(default=False, description="True: the quote was recognised by OCR from a scanned page.")
 
 
 class TargetList(BaseModel):
@@ -279,7 +285,14 @@ class DocumentOut(BaseModel):
 class IngestReportOut(BaseModel):
     status: str = Field(default="", description="added, updated (replaced), unchanged (identical: nothing re-embedded)")
     pages: int | None = Field(default=None, description="Pages of a PDF; null for text files.")
-    empty_pages: int = Field(default=0, description="Pages without a text layer (scanned?); not searchable.")
+    empty_pages: int = Field(
+        default=0, description="Pages left without text: no text layer, and OCR found none (or did not run)."
+    )
+    ocr_pages: int = Field(default=0, description="Pages without a text layer whose text was recognised by OCR.")
+    ocr_confidence: float | None = Field(
+        default=None,
+        description="The mean confidence (0-100) of the words OCR recognised, over all OCR'd pages; null: no OCR.",
+    )
     chars: int = Field(default=0, description="Characters of clean text.")
     chunks: int = 0
     targets: int = Field(default=0, description="Quantitative targets found.")

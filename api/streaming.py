@@ -134,7 +134,10 @@ def sources_text(body: dict, lang: str = "da") -> str:
         page = c.get("page_label") or c.get("page")
         where = f"{c['municipality']} {c['year']}" + (f", {page_word} {page}" if c.get("page") else "")
         section = f" – {c['section']}" if c.get("section") else ""
-        lines.append(f"[{c['n']}] {escape_markdown(where + section)}: «{escape_markdown(c['quote'])}»")
+        ocr = ""
+        if c.get("ocr"):  # the quote was recognised by OCR from a scanned page (ingest/ocr.py)
+            ocr = " (tekst genkendt fra scannet side)" if lang == "da" else " (text recognised from a scanned page)"
+        lines.append(f"[{c['n']}] {escape_markdown(where + section)}{ocr}: «{escape_markdown(c['quote'])}»")
     return f"{answer}\n\n{heading}\n" + "\n".join(lines)
 
 

@@ -31,6 +31,7 @@ import html
 import re
 import unicodedata
 from collections import Counter
+from dataclasses import replace
 
 from planchat.records import CleanText, Heading, LoadedText, PageSpan
 
@@ -270,13 +271,13 @@ def clean(loaded: LoadedText) -> CleanText:
             if i < len(lines) - 1:
                 out.append("\n")
                 offset += 1
-        spans.append(PageSpan(start=page_start, end=offset, number=_page_number(page), label=page.label))
+        spans.append(PageSpan(start=page_start, end=offset, number=_page_number(page), label=page.label, ocr=page.ocr))
     numbers = [span.number for span in spans if span.number is not None]
     if len(numbers) != len(set(numbers)):
         # Printed labels that repeat (roman front matter i-iii, then 1-3) would
         # make "page 1" name two pages: use physical page numbers throughout.
         physical = iter(page.number for page, text in cleaned_pages if text)
-        spans = [PageSpan(span.start, span.end, next(physical), span.label) for span in spans]
+        spans = [replace(span, number=next(physical)) for span in spans]
     return CleanText(text="".join(out), headings=tuple(_relevel(headings)), pages=tuple(spans))
 
 

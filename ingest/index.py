@@ -239,7 +239,7 @@ class PlanIndex:
             meta.doc_id, "updated" if existing is not None else "added",
             chunks=len(prepared.chunks), targets=len(prepared.targets), embedded=prepared.embedded,
             pages=prepared.pages, empty_pages=prepared.empty_pages, chars=len(prepared.clean.text),
-            warnings=prepared.warnings,
+            warnings=prepared.warnings, ocr_pages=prepared.ocr_pages, ocr_confidence=prepared.ocr_confidence,
         )  # fmt: skip
         self._store(prepared, report, started, managed_by)
         return report
@@ -251,6 +251,7 @@ class PlanIndex:
             doc_id, "unchanged", chunks=existing.chunk_count, targets=len(self.snapshot.targets(doc_id)),
             pages=existing.pages, empty_pages=stored.get("empty_pages", 0), chars=existing.chars,
             warnings=list(stored.get("warnings", [])),
+            ocr_pages=stored.get("ocr_pages", 0), ocr_confidence=stored.get("ocr_confidence"),
         )  # fmt: skip
 
     def _store(self, prepared: PreparedDocument, report: IngestReport, started: float, managed_by: ManagedBy) -> None:

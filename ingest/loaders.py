@@ -7,7 +7,8 @@ page's text is pypdf's plain extraction, with table rows cell-separated by
 tabs and interleaved columns re-read in order where the layout shows them
 (ingest/pdf_layout.py). Word and HTML documents have their own loaders
 (ingest/loaders_docx.py, loaders_html.py); .doc, .odt and .rtf are a 415
-that says to save the file as .docx or PDF.
+that says to save the file as .docx or PDF. Given an OCR engine (ingest/ocr.py), pages without
+a text layer are read from their image instead, flagged ``ocr``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from planchat.records import LoadedText, PageText
 
 from .loaders_docx import load_docx
 from .loaders_html import load_html
+from .ocr import PageOcr, no_text_message
 from .pdf_layout import arrange_page
 
 log = logging.getLogger(__name__)
@@ -67,7 +69,7 @@ def load_markdown(data: bytes, name: str) -> LoadedText:
     return load_text(data, name, media_type="text/markdown")
 
 
-def load_pdf(data: bytes, name: str) -> LoadedText:
+def load_pdf(data: bytes, name: str, ocr: PageOcr | None = None) -> LoadedText:
     from pypdf import PdfReader
     from pypdf.errors import FileNotDecryptedError, PdfReadError
 
@@ -118,11 +120,10 @@ def load_pdf(data: bytes, name: str) -> LoadedText:
         ) from exc
     if not pages:
         raise EmptyDocument(f"{name}: the PDF has no pages. Nothing was ingested.")
+    if ocr is not None:
+        pages = ocr.read_empty_pages(pages, data, name)
     if not any(p.text.strip() for p in pages):
-        raise NoTextLayer(
-            f"{name}: the PDF has no text layer ({len(pages)} page(s), 0 characters; scanned?). "
-            "Run OCR first or upload the text."
-        )
+        raise NoTextLayer(no_text_message(name, pages, ocr))
     return LoadedText(pages=tuple(pages), media_type="application/pdf")
 
 
@@ -165,9 +166,12 @@ CONVERT_FIRST = {
 }
 
 
-def load_bytes(data: bytes, name: str) -> LoadedText:
-    """Load by the file name's extension (``name`` is only ever used as a label)."""
+def load_bytes(data: bytes, name: str, ocr: PageOcr | None = None) -> LoadedText:
+    """Load by the file name's extension (``name`` is only ever used as a label).
+    ``ocr`` reads a PDF's pages that have no text layer (None: they stay empty)."""
     suffix = Path(name).suffix.lower()
+    if suffix == ".pdf":
+        return load_pdf(data, name, ocr)
     loader = LOADERS.get(suffix)
     if suffix in CONVERT_FIRST:
         raise UnsupportedFileType(

@@ -323,6 +323,7 @@ def extract_targets(clean_text: str, chunks: Sequence[Chunk], meta: DocumentMeta
                         section=section,
                         page=chunk.page if chunk else None,
                         chunk_id=chunk.chunk_id if chunk else "",
+                        ocr=chunk.ocr if chunk else False,
                         quote=clean_text[q_start:q_end],
                         start=q_start,
                         end=q_end,

@@ -114,7 +114,7 @@ def cmd_ask(args, settings: Settings) -> int:
         print()
     for c in answer.citations:
         where = f"{c.municipality} {c.year}" + (f", s. {c.page_label or c.page}" if c.page else "")
-        label = " (se også)" if c.role == "see_also" else ""
+        label = (" (se også)" if c.role == "see_also" else "") + (" (tekst genkendt fra scannet side)" if c.ocr else "")
         print(f"[{c.n}] {where} – {c.title}{label}")
         if c.section:
             print(f"    § {c.section}")

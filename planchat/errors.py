@@ -75,6 +75,12 @@ class NoTextLayer(DocumentError):
     code = "no_text_layer"
 
 
+class TooManyScannedPages(DocumentError):
+    """More pages need OCR than one ingest may read (PLANCHAT_OCR_MAX_PAGES)."""
+
+    code = "too_many_scanned_pages"
+
+
 class EmptyDocument(DocumentError):
     code = "empty_document"
 

@@ -50,6 +50,8 @@ class PageText:
     number: int | None
     text: str
     label: str | None = None  # the printed page label, where the PDF has one
+    ocr: bool = False  # the text was recognised from the page's image (ingest/ocr.py): it has no text layer
+    confidence: float | None = None  # for an OCR'd page: the mean confidence of its words, 0-100
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ class PageSpan:
     end: int
     number: int | None
     label: str | None = None  # the printed page label, where the PDF defines labels
+    ocr: bool = False  # the page's text was recognised from a scan
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,10 @@ class CleanText:
     def label_at(self, offset: int) -> str | None:
         span = self.span_at(offset)
         return span.label if span else None
+
+    def ocr_at(self, offset: int) -> bool:
+        span = self.span_at(offset)
+        return span.ocr if span else False
 
 
 @dataclass(frozen=True)
@@ -146,6 +153,7 @@ class Chunk:
     context: str = ""  # extra text for retrieval only (e.g. a table's header row); never quoted
     years: tuple[int, ...] = ()
     page_label: str | None = None  # the printed label of ``page`` ("iii", "12"), where the PDF defines labels
+    ocr: bool = False  # recognised from a scanned page (a chunk never mixes OCR text and a text layer)
 
     @property
     def covered_years(self) -> tuple[int, ...]:
@@ -179,6 +187,7 @@ class Citation:
     end: int
     role: str = "evidence"  # "evidence" backs the answer; "see_also" accompanies an abstention
     page_label: str | None = None  # the printed page label, where the PDF defines labels
+    ocr: bool = False  # the quote is text recognised from a scanned page («tekst genkendt fra scannet side»)
 
 
 @dataclass
@@ -220,3 +229,4 @@ class Target:
     quote: str  # == clean_text[start:end]
     start: int
     end: int
+    ocr: bool = False  # the quote is text recognised from a scanned page

@@ -210,6 +210,7 @@ class MinistermaalService:
             chunk_id=chunk.chunk_id if chunk else "",
             start=listing.start,
             end=listing.end,
+            ocr=chunk.ocr if chunk else False,
         )
 
     def matrix(

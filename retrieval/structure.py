@@ -303,7 +303,7 @@ def _cite(c: Citation, snapshot: IndexSnapshot, text: str, start: int, end: int)
             e -= 1
         if e > s:
             out.append(replace(c, quote=text[s:e], start=s, end=e, chunk_id=chunk.chunk_id, section=chunk.section,
-                               page=chunk.page, page_label=chunk.page_label))  # fmt: skip
+                               page=chunk.page, page_label=chunk.page_label, ocr=chunk.ocr))  # fmt: skip
     return out
 
 
