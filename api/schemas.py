@@ -64,6 +64,11 @@ class CitationOut(BaseModel):
     chunk_id: str
     start: int = Field(description="Character offset of the quote in the document's clean text.")
     end: int
+    url: str | None = Field(
+        default=None,
+        description="The source viewer at this quote, on this server: /documents/{doc_id}?start=&end= (the quote "
+        "highlighted).",
+    )
 
 
 class MarkerOut(BaseModel):

@@ -95,7 +95,11 @@ class CompareService:
         exclude: Sequence[tuple[str, int, int]] = (),
         top_k: int | None = None,
         snapshot: IndexSnapshot | None = None,
+        offset: int = 0,
+        limit: int | None = None,
     ) -> Comparison:
+        """One row per plan in scope; ``offset``/``limit`` answer only that slice of the plans (a page of
+        them: each row is a retrieval, so 1,000 plans are shown a page at a time)."""
         timer = Timer()
         snapshot = snapshot if snapshot is not None else self.index.snapshot
         self.validate(topic, municipalities, years)
@@ -108,7 +112,10 @@ class CompareService:
             )
         base = self.ask.embedded(query_analyzer(snapshot).analyze(topic.strip()))  # the topic embedded once
         k = top_k or self.ask.settings.top_k
-        rows = [self.row(snapshot, base, meta, k, exclude) for meta in plans]
+        rows = [
+            self.row(snapshot, base, meta, k, exclude)
+            for meta in plans[offset : None if limit is None else offset + limit]
+        ]
         timer.lap("rows")
         return Comparison(topic=topic.strip(), rows=rows, timings_ms={"total": timer.ms()["total"]})
 

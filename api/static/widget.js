@@ -62,6 +62,7 @@
     seeAlso: "Se også",
     page: "s.",
     section: "Afsnit: ",
+    showInPlan: "Vis i planen",
     source: "Kilde ",
     copy: "Kopiér svar",
     copied: "Kopieret",
@@ -145,6 +146,7 @@ button, select, textarea { font: inherit; color: inherit; }
 .planchat-cite-toggle:hover { background: #e8edf3; }
 .planchat-cite-body { padding: 4px 6px 6px 22px; font-size: 14px; }
 .planchat-cite-source { color: #555; margin-bottom: 4px !important; }
+.planchat-cite-link { display: inline-block; margin-top: 4px; color: #123a6b; font-size: 14px; }
 .planchat-quote { margin: 0; padding: 4px 0 4px 10px; border-left: 3px solid #1d4f91; white-space: pre-wrap; background: #fff; }
 .planchat-actions { margin-top: 8px; display: flex; gap: 8px; }
 .planchat-actions button {
@@ -324,6 +326,12 @@ button, select, textarea { font: inherit; color: inherit; }
         && m.end < offsets.length)
       .map((m) => ({ n: m.n, start: offsets[m.start], end: offsets[m.end] }))
       .sort((a, b) => a.start - b.start);
+  }
+
+  /** The source viewer on the planchat server, the quote highlighted (null if the citation lacks its span). */
+  function sourceUrl(c) {
+    if (typeof c.doc_id !== "string" || !Number.isInteger(c.start) || !Number.isInteger(c.end)) return null;
+    return `${API_BASE}/documents/${encodeURIComponent(c.doc_id)}?start=${c.start}&end=${c.end}`;
   }
 
   function citationLabel(c) {
@@ -518,7 +526,9 @@ button, select, textarea { font: inherit; color: inherit; }
           const source = [c.title, c.section ? TEXT.section + c.section : ""].filter(Boolean).join(" · ");
           const body = el("div", { id: bodyId, class: "planchat-cite-body", hidden: true },
             el("p", { class: "planchat-cite-source", text: source }),
-            el("blockquote", { class: "planchat-quote", text: c.quote }));
+            el("blockquote", { class: "planchat-quote", text: c.quote }),
+            sourceUrl(c) ? el("a", { class: "planchat-cite-link", href: sourceUrl(c), target: "_blank", rel: "noopener",
+              text: TEXT.showInPlan }) : null);
           const toggle = el("button", {
             type: "button", class: "planchat-cite-toggle", "aria-expanded": "false", "aria-controls": bodyId,
             text: citationLabel(c), onclick: () => setExpanded(toggle, toggle.getAttribute("aria-expanded") !== "true"),
