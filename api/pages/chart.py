@@ -21,6 +21,7 @@ from retrieval.formatting import target_short
 from retrieval.target_selection import distinct_targets
 
 from .layout import esc, source_url
+from .parts import count
 
 WIDTH = 640
 LABEL_ROOM = 190  # right of the longest bar: the value as the plan states it
@@ -58,7 +59,7 @@ def unit_chart(unit: str, targets: Sequence[Target], n: int) -> str:
             y += BAR_ROW
     plans = len({t.doc_id for t in targets})
     more = f" (viser de første {len(shown)} efter kommune)" if len(targets) > len(shown) else ""
-    caption = esc(f"Mål i «{unit}»: {len(targets)} mål fra {plans} planer{more}")
+    caption = esc(f"Mål i «{unit}»: {len(targets)} mål fra {count(plans, 'plan', 'planer')}{more}")
     description = (
         f"Vandrette søjler, én pr. mål i enheden «{esc(unit)}», grupperet pr. kommune og planår. Søjlens længde er "
         "målets værdi; teksten ved søjlen er værdien, som planen skriver den. Hver søjle linker til målets sætning "

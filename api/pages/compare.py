@@ -21,7 +21,7 @@ from planchat.errors import PlanchatError
 from retrieval.compare import CompareRow, Comparison
 
 from .layout import esc, page, query_url, source_url
-from .parts import NOT_STATED, error_box, first, pager, quoted, select, sources, table_region, targets_list
+from .parts import NOT_STATED, count, error_box, first, pager, quoted, select, sources, table_region, targets_list
 
 PATH = "/compare"
 PLANS_PER_PAGE = 25
@@ -119,7 +119,8 @@ def results(view: CompareView) -> str:
     assert comparison is not None
     pages = max(1, -(-view.plans // PLANS_PER_PAGE))
     stated = sum(r.stated for r in comparison.rows)
-    shown = f"{len(comparison.rows)} af {view.plans} planer" if pages > 1 else f"{view.plans} planer"
+    shown = f"{len(comparison.rows)} af " if pages > 1 else ""
+    shown += count(view.plans, "plan", "planer")
     caption = f"«{esc(comparison.topic)}» i {shown}: {stated} nævner emnet" + (
         f" (side {view.page} af {pages})" if pages > 1 else ""
     )

@@ -20,7 +20,7 @@ from retrieval.compare import CompareRow
 from retrieval.ministermaal import Goal, Matrix, MinistermaalService
 
 from .layout import esc, page, source_url
-from .parts import NOT_STATED, error_box, first, pager, quoted, select, sources, table_region
+from .parts import NOT_STATED, count, error_box, first, pager, quoted, select, sources, table_region
 
 PATH = "/ministermaal"
 MUNICIPALITIES_PER_PAGE = 8
@@ -67,7 +67,7 @@ def matrix_table(snapshot: IndexSnapshot, view: MinistermaalView) -> str:
         for goal in matrix.goals
     )
     side = f" (side {view.page} af {view.pages})" if view.pages > 1 else ""
-    caption = f"Ministermålene for {matrix.year} × {len(matrix.plans)} planer{side}"
+    caption = f"Ministermålene for {matrix.year} × {count(len(matrix.plans), 'plan', 'planer')}{side}"
     table = (
         f'<table class="matrix"><caption>{caption}</caption><thead><tr><th scope="col">Ministermål</th>{heads}</tr>'
         f"</thead><tbody>{body}</tbody></table>"

@@ -18,6 +18,11 @@ from .layout import esc, query_url, source_url
 NOT_STATED = "Ikke nævnt i planen"
 
 
+def count(n: int, one: str, many: str) -> str:
+    """'1 plan', '5 planer'."""
+    return f"{n} {one if n == 1 else many}"
+
+
 def where(c: Citation | Target) -> str:
     """'Vejle 2022, s. 12' (a target's plan year, a citation's year; the printed page label where there is one)."""
     year = c.plan_year if isinstance(c, Target) else c.year

@@ -23,7 +23,7 @@ from retrieval.formatting import target_short
 
 from .chart import unit_charts
 from .layout import esc, page, query_url, source_url
-from .parts import error_box, first, pager, select, table_region
+from .parts import count, error_box, first, pager, select, table_region
 
 PATH = "/targets"
 ROWS_PER_PAGE = 100
@@ -127,7 +127,7 @@ def results(view: TargetsView) -> str:
     plans = len({t.doc_id for t in view.found})
     heads = "".join(header(view, c) for c in COLUMNS) + '<th scope="col">Planens ordlyd</th>'
     span = f", række {(view.page - 1) * ROWS_PER_PAGE + 1}–{(view.page - 1) * ROWS_PER_PAGE + len(shown)}"
-    caption = f"{len(rows)} mål fra {plans} planer" + (span if pages > 1 else "")
+    caption = f"{len(rows)} mål fra {count(plans, 'plan', 'planer')}" + (span if pages > 1 else "")
     table = (
         f'<table class="targets-table"><caption>{caption}</caption><thead><tr>{heads}</tr></thead>'
         f"<tbody>{''.join(row_html(t) for t in shown)}</tbody></table>"
