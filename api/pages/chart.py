@@ -24,7 +24,7 @@ from .layout import esc, source_url
 from .parts import count
 
 WIDTH = 640
-LABEL_ROOM = 190  # right of the longest bar: the value as the plan states it
+LABEL_ROOM = 250  # right of the longest bar: the value as the plan states it
 GROUP_ROW, BAR_ROW, BAR_HEIGHT = 26, 40, 14
 MAX_UNITS, MAX_BARS = 3, 30
 
@@ -40,7 +40,7 @@ def bar(t: Target, y: int, scale: float) -> str:
         f'<a href="{esc(source_url(t.doc_id, t.start, t.end))}"><title>{esc(name)}</title>'
         f'<text class="label" x="0" y="{y + 14}">{esc(clip(t.indicator, 80))}</text>'
         f'<rect class="bar" x="0" y="{y + 20}" width="{length:.1f}" height="{BAR_HEIGHT}" rx="2"></rect>'
-        f'<text class="value" x="{length + 6:.1f}" y="{y + 32}">{esc(clip(target_short(t), 34))}</text></a>'
+        f'<text class="value" x="{length + 6:.1f}" y="{y + 32}">{esc(clip(target_short(t), 32))}</text></a>'
     )
 
 
