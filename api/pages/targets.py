@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi.responses import HTMLResponse
 
@@ -28,7 +29,7 @@ from .parts import count, error_box, first, pager, select, table_region
 PATH = "/targets"
 ROWS_PER_PAGE = 100
 # sort key -> (column heading, the value sorted by); targets without a target year sort last.
-COLUMNS: dict[str, tuple[str, Callable[[Target], object]]] = {
+COLUMNS: dict[str, tuple[str, Callable[[Target], Any]]] = {
     "municipality": ("Kommune", lambda t: (t.municipality.casefold(), t.plan_year)),
     "plan_year": ("Planår", lambda t: t.plan_year),
     "indicator": ("Indikator", lambda t: t.indicator.casefold()),

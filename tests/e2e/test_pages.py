@@ -163,3 +163,17 @@ def test_pages_fit_a_phone_screen(browser, server):
                 page.screenshot(path=artifact("pages-compare-phone.png"))
     finally:
         context.close()
+
+
+def test_compare_prints_as_a_clean_table(page, server):
+    from playwright.sync_api import expect
+
+    page.goto(server.base_url + PAGES["compare"])
+    page.emulate_media(media="print")
+    for hidden in ("header.site", "form.filters", ".exports", "a.skip"):
+        expect(page.locator(hidden)).to_be_hidden()
+    expect(page.locator("table.compare")).to_be_visible()
+    expect(page.locator("table.compare caption")).to_be_visible()
+    # The sources stay on paper: the [n] and each row's numbered source list (page and section).
+    expect(page.locator("ol.sources").first).to_be_visible()
+    assert page.pdf(format="A4")[:5] == b"%PDF-"
