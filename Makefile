@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup browser nginx run test test-fast ingest eval gate bench load clean
+.PHONY: setup browser nginx libreoffice fixtures run test test-fast lint ingest eval gate bench load clean
 
 setup: $(STAMP)
 
@@ -32,6 +32,19 @@ nginx:
 	  { $$SUDO apt-get update >/dev/null && $$SUDO apt-get install -y --no-install-recommends nginx >/dev/null; }; }
 	@dpkg-query -W -f='nginx $${Version}\n' nginx 2>/dev/null || ls -l /usr/sbin/nginx
 
+# Debian's LibreOffice Writer (no GUI) makes the Word test files from tests/fixtures/documents/libreoffice-plan.fodt
+# (`make fixtures`); the tests read the committed files and do not need it. A no-op where /usr/bin/soffice exists.
+libreoffice:
+	@test -x /usr/bin/soffice || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get install -y --no-install-recommends libreoffice-writer-nogui >/dev/null || \
+	  { $$SUDO apt-get update >/dev/null && $$SUDO apt-get install -y --no-install-recommends libreoffice-writer-nogui >/dev/null; }; }
+	@dpkg-query -W -f='libreoffice-writer-nogui $${Version}\n' libreoffice-writer-nogui 2>/dev/null || ls -l /usr/bin/soffice
+
+# Remakes tests/fixtures/documents (the seed plan as a web page, LibreOffice's .docx/.odt/.doc/.rtf exports).
+fixtures: setup libreoffice
+	$(PY) bench/document_fixtures.py
+
 run: setup
 	$(VENV)/bin/planchat serve --host 127.0.0.1 --port 8000
 
@@ -43,6 +56,13 @@ test: setup browser nginx
 	@$(PY) -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; \
 	exit $$rc
+
+# ruff (lint + format check) over the repo and mypy over the product packages (config: pyproject.toml).
+# The same checks as .pre-commit-config.yaml; `make lint` is what CI runs.
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 # Unit tests only (no real model, no subprocesses).
 test-fast: setup

@@ -49,6 +49,7 @@ from retrieval.ministermaal import MinistermaalService
 from . import errors, logs, ratelimit
 from .deps import AskServices, refresh_index
 from .headers import SecurityHeaders
+from .hosts import HostAllowlist
 from .metrics import Metrics
 from .observability import RequestObserver
 from .routes import ask, conversations, documents, health, metrics, openai, pages_planner, pages_source, planner, static
@@ -145,11 +146,15 @@ def create_app(settings: Settings | None = None, index: PlanIndex | None = None)
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
             allow_headers=["Content-Type", "Authorization", "X-API-Key", TOKEN_HEADER],
-            expose_headers=["Retry-After"],  # the widget tells a rate-limited user when to try again
+            # Retry-After: the widget tells a rate-limited user when to try again; X-Request-ID: what a user
+            # quotes to support, and what the logs are searched by.
+            expose_headers=["Retry-After", "X-Request-ID"],
             max_age=600,
         )
     # Outermost of ours: every response (413s and CORS answers too) gets its X-Request-ID and is timed.
     routes = [route for module in ROUTERS for route in module.router.routes]
     app.add_middleware(RequestObserver, metrics=app.state.metrics, routes=routes)
+    if settings.allowed_hosts:  # DNS rebinding (api/hosts.py): refused before anything else runs
+        app.add_middleware(HostAllowlist, allowed=settings.allowed_hosts)
     app.add_middleware(SecurityHeaders, settings=settings)  # outermost: every response (api/headers.py)
     return app

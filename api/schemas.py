@@ -6,11 +6,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
-from planchat.config import RetrievalMode
+from planchat.records import AnswerKind
+
+# FastAPI's type for a route's extra OpenAPI responses.
+Responses = dict[int | str, dict[str, Any]]
 
 # RetrievalMode's values as a Literal, not the enum itself: the OpenAPI schema keeps
 # its inline string enum and the "Mode" title (the enum would become a $ref).
-ModeName = Literal[tuple(m.value for m in RetrievalMode)]
+ModeName = Literal["hybrid", "bm25", "dense"]  # tests/api/test_app.py pins it to RetrievalMode
 
 
 class ChatMessage(BaseModel):
@@ -116,7 +119,7 @@ class TargetList(BaseModel):
 class AskResponse(BaseModel):
     answer: str
     abstained: bool
-    kind: Literal["list", "how", "when", "who", "number", "fact", "abstain"] = Field(
+    kind: AnswerKind = Field(
         default="fact",
         description=(
             "What the answer gives: 'list' (an introduction, then one '- «item» [n]' line per item), 'how', "

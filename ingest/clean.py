@@ -96,9 +96,16 @@ def inert_markup(text: str) -> str:
     return _TAG_OPENER.sub(INERT_LESS_THAN, text).replace("\ufdd0", "<").replace("\ufdd1", ">")
 
 
+def superscript(text: str) -> str:
+    """Raised text as a reader sees it: a footnote number "¹" (never glued to the figure before it:
+    "2014.1"), other raised text in parentheses."""
+    text = text.strip()
+    return text.translate(_SUPERSCRIPT) if text.isdigit() else f" ({text})"
+
+
 def _strip_markup(text: str) -> str:
     text = _COMMENT.sub("", text)
-    text = _SUP.sub(lambda m: m.group(1).translate(_SUPERSCRIPT) if m.group(1).isdigit() else f" ({m.group(1)})", text)
+    text = _SUP.sub(lambda m: superscript(m.group(1)), text)
     text = _HEADING_TAG.sub(lambda m: f"\n{'#' * int(m.group(1))} {_ANY_TAG.sub(' ', m.group(2)).strip()}\n", text)
     text = _BLOCK_TAG.sub("\n", text)
     text = _ANY_TAG.sub("", text)

@@ -30,9 +30,10 @@ import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
 from planchat.config import Settings
-from planchat.records import Chunk, DocumentMeta, Target
+from planchat.records import Chunk, DocumentMeta, ManagedBy, Target
 
 from .embedders import Embedder, build_embedder
 from .pipeline import PIPELINE_VERSION, IngestReport, PreparedDocument, content_hash, dense_text, prepare_document
@@ -58,7 +59,7 @@ class PlanIndex:
         self.snapshot: IndexSnapshot = IndexSnapshot.empty()
         self._write_lock = threading.RLock()
         self._lock_depth = 0
-        self._lock_file = None
+        self._lock_file: TextIO | None = None
         self._batch = threading.local()  # see reload_once
         # state key: the last write token whose vector operations completed, per collection
         self.vectors_key = f"vectors_done:{self.vectors.name}"
@@ -72,17 +73,19 @@ class PlanIndex:
         `planchat ingest`) take turns. Re-entrant within a thread."""
         with self._write_lock:
             if self._lock_depth == 0:
-                self._lock_file = open(self.settings.data_dir / "write.lock", "a+")
-                fcntl.flock(self._lock_file, fcntl.LOCK_EX)
+                lock_file = open(self.settings.data_dir / "write.lock", "a+")  # held across the yield
+                fcntl.flock(lock_file, fcntl.LOCK_EX)
+                self._lock_file = lock_file
             self._lock_depth += 1
             try:
                 yield
             finally:
                 self._lock_depth -= 1
                 if self._lock_depth == 0:
-                    fcntl.flock(self._lock_file, fcntl.LOCK_UN)
-                    self._lock_file.close()
-                    self._lock_file = None
+                    held, self._lock_file = self._lock_file, None
+                    if held is not None:
+                        fcntl.flock(held, fcntl.LOCK_UN)
+                        held.close()
 
     # -- the read model -----------------------------------------------------
     def reload(self, save: bool = True) -> IndexSnapshot:
@@ -222,7 +225,7 @@ class PlanIndex:
         name: str,
         meta: DocumentMeta,
         progress: Callable[[int, int], None] | None = None,
-        managed_by: str = "upload",
+        managed_by: ManagedBy = "upload",
     ) -> IngestReport:
         """Ingest one file's bytes as ``meta.doc_id`` (replacing an older
         version). ``progress(done, total)`` is called as chunks are embedded."""
@@ -250,7 +253,7 @@ class PlanIndex:
             warnings=list(stored.get("warnings", [])),
         )  # fmt: skip
 
-    def _store(self, prepared: PreparedDocument, report: IngestReport, started: float, managed_by: str) -> None:
+    def _store(self, prepared: PreparedDocument, report: IngestReport, started: float, managed_by: ManagedBy) -> None:
         meta, chunks = prepared.meta, prepared.chunks
         with self.writing():
             old_ids = {c.chunk_id for c in self.docstore.chunks(meta.doc_id)}

@@ -1,11 +1,13 @@
-"""Loaders: bytes of a .txt, .md or .pdf file -> LoadedText (pages of raw text).
+"""Loaders: bytes of a .txt, .md, .pdf, .docx or .html file -> LoadedText (pages of raw text).
 
 Guarantees: a file either loads with some text or raises a DocumentError
 subclass whose message says what is wrong and what to do. PDFs keep their
 page numbers (and printed page labels where the PDF defines them); a PDF
 page's text is pypdf's plain extraction, with table rows cell-separated by
 tabs and interleaved columns re-read in order where the layout shows them
-(ingest/pdf_layout.py).
+(ingest/pdf_layout.py). Word and HTML documents have their own loaders
+(ingest/loaders_docx.py, loaders_html.py); .doc, .odt and .rtf are a 415
+that says to save the file as .docx or PDF.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from planchat.errors import (
 )
 from planchat.records import LoadedText, PageText
 
+from .loaders_docx import load_docx
+from .loaders_html import load_html
 from .pdf_layout import arrange_page
 
 log = logging.getLogger(__name__)
@@ -76,9 +80,9 @@ def load_pdf(data: bytes, name: str) -> LoadedText:
         if reader.is_encrypted:
             # An empty user password opens "protected" PDFs that only restrict printing/copying.
             try:
-                opened = reader.decrypt("")
+                opened = bool(reader.decrypt(""))
             except Exception:  # pypdf raises several kinds for unsupported crypto
-                opened = 0
+                opened = False
             if not opened:
                 raise EncryptedDocument(
                     f"{name}: the PDF is encrypted with a password. Remove the password (or export an "
@@ -149,6 +153,15 @@ LOADERS: dict[str, Callable[[bytes, str], LoadedText]] = {
     ".md": load_markdown,
     ".markdown": load_markdown,
     ".pdf": load_pdf,
+    ".docx": load_docx,  # ingest/loaders_docx.py
+    ".html": load_html,  # ingest/loaders_html.py
+    ".htm": load_html,
+}
+# Formats people bring that we do not read, with what to do instead (a 415).
+CONVERT_FIRST = {
+    ".doc": "an old binary Word file (.doc)",
+    ".odt": "an OpenDocument text file (.odt)",
+    ".rtf": "a Rich Text Format file (.rtf)",
 }
 
 
@@ -156,9 +169,14 @@ def load_bytes(data: bytes, name: str) -> LoadedText:
     """Load by the file name's extension (``name`` is only ever used as a label)."""
     suffix = Path(name).suffix.lower()
     loader = LOADERS.get(suffix)
+    if suffix in CONVERT_FIRST:
+        raise UnsupportedFileType(
+            f"{name}: {CONVERT_FIRST[suffix]} cannot be read. Open it in Word or LibreOffice, "
+            "save it as .docx or PDF and upload that."
+        )
     if loader is None:
         raise UnsupportedFileType(
-            f"{name}: files of type '{suffix or '(none)'}' are not supported. Use .pdf, .txt or .md."
+            f"{name}: files of type '{suffix or '(none)'}' are not supported. Use .pdf, .docx, .html, .txt or .md."
         )
     return loader(data, name)
 

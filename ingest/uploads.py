@@ -46,7 +46,7 @@ def safe_name(filename: str | None) -> str:
     name = _CONTROL.sub("", unicodedata.normalize("NFC", name)).strip().lstrip(".")
     if not name:
         raise InvalidRequest(
-            "file: the upload has no file name. Send it as a file with a name ending .pdf, .txt or .md."
+            "file: the upload has no file name. Send it as a file with a name ending .pdf, .docx, .html, .txt or .md."
         )
     if len(name) > 120:
         stem, dot, suffix = name.rpartition(".")

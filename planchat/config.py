@@ -122,6 +122,11 @@ class Settings(BaseSettings):
     max_history_messages: int = Field(
         default=50, ge=1, description="Most history/messages entries one request may send."
     )
+    request_budget_s: float = Field(
+        default=30.0, ge=0,
+        description="Seconds of work one heavy request (/v1/compare, /v1/ministermaal, a chat turn) may take before "
+        "it stops with a 503 that says to narrow it; 0: no budget.",
+    )  # fmt: skip
     max_history_chars: int = Field(
         default=20_000, ge=100,
         description="Most characters one request's history (or chat messages) may hold in all; more is a 413.",
@@ -184,6 +189,13 @@ class Settings(BaseSettings):
         default_factory=list,
         description='Origins allowed by CORS, e.g. ["https://jobcenter.example.dk"] (JSON list in the env variable). '
         "Empty: same-origin only.",
+    )
+
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description='Host header values this server answers, e.g. ["planchat.example.dk"] ("*.example.dk" for '
+        "subdomains): any other Host is a 400, which stops DNS-rebinding pages from reaching a server on a "
+        "private address. Empty: any Host (the loopback default; set it in production).",
     )
 
     # A ConfigurationError, not a ValueError: pydantic would wrap a ValueError with

@@ -53,6 +53,13 @@ class PayloadTooLarge(PlanchatError):
     status = 413
 
 
+class TimeBudgetExceeded(PlanchatError):
+    """The request's work outran PLANCHAT_REQUEST_BUDGET_S (planchat/deadline.py)."""
+
+    code = "time_budget_exceeded"
+    status = 503
+
+
 class DocumentError(PlanchatError):
     """A file that cannot be ingested (unreadable, encrypted, no text...)."""
 

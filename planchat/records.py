@@ -10,6 +10,12 @@ Citations are built from these records, never re-derived from strings.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
+
+# What an answer gives (retrieval/slots.py answer_kind; /v1/ask "kind").
+AnswerKind = Literal["list", "how", "when", "who", "number", "fact", "abstain"]
+# Who keeps a document: a corpus/ manifest (re-ingested with it) or an upload.
+ManagedBy = Literal["corpus", "upload"]
 
 
 @dataclass(frozen=True)
@@ -180,7 +186,7 @@ class Answer:
     targets: list[Target] = field(default_factory=list)  # extracted targets behind it, for target questions
     generator: str = "extractive"  # "extractive", or "llm:<model>" when an LLM wrote the text and it verified
     fallback_reason: str | None = None  # why an LLM answer was replaced by the extractive one (None: no fallback)
-    kind: str = "fact"  # what the answer gives: list | how | when | who | number | fact | abstain
+    kind: AnswerKind = "fact"
 
 
 @dataclass(frozen=True)

@@ -170,7 +170,7 @@ class QueryAnalyzer:
         if not question or not question.strip():
             raise InvalidRequest("question: must not be empty. Ask something about the plans.")
         if municipalities:
-            chosen, unknown = sorted({self.resolve_municipality(m) for m in municipalities}), []
+            chosen, unknown = sorted({self.resolve_municipality(m) for m in municipalities}), list[str]()
         else:
             chosen, unknown = self.mentioned_municipalities(question)
         if years:

@@ -8,6 +8,12 @@ the response (``api/shapes.py``).
 
 from __future__ import annotations
 
-from ..schemas import ErrorResponse
+from ..schemas import ErrorResponse, Responses
 
-ERROR_RESPONSES = {400: {"model": ErrorResponse}, 422: {"model": ErrorResponse}, 500: {"model": ErrorResponse}}
+__all__ = ["ERROR_RESPONSES", "Responses"]
+
+ERROR_RESPONSES: Responses = {
+    400: {"model": ErrorResponse},
+    422: {"model": ErrorResponse},
+    500: {"model": ErrorResponse},
+}

@@ -1,6 +1,6 @@
 """The documents API: upload, list, show, delete (rules in ingest/uploads.py).
 
-POST   /v1/documents            multipart: file (.pdf/.txt/.md) + municipality, year, title?, kind?  (write)
+POST   /v1/documents            multipart: file (.pdf/.docx/.html/.txt/.md) + municipality, year, title?, kind?  (write)
 GET    /v1/documents            every document in the index
 GET    /v1/documents/{id}       one document's record and its last ingest report
 GET    /v1/documents/{id}/text  its stored clean text (citations index into it)
@@ -34,6 +34,7 @@ from ..schemas import (
 )
 from ..security import require_write
 from ..shapes import outline_out
+from . import Responses
 
 
 def document_out(record: DocumentRecord) -> DocumentOut:
@@ -70,7 +71,7 @@ def detail(index: PlanIndex, doc_id: str, report: IngestReport | None = None) ->
 
 router = APIRouter()
 
-ERRORS = {status: {"model": ErrorResponse} for status in (400, 401, 403, 404, 409, 413, 415, 422)}
+ERRORS: Responses = {status: {"model": ErrorResponse} for status in (400, 401, 403, 404, 409, 413, 415, 422)}
 
 
 @router.get("/v1/documents", response_model=DocumentList, responses=ERRORS)
@@ -85,7 +86,7 @@ def list_documents(index: IndexDep) -> DocumentList:
 def upload_document(
     index: IndexDep,
     settings: SettingsDep,
-    file: UploadFile = File(description="The plan: .pdf, .txt or .md."),
+    file: UploadFile = File(description="The plan: .pdf, .docx, .html/.htm, .txt or .md."),
     municipality: str = Form(description="The municipality the plan belongs to, e.g. 'Aarhus'."),
     year: int = Form(description="The plan year, e.g. 2024."),
     title: str | None = Form(default=None, description="Default: 'Beskæftigelsesplan <year>'."),
@@ -136,4 +137,6 @@ def document_outline(doc_id: str, index: IndexDep) -> DocumentOutline:
                responses=ERRORS)  # fmt: skip
 def delete_document(doc_id: str, index: IndexDep) -> DocumentDeleted:
     report = delete_uploaded(index, doc_id)
-    return DocumentDeleted(doc_id=doc_id, status=report.status, chunks=report.chunks)
+    return DocumentDeleted(
+        doc_id=doc_id, status="removed", chunks=report.chunks
+    )  # delete_uploaded removed it or raised

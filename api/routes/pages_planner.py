@@ -23,7 +23,7 @@ from fastapi.responses import HTMLResponse
 from planchat.errors import PlanchatError
 from retrieval.target_selection import select_targets_for
 
-from ..deps import CompareDep, MinistermaalDep, SettingsDep, SnapshotDep
+from ..deps import CompareDep, DeadlineDep, MinistermaalDep, SettingsDep, SnapshotDep
 from ..pages import compare, ministermaal, targets
 from ..pages.parts import page_number, whole_numbers
 from ..security import require_reader
@@ -44,6 +44,7 @@ def compare_page(
     service: CompareDep,
     snapshot: SnapshotDep,
     settings: SettingsDep,
+    deadline: DeadlineDep,
     topic: str = "",
     municipality: Values = Query(default=[]),
     year: Values = Query(default=[]),
@@ -58,8 +59,8 @@ def compare_page(
             munis = list(view.municipalities) or None
             plans = len(service.plans_in_scope(snapshot, munis, years or None))
             offset = (view.page - 1) * compare.PLANS_PER_PAGE
-            result = service.compare(view.topic, munis, years or None, snapshot=snapshot, offset=offset,
-                                     limit=compare.PLANS_PER_PAGE)  # fmt: skip
+            result = service.compare(view.topic, munis, years or None, snapshot=snapshot, deadline=deadline,
+                                     offset=offset, limit=compare.PLANS_PER_PAGE)  # fmt: skip
             view = compare.CompareView(view.topic, view.municipalities, view.years, view.page, result, plans)
     except PlanchatError as exc:
         view = compare.CompareView(view.topic, view.municipalities, view.years, error=exc)
@@ -93,6 +94,7 @@ def ministermaal_page(
     service: MinistermaalDep,
     snapshot: SnapshotDep,
     settings: SettingsDep,
+    deadline: DeadlineDep,
     year: str = "",
     municipality: Values = Query(default=[]),
     page: str = "",
@@ -111,7 +113,8 @@ def ministermaal_page(
             number = min(page_number(page), pages)
             shown = names[(number - 1) * per_page : number * per_page]
             # No plan of the filter covers the year: the goals with no columns (an unknown year is a 404 there).
-            matrix = service.matrix(chosen[0], shown or list(view.municipalities) or None, snapshot=snapshot)
+            matrix = service.matrix(chosen[0], shown or list(view.municipalities) or None, snapshot=snapshot,
+                                    deadline=deadline)  # fmt: skip
             view = replace(view, page=number, pages=pages, matrix=matrix)
     except PlanchatError as exc:
         view = replace(view, error=exc)

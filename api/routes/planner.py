@@ -20,7 +20,7 @@ from planchat.errors import InvalidRequest
 from retrieval.formatting import comparison_csv, comparison_markdown
 from retrieval.target_selection import select_targets_for, targets_csv
 
-from ..deps import CompareDep, MinistermaalDep, SettingsDep, SnapshotDep
+from ..deps import CompareDep, DeadlineDep, MinistermaalDep, SettingsDep, SnapshotDep
 from ..schemas import CompareRequest, CompareResponse, ErrorResponse, MinistermaalResponse, TargetList
 from ..shapes import comparison_out, ministermaal_out, target_out
 from . import ERROR_RESPONSES
@@ -36,8 +36,10 @@ def check_values(settings, **lists: Sequence | None) -> None:
 
 
 @router.post("/v1/compare", response_model=CompareResponse, responses=ERROR_RESPONSES)
-def compare(body: CompareRequest, service: CompareDep, snapshot: SnapshotDep) -> CompareResponse:
-    return comparison_out(service.compare(body.topic, body.municipalities, body.years, snapshot=snapshot))
+def compare(body: CompareRequest, service: CompareDep, snapshot: SnapshotDep, deadline: DeadlineDep) -> CompareResponse:
+    return comparison_out(
+        service.compare(body.topic, body.municipalities, body.years, snapshot=snapshot, deadline=deadline)
+    )
 
 
 # format -> (render, media type, file name): the CLI's own writers (retrieval/formatting.py).
@@ -56,6 +58,7 @@ def compare_export(
     service: CompareDep,
     snapshot: SnapshotDep,
     settings: SettingsDep,
+    deadline: DeadlineDep,
     topic: str = Query(description="What to compare, e.g. 'langtidsledighed'."),
     municipality: list[str] | None = Query(default=None, description="Only these municipalities (repeatable)."),
     year: list[int] | None = Query(default=None, description="Only plans that cover one of these years (repeatable)."),
@@ -65,7 +68,7 @@ def compare_export(
     check_values(settings, municipality=municipality, year=year)
     if format != "json" and format not in COMPARE_EXPORTS:
         raise InvalidRequest(f"format: must be json, csv or markdown; got '{format[:50]}'.")
-    result = service.compare(topic, municipality, year, snapshot=snapshot)
+    result = service.compare(topic, municipality, year, snapshot=snapshot, deadline=deadline)
     if format == "json":
         return comparison_out(result)
     render, media_type, name = COMPARE_EXPORTS[format]
@@ -109,8 +112,9 @@ def ministermaal(
     service: MinistermaalDep,
     snapshot: SnapshotDep,
     settings: SettingsDep,
+    deadline: DeadlineDep,
     year: int = Query(description="The year whose ministermål to show, e.g. 2022."),
     municipality: list[str] | None = Query(default=None, description="Only these municipalities (repeatable)."),
 ) -> MinistermaalResponse:
     check_values(settings, municipality=municipality)
-    return ministermaal_out(service.matrix(year, municipality, snapshot=snapshot), snapshot)
+    return ministermaal_out(service.matrix(year, municipality, snapshot=snapshot, deadline=deadline), snapshot)

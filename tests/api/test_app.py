@@ -531,3 +531,12 @@ def test_mode_picks_the_retrieval_for_one_request(client, bm25_client):
     response = client.post("/v1/ask", json={"question": JAMMERBUGT_Q, "mode": "fuzzy"})
     assert response.status_code == 400
     assert response.json()["error"]["message"].startswith("mode: Input should be 'hybrid', 'bm25' or 'dense'")
+
+
+def test_the_api_mode_names_are_the_retrieval_modes():
+    from typing import get_args
+
+    from api.schemas import ModeName
+    from planchat.config import RetrievalMode
+
+    assert list(get_args(ModeName)) == [m.value for m in RetrievalMode]

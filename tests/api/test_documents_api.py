@@ -226,12 +226,23 @@ def test_protected_reads_need_the_key_but_the_page_and_health_stay_open(tmp_path
         ),
         (
             {},
-            "plan.docx",
+            "plan.xlsx",
             b"PK\x03\x04",
             (
                 415,
                 "unsupported_file_type",
-                "plan.docx: files of type '.docx' are not supported. Use .pdf, .txt or .md.",
+                "plan.xlsx: files of type '.xlsx' are not supported. Use .pdf, .docx, .html, .txt or .md.",
+            ),
+        ),
+        (
+            {},
+            "plan.docx",
+            b"PK\x03\x04",
+            (
+                422,
+                "bad_document",
+                "plan.docx: this is not a Word document (a .docx is a zip archive holding word/document.xml). "
+                "Save it from Word or LibreOffice as .docx and try again.",
             ),
         ),
         ({}, "plan.txt", b"   \n", (422, "empty_document", "plan.txt: the file is empty. Nothing was ingested.")),
@@ -242,7 +253,16 @@ def test_protected_reads_need_the_key_but_the_page_and_health_stay_open(tmp_path
             (422, "bad_document", "plan.pdf: this is not a PDF (no %PDF header). Upload a PDF, .txt or .md file."),
         ),
     ],  # fmt: skip
-    ids=["unknown-municipality", "year-range", "year-not-int", "long-title", "docx", "empty", "not-pdf"],
+    ids=[
+        "unknown-municipality",
+        "year-range",
+        "year-not-int",
+        "long-title",
+        "xlsx",
+        "docx-not-zip",
+        "empty",
+        "not-pdf",
+    ],
 )
 def test_bad_uploads_are_a_clear_4xx_and_change_nothing(client_index, fields, name, content, expected):
     client, index = client_index

@@ -294,3 +294,30 @@ def test_pages_follow_protect_reads_and_carry_the_page_csp(hash_index, tmp_path,
     assert page.status_code == 200
     assert page.headers["content-security-policy"].startswith("default-src 'none'; script-src 'self'; style-src 'self'")
     assert "<style" not in page.text and " style=" not in page.text and " onclick" not in page.text
+
+
+@pytest.mark.parametrize(
+    "path, what",
+    [
+        (f"/compare?topic={TOPIC}", "Comparing 5 plans"),
+        ("/v1/compare?format=csv&topic=" + TOPIC, "Comparing 5 plans"),
+        ("/ministermaal?year=2014", "The ministermål matrix for 2014 (4 goals × 1 plan)"),
+    ],
+)
+def test_the_heavy_pages_keep_the_request_budget(hash_index, tmp_path, path, what):
+    """A page over PLANCHAT_REQUEST_BUDGET_S is the page with the 503's message (as if the work took 31 s)."""
+    import time
+
+    from api.deps import get_deadline
+    from planchat.deadline import Deadline
+
+    app = create_app(make_settings(tmp_path, retrieval_mode="bm25", request_budget_s=30), index=hash_index)
+    app.dependency_overrides[get_deadline] = lambda: Deadline(30, started=time.monotonic() - 31)
+    response = TestClient(app, raise_server_exceptions=False).get(path)
+    spent = f"{what} took longer than this server's budget of 30 s per request (PLANCHAT_REQUEST_BUDGET_S)."
+    assert response.status_code == 503
+    if path.startswith("/v1/"):
+        assert response.json()["error"]["message"].startswith(spent)
+    else:
+        box = re.search(r"<strong>Det kan ikke vises.</strong> (.*?)</p>", response.text)
+        assert html.unescape(box.group(1)).startswith(spent)
