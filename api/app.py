@@ -52,13 +52,25 @@ from .headers import SecurityHeaders
 from .hosts import HostAllowlist
 from .metrics import Metrics
 from .observability import RequestObserver
-from .routes import ask, conversations, documents, health, metrics, openai, planner, search, static
+from .routes import (
+    ask,
+    conversations,
+    documents,
+    health,
+    metrics,
+    openai,
+    pages_planner,
+    pages_source,
+    planner,
+    search,
+    static,
+)
 from .security import TOKEN_HEADER, BodyLimit, mask_access_log, require_read
 from .shapes import ask_body
 
 log = logging.getLogger(__name__)
 # The OpenAPI schema keeps this order.
-ROUTERS = (documents, health, ask, conversations, openai, planner, search, static, metrics)
+ROUTERS = (documents, health, ask, conversations, openai, planner, search, static, metrics, pages_planner, pages_source)
 
 
 def open_services(app: FastAPI, settings: Settings, index: PlanIndex | None) -> list[Callable[[], None]]:

@@ -72,6 +72,11 @@ class CitationOut(BaseModel):
         description="True: the quote is text recognised by OCR from a scanned page («tekst genkendt fra scannet "
         "side»); it is verbatim the stored text, which may hold recognition errors.",
     )
+    url: str | None = Field(
+        default=None,
+        description="The source viewer at this quote, on this server: /documents/{doc_id}?start=&end= (the quote "
+        "highlighted).",
+    )
 
 
 class MarkerOut(BaseModel):

@@ -97,7 +97,11 @@ class CompareService:
         top_k: int | None = None,
         snapshot: IndexSnapshot | None = None,
         deadline: Deadline | None = None,
+        offset: int = 0,
+        limit: int | None = None,
     ) -> Comparison:
+        """One row per plan in scope; ``offset``/``limit`` answer only that slice of the plans (a page of
+        them: each row is a retrieval, so 1,000 plans are shown a page at a time)."""
         timer = Timer()
         deadline = deadline or Deadline.unlimited()
         snapshot = snapshot if snapshot is not None else self.index.snapshot
@@ -111,9 +115,10 @@ class CompareService:
             )
         base = self.ask.embedded(query_analyzer(snapshot).analyze(topic.strip()))  # the topic embedded once
         k = top_k or self.ask.settings.top_k
+        shown = plans[offset : None if limit is None else offset + limit]
         rows = []
-        for meta in plans:
-            deadline.check(f"Comparing {Deadline.count(len(plans), 'plan')}")
+        for meta in shown:
+            deadline.check(f"Comparing {Deadline.count(len(shown), 'plan')}")
             rows.append(self.row(snapshot, base, meta, k, exclude))
         timer.lap("rows")
         return Comparison(topic=topic.strip(), rows=rows, timings_ms={"total": timer.ms()["total"]})

@@ -37,6 +37,8 @@ CITATION_KEYS = {
     "n", "doc_id", "title", "municipality", "year", "section", "page", "page_label",
     "quote", "score", "role", "chunk_id", "start", "end", "ocr",
 }  # fmt: skip
+# The API's citations add the source viewer's link (issue 15); the CLI's records do not.
+API_CITATION_KEYS = CITATION_KEYS | {"url"}
 # Every real-world PDF in ../shared/pdfs (tests/ingest/test_real_pdfs.py; the upload API gives the same).
 # Ingested: status, pages, chunks (220-token budget), pages without text, a phrase one chunk holds verbatim,
 # and where the PDF defines page labels the printed label of the first chunk's page and of the phrase's page.

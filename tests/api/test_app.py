@@ -17,7 +17,7 @@ from expected import (
     AARHUS_ANSWER,
     AARHUS_Q,
     ANSWER_KEYS,
-    CITATION_KEYS,
+    API_CITATION_KEYS,
     JAMMERBUGT_228,
     JAMMERBUGT_Q,
     KNOWN_MUNICIPALITIES,
@@ -80,7 +80,8 @@ def assert_answer_contract(payload: dict, index) -> None:
     citations = payload["citations"]
     assert [c["n"] for c in citations] == list(range(1, len(citations) + 1))
     for c in citations:
-        assert set(c) == CITATION_KEYS
+        assert set(c) == API_CITATION_KEYS
+        assert c["url"] == f"/documents/{c['doc_id']}?start={c['start']}&end={c['end']}"
         assert c["doc_id"] in index.documents
         meta = index.documents[c["doc_id"]]
         assert (c["municipality"], c["year"], c["title"]) == (meta.municipality, meta.year, meta.title)
@@ -180,7 +181,7 @@ def test_openapi_documents_the_endpoints(client):
         "/v1/chat/completions",
         "/v1/models",
     }
-    assert set(schema["components"]["schemas"]["CitationOut"]["properties"]) == CITATION_KEYS
+    assert set(schema["components"]["schemas"]["CitationOut"]["properties"]) == API_CITATION_KEYS
 
 
 # -- POST /v1/ask: the contract ---------------------------------------------
