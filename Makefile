@@ -4,15 +4,27 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup browser nginx run test test-fast ingest eval gate bench load clean
+.PHONY: setup ocr browser nginx libreoffice fixtures run test test-fast lint ingest eval gate bench load clean
 
-setup: $(STAMP)
+setup: $(STAMP) ocr
 
 # Editable install, so corpus/, prompts/ and evals/ are read from the checkout.
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PIP) install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
+
+# Debian's tesseract with its Danish data and poppler's pdftoppm: scanned PDF pages are read by OCR at
+# ingest (ingest/ocr.py; without them such pages stay empty and an all-scanned PDF is a 422). DejaVu is the
+# font the OCR tests render their scanned page in (bench/scans.py). A no-op where all four are installed.
+OCR_PACKAGES := tesseract-ocr tesseract-ocr-dan poppler-utils fonts-dejavu-core
+ocr:
+	@test -x /usr/bin/tesseract && test -x /usr/bin/pdftoppm && test -f /usr/share/tesseract-ocr/5/tessdata/dan.traineddata \
+	  && test -f /usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get install -y --no-install-recommends $(OCR_PACKAGES) >/dev/null || \
+	  { $$SUDO apt-get update >/dev/null && $$SUDO apt-get install -y --no-install-recommends $(OCR_PACKAGES) >/dev/null; }; }
+	@dpkg-query -W -f='$${Package} $${Version}\n' $(OCR_PACKAGES) 2>/dev/null || tesseract --version
 
 # Debian's Chromium for the widget's end-to-end test (Playwright's own browser
 # download does not work offline). A no-op where /usr/bin/chromium exists.
@@ -32,6 +44,19 @@ nginx:
 	  { $$SUDO apt-get update >/dev/null && $$SUDO apt-get install -y --no-install-recommends nginx >/dev/null; }; }
 	@dpkg-query -W -f='nginx $${Version}\n' nginx 2>/dev/null || ls -l /usr/sbin/nginx
 
+# Debian's LibreOffice Writer (no GUI) makes the Word test files from tests/fixtures/documents/libreoffice-plan.fodt
+# (`make fixtures`); the tests read the committed files and do not need it. A no-op where /usr/bin/soffice exists.
+libreoffice:
+	@test -x /usr/bin/soffice || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get install -y --no-install-recommends libreoffice-writer-nogui >/dev/null || \
+	  { $$SUDO apt-get update >/dev/null && $$SUDO apt-get install -y --no-install-recommends libreoffice-writer-nogui >/dev/null; }; }
+	@dpkg-query -W -f='libreoffice-writer-nogui $${Version}\n' libreoffice-writer-nogui 2>/dev/null || ls -l /usr/bin/soffice
+
+# Remakes tests/fixtures/documents (the seed plan as a web page, LibreOffice's .docx/.odt/.doc/.rtf exports).
+fixtures: setup libreoffice
+	$(PY) bench/document_fixtures.py
+
 run: setup
 	$(VENV)/bin/planchat serve --host 127.0.0.1 --port 8000
 
@@ -43,6 +68,13 @@ test: setup browser nginx
 	@$(PY) -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; \
 	exit $$rc
+
+# ruff (lint + format check) over the repo and mypy over the product packages (config: pyproject.toml).
+# The same checks as .pre-commit-config.yaml; `make lint` is what CI runs.
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 # Unit tests only (no real model, no subprocesses).
 test-fast: setup

@@ -53,16 +53,35 @@ from retrieval.ministermaal import MinistermaalService
 from . import errors, logs, ratelimit
 from .deps import AskServices, refresh_index
 from .headers import SecurityHeaders
+from .hosts import HostAllowlist
 from .jobs import IngestJobs
 from .metrics import Metrics
 from .observability import RequestObserver
-from .routes import ask, conversations, documents, feedback, health, jobs, metrics, openai, pages_admin, planner, static
+from .routes import (
+    ask,
+    conversations,
+    documents,
+    feedback,
+    health,
+    jobs,
+    metrics,
+    openai,
+    pages_admin,
+    pages_planner,
+    pages_source,
+    planner,
+    search,
+    static,
+)
 from .security import TOKEN_HEADER, BodyLimit, mask_access_log, require_read
 from .shapes import ask_body
 
 log = logging.getLogger(__name__)
 # The OpenAPI schema keeps this order.
-ROUTERS = (documents, jobs, feedback, health, ask, conversations, openai, planner, static, metrics, pages_admin)
+ROUTERS = (
+    documents, jobs, feedback, health, ask, conversations, openai, planner, search, static, metrics,
+    pages_planner, pages_source, pages_admin,
+)  # fmt: skip
 
 
 def open_services(app: FastAPI, settings: Settings, index: PlanIndex | None) -> list[Callable[[], None]]:
@@ -143,8 +162,9 @@ def create_app(settings: Settings | None = None, index: PlanIndex | None = None)
     errors.install(app)
     app.add_exception_handler(ratelimit.RateLimited, ratelimit.too_many_requests)
     for module in ROUTERS:
-        # /v1/ask and /v1/ask/stream count against the rate limits (/v1/chat/completions does so in its route).
-        limited = module is ask
+        # /v1/ask, /v1/ask/stream and /v1/search count against the rate limits (/v1/chat/completions does so
+        # in its route).
+        limited = module in (ask, search)
         app.include_router(module.router, dependencies=[Depends(ratelimit.limit_asks)] if limited else None,
                            responses=ratelimit.RESPONSES if limited else None)  # fmt: skip
     app.add_middleware(BodyLimit, settings=settings)
@@ -154,11 +174,15 @@ def create_app(settings: Settings | None = None, index: PlanIndex | None = None)
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
             allow_headers=["Content-Type", "Authorization", "X-API-Key", TOKEN_HEADER],
-            expose_headers=["Retry-After"],  # the widget tells a rate-limited user when to try again
+            # Retry-After: the widget tells a rate-limited user when to try again; X-Request-ID: what a user
+            # quotes to support, and what the logs are searched by.
+            expose_headers=["Retry-After", "X-Request-ID"],
             max_age=600,
         )
     # Outermost of ours: every response (413s and CORS answers too) gets its X-Request-ID and is timed.
     routes = [route for module in ROUTERS for route in module.router.routes]
     app.add_middleware(RequestObserver, metrics=app.state.metrics, routes=routes)
+    if settings.allowed_hosts:  # DNS rebinding (api/hosts.py): refused before anything else runs
+        app.add_middleware(HostAllowlist, allowed=settings.allowed_hosts)
     app.add_middleware(SecurityHeaders, settings=settings)  # outermost: every response (api/headers.py)
     return app

@@ -15,6 +15,7 @@ from fastapi import Depends, Header, Request
 from ingest.index import PlanIndex
 from ingest.snapshot import IndexSnapshot
 from planchat.config import Settings
+from planchat.deadline import Deadline
 from retrieval.chat import ChatService
 from retrieval.compare import CompareService
 from retrieval.conversation import ConversationStore
@@ -33,7 +34,7 @@ class AskServices:
         self.index = index
         self.settings = settings
         self.default = AskService(index, settings)
-        self._by_mode = {settings.retrieval_mode: self.default}
+        self._by_mode: dict[str, AskService] = {settings.retrieval_mode: self.default}
 
     def __call__(self, mode: str | None = None) -> AskService:
         if not mode or mode == self.default.mode:
@@ -53,6 +54,11 @@ def refresh_index(request: Request) -> None:
 
 def get_settings(request: Request) -> Settings:
     return request.app.state.settings
+
+
+def get_deadline(request: Request) -> Deadline:
+    """This request's time budget, started now (PLANCHAT_REQUEST_BUDGET_S; 0: none)."""
+    return Deadline(request.app.state.settings.request_budget_s or None)
 
 
 def get_index(request: Request) -> PlanIndex:
@@ -111,6 +117,7 @@ def get_conversation_access(
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+DeadlineDep = Annotated[Deadline, Depends(get_deadline)]  # heavy routes pass it to their service
 IndexDep = Annotated[PlanIndex, Depends(get_index)]  # the writer: uploads, deletes, the document store
 SnapshotDep = Annotated[IndexSnapshot, Depends(get_snapshot)]  # what a read request reads
 AskServiceDep = Annotated[AskServices, Depends(get_ask_services)]  # call it with a mode: the AskService for it

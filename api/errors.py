@@ -28,7 +28,9 @@ def error_response(status: int, code: str, message: str, headers: dict | None = 
 def describe_validation_error(exc: RequestValidationError) -> str:
     parts = []
     for err in exc.errors()[:3]:
-        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
+        loc = [str(p) for p in err.get("loc", ())]
+        if loc and loc[0] in ("body", "query", "path", "header", "cookie"):  # where it was; a field may be "query"
+            loc = loc[1:]
         field = ".".join(loc) or "body"
         if err.get("type") == "extra_forbidden":
             parts.append(f"{field}: unknown field; remove it")

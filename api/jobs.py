@@ -76,11 +76,11 @@ class JobProgress:
         self.job = job
         self.lock = lock
 
-    def stage(self, name: str, pages: int | None) -> None:
+    def stage(self, name: str, done: int, pages: int | None) -> None:
         with self.lock:
             self.job.stage = name
-            if pages is not None:  # a file with pages: they are all read once loading is over
-                self.job.pages_total = self.job.pages_done = pages
+            if pages is not None:  # a file with pages (a scanned one's are counted as OCR reads them)
+                self.job.pages_done, self.job.pages_total = done, pages
 
     def chunks(self, done: int, total: int) -> None:
         with self.lock:

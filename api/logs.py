@@ -79,7 +79,7 @@ class JsonFormatter(logging.Formatter):
             out["request_id"] = rid
         if record.name == ACCESS_LOGGER and isinstance(record.args, tuple) and len(record.args) == 5:
             client, method, path, version, status = record.args
-            out.update(client=client, method=method, path=path, http_version=version, status=int(status))
+            out.update(client=client, method=method, path=path, http_version=version, status=int(str(status)))
         if record.exc_info:
             out["exception"] = self.formatException(record.exc_info)
         if record.stack_info:
@@ -99,7 +99,7 @@ def mask_query(target: str) -> str:
     path, sep, query = target.partition("?")
     if not sep:
         return target
-    parts = []
+    parts: list[str] = []
     for part in query.split("&"):
         key, eq, _ = part.partition("=")
         if not part:
@@ -135,6 +135,7 @@ def log_config(fmt: str = "text", level: str = "info") -> dict:
     """A ``logging.config.dictConfig`` for uvicorn and planchat's own loggers
     (the root logger, at ``level``): ``fmt`` is ``text`` or ``json``."""
     level = level.upper()
+    formatters: dict[str, dict[str, Any]]
     if fmt == "json":
         formatters = {name: {"()": f"{__name__}.JsonFormatter"} for name in ("default", "access", "app")}
     else:

@@ -59,7 +59,7 @@ def quote_markers(text: str, evidence: list[tuple[int, str]]) -> list[Marker]:
 
 def written_markers(text: str, known: set[int]) -> list[Marker]:
     """Every marker in a text whose words are the answer path's own (an abstention, an LLM answer)."""
-    found = []
+    found: list[Marker] = []
     for match in MARKER.finditer(text):
         numbers = list(re.finditer(r"\d+", match.group()))
         if len(numbers) == 1:

@@ -34,6 +34,7 @@ scrape answered by any worker is the whole server. One process: in memory.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, values
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
@@ -41,6 +42,9 @@ from prometheus_client.metrics_core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from planchat.records import Answer
+
+if TYPE_CHECKING:
+    from ingest.index import PlanIndex
 
 CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 # Seconds: an extractive answer takes ~20-50 ms, an LLM answer or a stream seconds, an upload minutes.
@@ -55,7 +59,7 @@ def multiprocess() -> bool:
 class IndexCollector:
     """The index's size and its documents' ingest durations, read when scraped."""
 
-    def __init__(self, index_of: Callable[[], object]):
+    def __init__(self, index_of: Callable[[], PlanIndex]):
         self.index_of = index_of
 
     def collect(self):
@@ -78,7 +82,7 @@ class IndexCollector:
 
 
 class Metrics:
-    def __init__(self, index_of: Callable[[], object]):
+    def __init__(self, index_of: Callable[[], PlanIndex]):
         self.registry = CollectorRegistry()
         self.requests = Histogram(
             "planchat_http_request_duration_seconds", "HTTP request latency, to the end of the response body.",

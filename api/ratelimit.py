@@ -1,7 +1,7 @@
 """Rate limits and quotas per client, with the ``limits`` library.
 
 - ``PLANCHAT_RATE_LIMIT_PER_MINUTE`` (60): asks per client per minute, over
-  /v1/ask, /v1/ask/stream and /v1/chat/completions together;
+  /v1/ask, /v1/ask/stream, /v1/chat/completions and /v1/search together;
 - ``PLANCHAT_CONVERSATIONS_PER_HOUR`` (100): requests that start a
   server-side conversation (an ask without ``conversation_id`` or
   ``history``, while conversations are stored) per client per hour.
@@ -44,14 +44,16 @@ from limits.storage import Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
 from planchat.config import Settings
-from planchat.errors import PlanchatError
+from planchat.errors import ConfigurationError, PlanchatError
 
 from .errors import error_response
-from .schemas import ErrorResponse
+from .schemas import ErrorResponse, Responses
 from .security import key_matches, presented_key
 
 NEW_CONVERSATION_PATHS = ("/v1/ask", "/v1/ask/stream")
-RESPONSES = {429: {"model": ErrorResponse, "description": "Too many requests from this client; see Retry-After."}}
+RESPONSES: Responses = {
+    429: {"model": ErrorResponse, "description": "Too many requests from this client; see Retry-After."}
+}
 
 
 class RateLimited(PlanchatError):
@@ -146,7 +148,13 @@ class RateLimits:
         self.storage: Storage | None = None
         if self.asks or self.conversations:
             uri = settings.rate_limit_storage
-            self.storage = storage_from_string(uri) if uri else SQLiteStorage(settings.ratelimit_file)
+            storage = storage_from_string(uri) if uri else SQLiteStorage(settings.ratelimit_file)
+            if not isinstance(storage, Storage):
+                raise ConfigurationError(
+                    f"PLANCHAT_RATE_LIMIT_STORAGE={uri!r} names an async storage; use the synchronous URI "
+                    "(e.g. redis://…, not async+redis://…)."
+                )
+            self.storage = storage
         self.limiter = FixedWindowRateLimiter(self.storage) if self.storage is not None else None
 
     @property
@@ -161,7 +169,7 @@ class RateLimits:
             self._hit(self.conversations, "conversations", client, conversations_message)
 
     def _hit(self, item: RateLimitItem, name: str, client: str, message) -> None:
-        if self.limiter.hit(item, name, client):
+        if self.limiter is None or self.limiter.hit(item, name, client):
             return
         reset = self.limiter.get_window_stats(item, name, client).reset_time
         wait = max(1, math.ceil(reset - time.time()))
@@ -226,5 +234,6 @@ async def limit_asks(request: Request) -> None:
     await run_in_threadpool(limits.check, client_id(request, settings), new_conversation)  # SQLite: off the loop
 
 
-async def too_many_requests(_: Request, exc: RateLimited):
+async def too_many_requests(_: Request, exc: Exception):
+    assert isinstance(exc, RateLimited)  # the handler is installed for RateLimited only
     return error_response(exc.status, exc.code, exc.message, headers={"Retry-After": str(exc.retry_after)})

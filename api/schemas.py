@@ -6,11 +6,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
-from planchat.config import RetrievalMode
+from planchat.records import AnswerKind, PublisherKind
+
+# FastAPI's type for a route's extra OpenAPI responses.
+Responses = dict[int | str, dict[str, Any]]
 
 # RetrievalMode's values as a Literal, not the enum itself: the OpenAPI schema keeps
 # its inline string enum and the "Mode" title (the enum would become a $ref).
-ModeName = Literal[tuple(m.value for m in RetrievalMode)]
+ModeName = Literal["hybrid", "bm25", "dense"]  # tests/api/test_app.py pins it to RetrievalMode
 
 
 class ChatMessage(BaseModel):
@@ -64,6 +67,16 @@ class CitationOut(BaseModel):
     chunk_id: str
     start: int = Field(description="Character offset of the quote in the document's clean text.")
     end: int
+    ocr: bool = Field(
+        default=False,
+        description="True: the quote is text recognised by OCR from a scanned page («tekst genkendt fra scannet "
+        "side»); it is verbatim the stored text, which may hold recognition errors.",
+    )
+    url: str | None = Field(
+        default=None,
+        description="The source viewer at this quote, on this server: /documents/{doc_id}?start=&end= (the quote "
+        "highlighted).",
+    )
 
 
 class MarkerOut(BaseModel):
@@ -102,6 +115,7 @@ class TargetOut(BaseModel):
     quote: str = Field(description="The sentence the target came from, verbatim (clean_text[start:end]).")
     start: int
     end: int
+    ocr: bool = Field(default=False, description="True: the quote was recognised by OCR from a scanned page.")
 
 
 class TargetList(BaseModel):
@@ -111,7 +125,7 @@ class TargetList(BaseModel):
 class AskResponse(BaseModel):
     answer: str
     abstained: bool
-    kind: Literal["list", "how", "when", "who", "number", "fact", "abstain"] = Field(
+    kind: AnswerKind = Field(
         default="fact",
         description=(
             "What the answer gives: 'list' (an introduction, then one '- «item» [n]' line per item), 'how', "
@@ -253,6 +267,11 @@ class DocumentOut(BaseModel):
     doc_id: str
     municipality: str
     publisher: str
+    publisher_kind: PublisherKind = Field(
+        default="municipality",
+        description="Who published it: a current municipality, a region, a national body, a municipality "
+        "before 2007 (historical) or other. Filters and answers use `municipality` for every kind.",
+    )
     year: int
     years: list[int]
     title: str
@@ -271,7 +290,14 @@ class DocumentOut(BaseModel):
 class IngestReportOut(BaseModel):
     status: str = Field(default="", description="added, updated (replaced), unchanged (identical: nothing re-embedded)")
     pages: int | None = Field(default=None, description="Pages of a PDF; null for text files.")
-    empty_pages: int = Field(default=0, description="Pages without a text layer (scanned?); not searchable.")
+    empty_pages: int = Field(
+        default=0, description="Pages left without text: no text layer, and OCR found none (or did not run)."
+    )
+    ocr_pages: int = Field(default=0, description="Pages without a text layer whose text was recognised by OCR.")
+    ocr_confidence: float | None = Field(
+        default=None,
+        description="The mean confidence (0-100) of the words OCR recognised, over all OCR'd pages; null: no OCR.",
+    )
     chars: int = Field(default=0, description="Characters of clean text.")
     chunks: int = 0
     targets: int = Field(default=0, description="Quantitative targets found.")

@@ -14,6 +14,7 @@ from retrieval.compare import CompareRow, Comparison
 from retrieval.ministermaal import Matrix, MinistermaalService
 
 from .markers import find_markers, markers_of
+from .pages.layout import source_url
 from .schemas import (
     AskResponse,
     CitationOut,
@@ -36,7 +37,8 @@ from .schemas import (
 
 
 def citation_out(c) -> CitationOut:
-    return CitationOut(**{k: getattr(c, k) for k in CitationOut.model_fields})
+    fields = {k: getattr(c, k) for k in CitationOut.model_fields if k != "url"}
+    return CitationOut(**fields, url=source_url(c.doc_id, c.start, c.end))
 
 
 def target_out(t) -> TargetOut:
@@ -104,9 +106,12 @@ def conversation_out(stored: dict) -> Conversation:
 
 
 def stored_answer(body: dict) -> AskResponse:
-    """A stored turn's answer; one stored before markers were sent gets them now."""
+    """A stored turn's answer; one stored before markers (or citation urls) were sent gets them now."""
     if "markers" not in body:
         body = {**body, "markers": [m._asdict() for m in markers_of(body)]}
+    if any("url" not in c for c in body.get("citations") or []):
+        body = {**body, "citations": [{**c, "url": source_url(c["doc_id"], c["start"], c["end"])}
+                                      for c in body["citations"]]}  # fmt: skip
     return AskResponse(**body)
 
 

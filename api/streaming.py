@@ -22,7 +22,11 @@ definition, an autolink (``<javascript:…>``), raw HTML or a code span; a
 "(" or ":" right after a marker is escaped too ("[1](…" is no link, "[1]: …"
 no link definition). "(", ")" and "!" need no escape once no "[" opens a
 link, so the text reads as it did. The markers and the list lines stay
-Markdown as they were; a renderer shows the words exactly.
+Markdown as they were; a renderer shows the words exactly. The one link the
+text holds is ours: each source line ends with a link to the source viewer
+on this server (``source_link``: /documents/{doc_id}?start=&end=, the quote
+highlighted), built from the request's base URL, percent-encoded, and left
+out when that base URL is not a plain http(s) origin and path.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import re
 import time
 import uuid
 from collections.abc import Iterator
+from urllib.parse import quote
 
 from ingest.tokens import count_tokens
 
@@ -118,11 +123,26 @@ def markdown_safe(text: str, markers: list[tuple[int, int]]) -> str:
 # ---- OpenAI -----------------------------------------------------------------
 
 MODEL_ID = "planchat"
+# A base URL a link may start with: http(s), a host (name, IPv4 or [IPv6]) and port, a plain path ending in "/".
+_BASE_URL = re.compile(r"^https?://(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?(?:/[A-Za-z0-9._~-]+)*/$")
+LINK_WORDS = {"da": "Vis i planen", "en": "Show in the plan"}
 
 
-def sources_text(body: dict, lang: str = "da") -> str:
+def source_link(base_url: str | None, citation: dict, lang: str = "da") -> str:
+    """' ([Vis i planen](<base>documents/<doc_id>?start=&end=))', or '' without a plain base URL."""
+    if not base_url or not _BASE_URL.match(base_url):
+        return ""
+    start, end = citation.get("start"), citation.get("end")
+    if not isinstance(start, int) or not isinstance(end, int):
+        return ""
+    url = f"{base_url}documents/{quote(str(citation['doc_id']), safe='')}?start={start}&end={end}"
+    return f" ([{LINK_WORDS.get(lang, LINK_WORDS['en'])}]({url}))"
+
+
+def sources_text(body: dict, lang: str = "da", base_url: str | None = None) -> str:
     """The answer plus a numbered sources list, for chat UIs that only show text; plan text
-    (quotes, sections, page labels) is escaped so a Markdown renderer shows it as text."""
+    (quotes, sections, page labels) is escaped so a Markdown renderer shows it as text. With
+    ``base_url`` (this server's, as the request reached it) each source links to the source viewer."""
     answer = markdown_answer(markdown_safe(body["answer"], [(m.start, m.end) for m in markers_of(body)]))
     citations = body.get("citations") or []
     if not citations:
@@ -134,7 +154,11 @@ def sources_text(body: dict, lang: str = "da") -> str:
         page = c.get("page_label") or c.get("page")
         where = f"{c['municipality']} {c['year']}" + (f", {page_word} {page}" if c.get("page") else "")
         section = f" – {c['section']}" if c.get("section") else ""
-        lines.append(f"[{c['n']}] {escape_markdown(where + section)}: «{escape_markdown(c['quote'])}»")
+        ocr = ""
+        if c.get("ocr"):  # the quote was recognised by OCR from a scanned page (ingest/ocr.py)
+            ocr = " (tekst genkendt fra scannet side)" if lang == "da" else " (text recognised from a scanned page)"
+        link = source_link(base_url, c, lang)
+        lines.append(f"[{c['n']}] {escape_markdown(where + section)}{ocr}: «{escape_markdown(c['quote'])}»{link}")
     return f"{answer}\n\n{heading}\n" + "\n".join(lines)
 
 
@@ -143,8 +167,8 @@ def usage(prompt: str, completion: str) -> dict:
     return {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c}
 
 
-def completion(body: dict, prompt: str, lang: str) -> dict:
-    content = sources_text(body, lang)
+def completion(body: dict, prompt: str, lang: str, base_url: str | None = None) -> dict:
+    content = sources_text(body, lang, base_url)
     return {
         "id": f"chatcmpl-{uuid.uuid4().hex}",
         "object": "chat.completion",

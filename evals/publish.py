@@ -60,7 +60,7 @@ def summary_of(name: str, payload: dict) -> dict:
 
 def served_page(payload: dict) -> str:
     body = meta_list(payload) + '\n<p><a href="/evals">Alle evalueringer</a></p>\n' + report_sections(payload)
-    return page(report_title(payload), body, active="/evals", styles=(REPORT_CSS,)).body.decode("utf-8")
+    return bytes(page(report_title(payload), body, active="/evals", styles=(REPORT_CSS,)).body).decode("utf-8")
 
 
 def publish_report(payload: dict, reports_dir: Path, kept: int, now: float | None = None) -> str:

@@ -19,6 +19,9 @@ Guarantees:
   of figures), as retrieval ``context`` (never as quotable text);
 - the table of contents is no section, but its chunks are filed under its
   title, so answers can tell a contents line from text;
+- text recognised by OCR (a scanned page, ingest/ocr.py) and text from a
+  text layer never share a chunk, so a chunk's ``ocr`` holds for every
+  quote taken from it;
 - ids are stable: the same document text gives the same chunk ids.
 """
 
@@ -234,6 +237,7 @@ def _chunk_record(
         section=section,
         page=clean.page_at(start),
         page_label=clean.label_at(start),
+        ocr=clean.ocr_at(start),
         start=start,
         end=end,
         text=body,
@@ -262,6 +266,8 @@ class _ChunkPacker:
         self.caption, self.caption_end = "", -1  # caption and header lines of the «Tabel N: …» being read
 
     def add(self, unit: _Unit) -> None:
+        if self.current and self.clean.ocr_at(unit.start) != self.clean.ocr_at(self.current[0].start):
+            self._flush()  # OCR text and a text layer never share a chunk: a citation's ``ocr`` is its chunk's
         if unit.is_heading:
             self._add_heading(unit)
         else:

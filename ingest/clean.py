@@ -31,6 +31,7 @@ import html
 import re
 import unicodedata
 from collections import Counter
+from dataclasses import replace
 
 from planchat.records import CleanText, Heading, LoadedText, PageSpan
 
@@ -96,9 +97,16 @@ def inert_markup(text: str) -> str:
     return _TAG_OPENER.sub(INERT_LESS_THAN, text).replace("\ufdd0", "<").replace("\ufdd1", ">")
 
 
+def superscript(text: str) -> str:
+    """Raised text as a reader sees it: a footnote number "¹" (never glued to the figure before it:
+    "2014.1"), other raised text in parentheses."""
+    text = text.strip()
+    return text.translate(_SUPERSCRIPT) if text.isdigit() else f" ({text})"
+
+
 def _strip_markup(text: str) -> str:
     text = _COMMENT.sub("", text)
-    text = _SUP.sub(lambda m: m.group(1).translate(_SUPERSCRIPT) if m.group(1).isdigit() else f" ({m.group(1)})", text)
+    text = _SUP.sub(lambda m: superscript(m.group(1)), text)
     text = _HEADING_TAG.sub(lambda m: f"\n{'#' * int(m.group(1))} {_ANY_TAG.sub(' ', m.group(2)).strip()}\n", text)
     text = _BLOCK_TAG.sub("\n", text)
     text = _ANY_TAG.sub("", text)
@@ -263,13 +271,13 @@ def clean(loaded: LoadedText) -> CleanText:
             if i < len(lines) - 1:
                 out.append("\n")
                 offset += 1
-        spans.append(PageSpan(start=page_start, end=offset, number=_page_number(page), label=page.label))
+        spans.append(PageSpan(start=page_start, end=offset, number=_page_number(page), label=page.label, ocr=page.ocr))
     numbers = [span.number for span in spans if span.number is not None]
     if len(numbers) != len(set(numbers)):
         # Printed labels that repeat (roman front matter i-iii, then 1-3) would
         # make "page 1" name two pages: use physical page numbers throughout.
         physical = iter(page.number for page, text in cleaned_pages if text)
-        spans = [PageSpan(span.start, span.end, next(physical), span.label) for span in spans]
+        spans = [replace(span, number=next(physical)) for span in spans]
     return CleanText(text="".join(out), headings=tuple(_relevel(headings)), pages=tuple(spans))
 
 

@@ -37,6 +37,8 @@ def print_report(report, stream=None) -> None:
     stream = stream or sys.stdout
     extra = f" ({report.embedded} embedded)" if report.status in ("added", "updated") else ""
     pages = f", {report.pages} pages" if report.pages else ""
+    if report.ocr_pages:
+        pages += f" ({report.ocr_pages} read by OCR, mean confidence {report.ocr_confidence:g})"
     targets = f", {report.targets} targets" if report.status != "removed" else ""
     print(f"{report.status:9} {report.doc_id}: {report.chunks} chunks{extra}{targets}{pages}", file=stream, flush=True)
     for warning in report.warnings:

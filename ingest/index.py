@@ -30,9 +30,10 @@ import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
 from planchat.config import Settings
-from planchat.records import Chunk, DocumentMeta, Target
+from planchat.records import Chunk, DocumentMeta, ManagedBy, Target
 
 from .embedders import Embedder, build_embedder
 from .pipeline import (
@@ -66,7 +67,7 @@ class PlanIndex:
         self.snapshot: IndexSnapshot = IndexSnapshot.empty()
         self._write_lock = threading.RLock()
         self._lock_depth = 0
-        self._lock_file = None
+        self._lock_file: TextIO | None = None
         self._batch = threading.local()  # see reload_once
         # state key: the last write token whose vector operations completed, per collection
         self.vectors_key = f"vectors_done:{self.vectors.name}"
@@ -80,17 +81,19 @@ class PlanIndex:
         `planchat ingest`) take turns. Re-entrant within a thread."""
         with self._write_lock:
             if self._lock_depth == 0:
-                self._lock_file = open(self.settings.data_dir / "write.lock", "a+")
-                fcntl.flock(self._lock_file, fcntl.LOCK_EX)
+                lock_file = open(self.settings.data_dir / "write.lock", "a+")  # held across the yield
+                fcntl.flock(lock_file, fcntl.LOCK_EX)
+                self._lock_file = lock_file
             self._lock_depth += 1
             try:
                 yield
             finally:
                 self._lock_depth -= 1
                 if self._lock_depth == 0:
-                    fcntl.flock(self._lock_file, fcntl.LOCK_UN)
-                    self._lock_file.close()
-                    self._lock_file = None
+                    held, self._lock_file = self._lock_file, None
+                    if held is not None:
+                        fcntl.flock(held, fcntl.LOCK_UN)
+                        held.close()
 
     # -- the read model -----------------------------------------------------
     def reload(self, save: bool = True) -> IndexSnapshot:
@@ -230,12 +233,12 @@ class PlanIndex:
         name: str,
         meta: DocumentMeta,
         progress: Callable[[int, int], None] | None = None,
-        managed_by: str = "upload",
+        managed_by: ManagedBy = "upload",
         stage: Stage | None = None,
     ) -> IngestReport:
         """Ingest one file's bytes as ``meta.doc_id`` (replacing an older
         version). ``progress(done, total)`` is called as chunks are embedded;
-        ``stage(name, pages)`` at each stage (ingest/pipeline.py ``Stage``)."""
+        ``stage(name, pages read, pages)`` at each stage (ingest/pipeline.py ``Stage``)."""
         started = time.perf_counter()
         digest = content_hash(data, meta, self.settings)
         existing = self.docstore.document(meta.doc_id)
@@ -243,12 +246,12 @@ class PlanIndex:
             return self._unchanged(existing)
         prepared = prepare_document(data, name, meta, digest, self.settings, self.embedder, progress, stage)
         if stage is not None:
-            stage("storing", prepared.pages)
+            stage("storing", prepared.pages or 0, prepared.pages)
         report = IngestReport(
             meta.doc_id, "updated" if existing is not None else "added",
             chunks=len(prepared.chunks), targets=len(prepared.targets), embedded=prepared.embedded,
             pages=prepared.pages, empty_pages=prepared.empty_pages, chars=len(prepared.clean.text),
-            warnings=prepared.warnings,
+            warnings=prepared.warnings, ocr_pages=prepared.ocr_pages, ocr_confidence=prepared.ocr_confidence,
         )  # fmt: skip
         self._store(prepared, report, started, managed_by)
         return report
@@ -260,9 +263,10 @@ class PlanIndex:
             doc_id, "unchanged", chunks=existing.chunk_count, targets=len(self.snapshot.targets(doc_id)),
             pages=existing.pages, empty_pages=stored.get("empty_pages", 0), chars=existing.chars,
             warnings=list(stored.get("warnings", [])),
+            ocr_pages=stored.get("ocr_pages", 0), ocr_confidence=stored.get("ocr_confidence"),
         )  # fmt: skip
 
-    def _store(self, prepared: PreparedDocument, report: IngestReport, started: float, managed_by: str) -> None:
+    def _store(self, prepared: PreparedDocument, report: IngestReport, started: float, managed_by: ManagedBy) -> None:
         meta, chunks = prepared.meta, prepared.chunks
         with self.writing():
             old_ids = {c.chunk_id for c in self.docstore.chunks(meta.doc_id)}

@@ -1,11 +1,14 @@
-"""Loaders: bytes of a .txt, .md or .pdf file -> LoadedText (pages of raw text).
+"""Loaders: bytes of a .txt, .md, .pdf, .docx or .html file -> LoadedText (pages of raw text).
 
 Guarantees: a file either loads with some text or raises a DocumentError
 subclass whose message says what is wrong and what to do. PDFs keep their
 page numbers (and printed page labels where the PDF defines them); a PDF
 page's text is pypdf's plain extraction, with table rows cell-separated by
 tabs and interleaved columns re-read in order where the layout shows them
-(ingest/pdf_layout.py).
+(ingest/pdf_layout.py). Word and HTML documents have their own loaders
+(ingest/loaders_docx.py, loaders_html.py); .doc, .odt and .rtf are a 415
+that says to save the file as .docx or PDF. Given an OCR engine (ingest/ocr.py), pages without
+a text layer are read from their image instead, flagged ``ocr``.
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ from planchat.errors import (
 )
 from planchat.records import LoadedText, PageText
 
+from .loaders_docx import load_docx
+from .loaders_html import load_html
+from .ocr import PageOcr, no_text_message
 from .pdf_layout import arrange_page
 
 log = logging.getLogger(__name__)
@@ -63,7 +69,7 @@ def load_markdown(data: bytes, name: str) -> LoadedText:
     return load_text(data, name, media_type="text/markdown")
 
 
-def load_pdf(data: bytes, name: str) -> LoadedText:
+def load_pdf(data: bytes, name: str, ocr: PageOcr | None = None) -> LoadedText:
     from pypdf import PdfReader
     from pypdf.errors import FileNotDecryptedError, PdfReadError
 
@@ -76,9 +82,9 @@ def load_pdf(data: bytes, name: str) -> LoadedText:
         if reader.is_encrypted:
             # An empty user password opens "protected" PDFs that only restrict printing/copying.
             try:
-                opened = reader.decrypt("")
+                opened = bool(reader.decrypt(""))
             except Exception:  # pypdf raises several kinds for unsupported crypto
-                opened = 0
+                opened = False
             if not opened:
                 raise EncryptedDocument(
                     f"{name}: the PDF is encrypted with a password. Remove the password (or export an "
@@ -114,11 +120,10 @@ def load_pdf(data: bytes, name: str) -> LoadedText:
         ) from exc
     if not pages:
         raise EmptyDocument(f"{name}: the PDF has no pages. Nothing was ingested.")
+    if ocr is not None:
+        pages = ocr.read_empty_pages(pages, data, name)
     if not any(p.text.strip() for p in pages):
-        raise NoTextLayer(
-            f"{name}: the PDF has no text layer ({len(pages)} page(s), 0 characters; scanned?). "
-            "Run OCR first or upload the text."
-        )
+        raise NoTextLayer(no_text_message(name, pages, ocr))
     return LoadedText(pages=tuple(pages), media_type="application/pdf")
 
 
@@ -149,16 +154,33 @@ LOADERS: dict[str, Callable[[bytes, str], LoadedText]] = {
     ".md": load_markdown,
     ".markdown": load_markdown,
     ".pdf": load_pdf,
+    ".docx": load_docx,  # ingest/loaders_docx.py
+    ".html": load_html,  # ingest/loaders_html.py
+    ".htm": load_html,
+}
+# Formats people bring that we do not read, with what to do instead (a 415).
+CONVERT_FIRST = {
+    ".doc": "an old binary Word file (.doc)",
+    ".odt": "an OpenDocument text file (.odt)",
+    ".rtf": "a Rich Text Format file (.rtf)",
 }
 
 
-def load_bytes(data: bytes, name: str) -> LoadedText:
-    """Load by the file name's extension (``name`` is only ever used as a label)."""
+def load_bytes(data: bytes, name: str, ocr: PageOcr | None = None) -> LoadedText:
+    """Load by the file name's extension (``name`` is only ever used as a label).
+    ``ocr`` reads a PDF's pages that have no text layer (None: they stay empty)."""
     suffix = Path(name).suffix.lower()
+    if suffix == ".pdf":
+        return load_pdf(data, name, ocr)
     loader = LOADERS.get(suffix)
+    if suffix in CONVERT_FIRST:
+        raise UnsupportedFileType(
+            f"{name}: {CONVERT_FIRST[suffix]} cannot be read. Open it in Word or LibreOffice, "
+            "save it as .docx or PDF and upload that."
+        )
     if loader is None:
         raise UnsupportedFileType(
-            f"{name}: files of type '{suffix or '(none)'}' are not supported. Use .pdf, .txt or .md."
+            f"{name}: files of type '{suffix or '(none)'}' are not supported. Use .pdf, .docx, .html, .txt or .md."
         )
     return loader(data, name)
 

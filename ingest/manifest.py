@@ -1,7 +1,9 @@
 """The corpus manifest: which files a corpus holds and what each one is.
 
 ``corpus/manifest.json`` lists documents as
-``{"id", "file", "municipality", "year", "years"?, "title", "kind"?, "publisher"?, "aliases"?}``.
+``{"id", "file", "municipality", "year", "years"?, "title", "kind"?, "publisher"?, "publisher_kind"?,
+"aliases"?}``. ``publisher_kind`` (municipality, region, national, historical, other; default
+municipality) says who published it; the manifest's names are not checked against the list of 98.
 Validation errors name the entry and the field.
 """
 
@@ -14,7 +16,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from planchat.errors import ManifestError
-from planchat.records import DocumentMeta
+from planchat.records import DocumentMeta, PublisherKind
 
 MANIFEST_NAME = "manifest.json"
 DOC_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
@@ -29,6 +31,7 @@ class ManifestEntry(BaseModel):
     title: str = Field(min_length=1, max_length=500)
     kind: str = "municipal plan"
     publisher: str = ""
+    publisher_kind: PublisherKind = "municipality"
     aliases: list[str] = Field(default_factory=list)
 
     @field_validator("id")
@@ -91,6 +94,7 @@ def read_manifest(corpus_dir: Path) -> list[tuple[DocumentMeta, Path]]:
             title=entry.title,
             kind=entry.kind,
             publisher=entry.publisher,
+            publisher_kind=entry.publisher_kind,
             source=entry.file,
             aliases=tuple(entry.aliases),
         )

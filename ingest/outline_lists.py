@@ -190,7 +190,9 @@ def find_ordinal_lists(clean: CleanText, lines: list[Line], headings: list[Outli
     første hjørnesten er …», «Den anden hjørnesten er …»: a sparse list whose
     items are the paragraphs (two or more, numbered 1, 2, 3 … in order)."""
     paragraphs = _paragraphs(lines, {h.start for h in headings})
-    blocks, run, between = [], [], 0
+    blocks: list[ListBlock] = []
+    run: list[tuple[int, int, int]] = []
+    between = 0
     for start, end, first in paragraphs + [(len(clean.text), len(clean.text), -1)]:
         m = _ORDINAL.match(clean.text[start:end])
         n = _ORDINALS[m.group(1).lower()] if m else 0
@@ -219,7 +221,7 @@ def _paragraphs(lines: list[Line], heading_starts: set[int]) -> list[tuple[int, 
             current = [start, end, i]
             out.append(current)
         current[1] = start + len(line.rstrip())
-    return [tuple(p) for p in out]
+    return [(p[0], p[1], p[2]) for p in out]
 
 
 def _ordinal_block(clean: CleanText, lines: list[Line], run, headings: list[OutlineHeading]) -> ListBlock:

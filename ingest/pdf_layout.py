@@ -131,8 +131,8 @@ def tabulate(plain: str, rows: list[str]) -> str:
         by_chars.setdefault(_spaceless(row), row)
     out = []
     for line in plain.split("\n"):
-        row = by_chars.get(_spaceless(line)) if line.strip() else None
-        out.append(line if row is None else "\t".join(row_cells(row, line)))
+        found = by_chars.get(_spaceless(line)) if line.strip() else None
+        out.append(line if found is None else "\t".join(row_cells(found, line)))
     return "\n".join(out)
 
 

@@ -294,8 +294,7 @@ def extract_targets(clean_text: str, chunks: Sequence[Chunk], meta: DocumentMeta
                     indicator = _indicator(piece, item, found, section, indicators)
                     indicators[n] = indicator
                 if unit == "antal":
-                    unit = noun_unit(indicator.split()[-1]) if indicator else None
-                    unit = unit or "antal"
+                    unit = (noun_unit(indicator.split()[-1]) if indicator else None) or "antal"
                 period, baseline_period = _period(piece, item)
                 year = _year_of(period) or _section_year(section)
                 if year is None and len(meta.covered_years) == 1:
@@ -324,6 +323,7 @@ def extract_targets(clean_text: str, chunks: Sequence[Chunk], meta: DocumentMeta
                         section=section,
                         page=chunk.page if chunk else None,
                         chunk_id=chunk.chunk_id if chunk else "",
+                        ocr=chunk.ocr if chunk else False,
                         quote=clean_text[q_start:q_end],
                         start=q_start,
                         end=q_end,

@@ -34,7 +34,7 @@ _NUMBER_WORDS = {
 WORD_NUMBER = re.compile(r"(?<=\s)(" + "|".join(_NUMBER_WORDS) + r")(?=\s)", re.IGNORECASE)
 
 # Units: (pattern right after the number, unit name). Order matters.
-_UNITS = [
+_UNIT_SOURCES = [
     (r"\s*(?:%|pct\.?(?:\s*pct\.?)?|procent\b)", "pct"),
     (r"\s*procent-?point\w*", "procentpoint"),
     (r"\s*(?:mio\.?|millioner?)\s*(?:kr\.?|kroner)", "mio. kr."),
@@ -46,7 +46,7 @@ _UNITS = [
     (r"\s*timer?s?\b", "timer"),
     (r"\s*år\b", "år"),
 ]
-_UNITS = [(re.compile(p, re.IGNORECASE), name) for p, name in _UNITS]
+_UNITS = [(re.compile(p, re.IGNORECASE), name) for p, name in _UNIT_SOURCES]
 _NOUN = re.compile(r"\s*((?:[a-zæøå-]+\s+){0,2}[a-zæøå-]+)", re.IGNORECASE)
 _NOUN_UNITS = [  # (suffix of the counted noun, unit)
     ("sager", "sager"),
@@ -73,7 +73,7 @@ _NOUN_UNITS = [  # (suffix of the counted noun, unit)
 _W = r"[\wæøåÆØÅ-]+"
 _END = r"\s*$"
 # Cues that end right before the number: (pattern, direction, change, needs a goal word in the sentence).
-_CUES = [
+_CUE_SOURCES = [
     (
         rf"\b(?:højst|maksimalt|maks\.?|max\.?|ikke over|ikke mere end|begrænses til|begrænse{_W}? til){_END}",
         "at_most",
@@ -129,7 +129,7 @@ _CUES = [
         True,
     ),
 ]
-_CUES = [(re.compile(p, re.IGNORECASE), d, c, g) for p, d, c, g in _CUES]
+_CUES = [(re.compile(p, re.IGNORECASE), d, c, g) for p, d, c, g in _CUE_SOURCES]
 GOAL_WORD = re.compile(
     r"\b(?:skal|skulle|mål\w*|\w*mål|målsætning\w*|ambition\w*|forvent\w*|besparelse\w*|\w*krav|ønske[rs]?|"
     r"måltal\w*|forudsat|budget\w*)\b",

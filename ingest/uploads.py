@@ -1,5 +1,5 @@
-"""Uploads: the rules that turn (file name, municipality, year, title, kind)
-into a document id and metadata, shared by POST /v1/documents and
+"""Uploads: the rules that turn (file name, municipality, year, title, kind,
+publisher_kind) into a document id and metadata, shared by POST /v1/documents and
 ``planchat ingest FILE``.
 
 - One document per municipality and year: a new file for a municipality and
@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING
 
 from planchat.errors import Conflict, InvalidRequest, NotFound
-from planchat.municipalities import national_names
-from planchat.records import DocumentMeta
+from planchat.municipalities import PUBLISHER_KINDS, current_municipality, near_municipality, without_kommune
+from planchat.records import DocumentMeta, PublisherKind
 
 if TYPE_CHECKING:  # annotations only: `planchat documents list` reads managed_by without loading the index
     from .index import IngestReport, PlanIndex
@@ -31,6 +32,7 @@ if TYPE_CHECKING:  # annotations only: `planchat documents list` reads managed_b
 UPLOAD_PREFIX = "upload/"
 MIN_YEAR, MAX_YEAR = 1990, 2100
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+OTHER_KINDS = "region, national, historical or other"
 
 
 def managed_by(index: PlanIndex, doc_id: str) -> str:
@@ -46,7 +48,7 @@ def safe_name(filename: str | None) -> str:
     name = _CONTROL.sub("", unicodedata.normalize("NFC", name)).strip().lstrip(".")
     if not name:
         raise InvalidRequest(
-            "file: the upload has no file name. Send it as a file with a name ending .pdf, .txt or .md."
+            "file: the upload has no file name. Send it as a file with a name ending .pdf, .docx, .html, .txt or .md."
         )
     if len(name) > 120:
         stem, dot, suffix = name.rpartition(".")
@@ -54,22 +56,73 @@ def safe_name(filename: str | None) -> str:
     return name
 
 
-def canonical_municipality(name: str, index: PlanIndex) -> str:
+@dataclass(frozen=True)
+class Publisher:
+    """Who an upload says published it: ``name`` is the document's municipality field (what
+    filters, answers and compare rows show), ``publisher`` its full name."""
+
+    name: str
+    publisher: str
+    kind: PublisherKind
+
+
+def _indexed(name: str, index: PlanIndex) -> DocumentMeta | None:
+    """A document in the index published by ``name`` (its municipality or publisher field, any case)."""
+    wanted = {name.casefold(), without_kommune(name).casefold()}
+    for meta in index.documents.values():
+        if meta.municipality.casefold() in wanted or meta.publisher.casefold() in wanted:
+            return meta
+    return None
+
+
+def _not_a_municipality(name: str) -> InvalidRequest:
+    near = near_municipality(name)
+    if near is not None:
+        return InvalidRequest(
+            f"municipality: '{name}' is not a Danish municipality. Did you mean '{near}'? "
+            f"If '{name}' is another publisher, send publisher_kind ({OTHER_KINDS})."
+        )
+    return InvalidRequest(
+        f"municipality: '{name}' is not a Danish municipality (or a publisher already in the index). "
+        "Use its name as in 'Aarhus', 'Ringkøbing-Skjern' or 'København', "
+        f"or send publisher_kind ({OTHER_KINDS}) for another publisher."
+    )
+
+
+def resolve_publisher(name: str, publisher_kind: str | None, index: PlanIndex) -> Publisher:
+    """The publisher an upload names. A current municipality is validated against the list
+    (with or without ``publisher_kind`` "municipality"); a publisher already in the index keeps
+    its kind; any other name needs its kind, and one close to a current municipality without a
+    kind is taken for a typo (400 with the suggestion)."""
     name = _CONTROL.sub("", name or "").strip()
     if not name:
         raise InvalidRequest("municipality: required, e.g. 'Aarhus'.")
     if len(name) > 80:
         raise InvalidRequest(f"municipality: at most 80 characters; got {len(name)}.")
-    stripped = re.sub(r"(?i)\s+kommune$", "", name)
-    known = {**{k.casefold(): v for k, v in national_names().items()},
-             **{m.municipality.casefold(): m.municipality for m in index.documents.values()}}  # fmt: skip
-    canonical = known.get(stripped.casefold()) or known.get(name.casefold())
-    if canonical is None:
+    wanted = _CONTROL.sub("", publisher_kind or "").strip().lower()
+    kind = next((k for k in PUBLISHER_KINDS if k == wanted), None)
+    if wanted and kind is None:
+        raise InvalidRequest(f"publisher_kind: must be municipality, {OTHER_KINDS}; got '{publisher_kind}'.")
+    current, indexed = current_municipality(name), _indexed(name, index)
+    if current is not None and kind in (None, "municipality", "historical"):  # a predecessor may share the name
+        return Publisher(current, f"{current} Kommune", kind or "municipality")
+    if current is not None:
         raise InvalidRequest(
-            f"municipality: '{name}' is not a Danish municipality (or a publisher already in the index). "
-            "Use its name as in 'Aarhus', 'Ringkøbing-Skjern' or 'København'."
+            f"publisher_kind: '{name}' is a current municipality, not a {kind} publisher. "
+            "Send publisher_kind 'municipality' or leave it out."
         )
-    return canonical
+    if indexed is not None and kind in (None, indexed.publisher_kind):
+        return Publisher(indexed.municipality, indexed.publisher or indexed.municipality, indexed.publisher_kind)
+    if kind in (None, "municipality"):
+        raise _not_a_municipality(name)
+    if indexed is not None:
+        raise InvalidRequest(
+            f"publisher_kind: '{indexed.municipality}' is already in the index as a {indexed.publisher_kind} "
+            f"publisher; send publisher_kind '{indexed.publisher_kind}' or leave it out."
+        )
+    if kind == "historical":
+        return Publisher(without_kommune(name), f"{without_kommune(name)} Kommune", kind)
+    return Publisher(name, name, kind)
 
 
 def slug(text: str) -> str:
@@ -106,10 +159,13 @@ def upload_meta(
     title: str | None = None,
     kind: str | None = None,
     doc_id: str | None = None,
+    publisher_kind: str | None = None,
 ) -> tuple[str, DocumentMeta]:
-    """Validate an upload's fields -> (safe file name, DocumentMeta)."""
+    """Validate an upload's fields -> (safe file name, DocumentMeta). ``kind`` is what the
+    document is ("municipal plan"); ``publisher_kind`` who published it (PUBLISHER_KINDS)."""
     name = safe_name(filename)
-    canonical = canonical_municipality(municipality, index)
+    publisher = resolve_publisher(municipality, publisher_kind, index)
+    canonical = publisher.name
     if not MIN_YEAR <= year <= MAX_YEAR:
         raise InvalidRequest(f"year: must be between {MIN_YEAR} and {MAX_YEAR}; got {year}.")
     title = _CONTROL.sub(" ", title or "").strip() or f"Beskæftigelsesplan {year}"
@@ -126,7 +182,8 @@ def upload_meta(
     if replaces is not None and managed_by(index, replaces.doc_id) == "corpus":
         raise corpus_conflict(replaces, "replace")
     meta = DocumentMeta(doc_id=target, municipality=canonical, year=year, title=title, kind=kind,
-                        publisher=f"{canonical} Kommune", source=f"{UPLOAD_PREFIX}{name}")  # fmt: skip
+                        publisher=publisher.publisher, publisher_kind=publisher.kind,
+                        source=f"{UPLOAD_PREFIX}{name}")  # fmt: skip
     return name, meta
 
 

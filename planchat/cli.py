@@ -79,7 +79,9 @@ def cmd_ingest(args, settings: Settings) -> int:
         from ingest.uploads import upload_meta
 
         # The same rules as POST /v1/documents: one document per municipality and year.
-        name, meta = upload_meta(index, path.name, args.municipality, args.year, args.title, args.kind, args.id)
+        name, meta = upload_meta(
+            index, path.name, args.municipality, args.year, args.title, args.kind, args.id, args.publisher_kind
+        )
         _print_report(index.ingest_bytes(path.read_bytes(), name, meta, progress=Progress(f"{name}: embedding")))
     return 0
 
@@ -112,7 +114,7 @@ def cmd_ask(args, settings: Settings) -> int:
         print()
     for c in answer.citations:
         where = f"{c.municipality} {c.year}" + (f", s. {c.page_label or c.page}" if c.page else "")
-        label = " (se også)" if c.role == "see_also" else ""
+        label = (" (se også)" if c.role == "see_also" else "") + (" (tekst genkendt fra scannet side)" if c.ocr else "")
         print(f"[{c.n}] {where} – {c.title}{label}")
         if c.section:
             print(f"    § {c.section}")
@@ -245,12 +247,12 @@ def cmd_documents(args, settings: Settings) -> int:
     if not args.doc_id:
         raise InvalidRequest(f"documents {action}: name the document id (see `planchat documents list`).")
     if action == "show":
-        record = DocStore(settings.docstore_path).document(args.doc_id)
-        if record is None:
+        shown = DocStore(settings.docstore_path).document(args.doc_id)
+        if shown is None:
             raise InvalidRequest(f"{args.doc_id}: no such document (see `planchat documents list`).")
-        out = {**asdict(record.meta), "managed_by": record.managed_by, "chunks": record.chunk_count,
-               "chars": record.chars, "pages": record.pages, "content_hash": record.content_hash,
-               "ingested_at": record.ingested_at, "report": record.report}  # fmt: skip
+        out = {**asdict(shown.meta), "managed_by": shown.managed_by, "chunks": shown.chunk_count,
+               "chars": shown.chars, "pages": shown.pages, "content_hash": shown.content_hash,
+               "ingested_at": shown.ingested_at, "report": shown.report}  # fmt: skip
         print(json.dumps(out, ensure_ascii=False, indent=2))
         return 0
     _print_report(delete_uploaded(_index(settings), args.doc_id))
@@ -281,11 +283,13 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_index_commands(sub) -> None:
     """ingest, serve, documents: what builds, serves and manages the index."""
     p = sub.add_parser("ingest", help="ingest corpus/ (default) or the given files/folders")
-    p.add_argument("paths", nargs="*", help="files (.pdf, .txt, .md) or folders with a manifest.json")
+    p.add_argument("paths", nargs="*", help="files (.pdf, .docx, .html, .txt, .md) or folders with a manifest.json")
     p.add_argument("--municipality", help="for a single file: its municipality")
     p.add_argument("--year", type=int, help="for a single file: its plan year")
     p.add_argument("--title", help="for a single file: its title")
-    p.add_argument("--kind", default="municipal plan")
+    p.add_argument("--kind", default="municipal plan", help="for a single file: what the document is")
+    p.add_argument("--publisher-kind", choices=("municipality", "region", "national", "historical", "other"),
+                   help="for a single file: who published it (--municipality names the publisher)")  # fmt: skip
     p.add_argument(
         "--id",
         help="for a single file: the document id (default: that of the municipality's plan for "

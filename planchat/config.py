@@ -22,6 +22,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # The production embedder; bench/ and the tests' real index use it too.
 DEFAULT_EMBEDDER = "e5-torch"
 LOG_FORMATS = ("text", "json")
+OCR_MODES = ("auto", "off")
 
 
 class RetrievalMode(StrEnum):
@@ -108,6 +109,33 @@ class Settings(BaseSettings):
         "tokenizer at ingest; chunks over its limit (512 for e5) are reported as warnings.",
     )
 
+    # OCR of scanned PDF pages at ingest (ingest/ocr.py): Debian's tesseract-ocr + tesseract-ocr-dan + poppler-utils.
+    ocr: str = Field(
+        default="auto",
+        description="auto: PDF pages without a text layer are read by OCR at ingest where tesseract (with its "
+        "Danish data) and pdftoppm are installed (`make ocr`); elsewhere they stay empty and an all-scanned PDF "
+        "is a 422 that says what to install. off: never run OCR.",
+    )
+    ocr_language: str = Field(
+        default="dan", description="tesseract's -l: the language data to read with ('dan', or e.g. 'dan+eng')."
+    )
+    ocr_min_confidence: float = Field(
+        default=80.0, ge=0, le=100,
+        description="An OCR'd page whose words' mean confidence (tesseract's 0-100) is below this gets a warning "
+        "in the ingest report: its text is likely to be wrong (bench/ocr.py --sweep: pages at 88 or more had at "
+        "most 3.4 % character errors, pages at 77 or less 7 % or more).",
+    )  # fmt: skip
+    ocr_max_pages: int = Field(
+        default=50, ge=1,
+        description="Most pages one document may need OCR for (about 1.5 s a page on one core); a PDF with more "
+        "scanned pages is refused with a 422 (too_many_scanned_pages) instead of holding the server for minutes.",
+    )  # fmt: skip
+    ocr_page_timeout_s: float = Field(
+        default=30.0, gt=0, le=3600,
+        description="Longest rendering or OCR of one page; a page over it stays empty (a readable page takes 1-3 s "
+        "here; tesseract spent 33-40 s on pages it then read as junk).",
+    )  # fmt: skip
+
     # Conversations (server-side history; see retrieval/conversation.py).
     conversations_path: Path | None = Field(
         default=None, description="SQLite file of server-side conversations. Empty: data_dir/conversations.sqlite3."
@@ -122,6 +150,11 @@ class Settings(BaseSettings):
     max_history_messages: int = Field(
         default=50, ge=1, description="Most history/messages entries one request may send."
     )
+    request_budget_s: float = Field(
+        default=30.0, ge=0,
+        description="Seconds of work one heavy request (/v1/compare, /v1/ministermaal, a chat turn) may take before "
+        "it stops with a 503 that says to narrow it; 0: no budget.",
+    )  # fmt: skip
     max_history_chars: int = Field(
         default=20_000, ge=100,
         description="Most characters one request's history (or chat messages) may hold in all; more is a 413.",
@@ -209,6 +242,13 @@ class Settings(BaseSettings):
         "Empty: same-origin only.",
     )
 
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description='Host header values this server answers, e.g. ["planchat.example.dk"] ("*.example.dk" for '
+        "subdomains): any other Host is a 400, which stops DNS-rebinding pages from reaching a server on a "
+        "private address. Empty: any Host (the loopback default; set it in production).",
+    )
+
     # A ConfigurationError, not a ValueError: pydantic would wrap a ValueError with
     # the whole input, PLANCHAT_API_KEY included; the CLI prints this as one line.
     @field_validator("retrieval_mode", mode="before")
@@ -230,6 +270,13 @@ class Settings(BaseSettings):
         raise ConfigurationError(
             f"PLANCHAT_LOG_FORMAT={value!r} is not a log format; use one of {', '.join(LOG_FORMATS)}."
         )
+
+    @field_validator("ocr", mode="before")
+    @classmethod
+    def _known_ocr_mode(cls, value: Any) -> str:
+        if isinstance(value, str) and value.strip().lower() in OCR_MODES:
+            return value.strip().lower()
+        raise ConfigurationError(f"PLANCHAT_OCR={value!r} is not an OCR mode; use one of {', '.join(OCR_MODES)}.")
 
     @field_validator("read_keys", mode="before")
     @classmethod

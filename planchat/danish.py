@@ -328,7 +328,7 @@ def _ends_with_abbreviation(text: str) -> bool:
     if not tail.endswith("."):
         return False
     word = re.search(r"([A-Za-zæøåÆØÅ.]+)\.$", tail)
-    return bool(word) and word.group(1).lower() in _ABBREVIATIONS
+    return word is not None and word.group(1).lower() in _ABBREVIATIONS
 
 
 def sentence_spans(text: str) -> list[Span]:

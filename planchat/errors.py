@@ -53,6 +53,13 @@ class PayloadTooLarge(PlanchatError):
     status = 413
 
 
+class TimeBudgetExceeded(PlanchatError):
+    """The request's work outran PLANCHAT_REQUEST_BUDGET_S (planchat/deadline.py)."""
+
+    code = "time_budget_exceeded"
+    status = 503
+
+
 class Busy(PlanchatError):
     """The server has as much of this work in hand as it takes; try again later."""
 
@@ -73,6 +80,12 @@ class EncryptedDocument(DocumentError):
 
 class NoTextLayer(DocumentError):
     code = "no_text_layer"
+
+
+class TooManyScannedPages(DocumentError):
+    """More pages need OCR than one ingest may read (PLANCHAT_OCR_MAX_PAGES)."""
+
+    code = "too_many_scanned_pages"
 
 
 class EmptyDocument(DocumentError):

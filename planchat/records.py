@@ -10,6 +10,14 @@ Citations are built from these records, never re-derived from strings.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
+
+# What an answer gives (retrieval/slots.py answer_kind; /v1/ask "kind").
+AnswerKind = Literal["list", "how", "when", "who", "number", "fact", "abstain"]
+# Who keeps a document: a corpus/ manifest (re-ingested with it) or an upload.
+ManagedBy = Literal["corpus", "upload"]
+# Who published a document (planchat/municipalities.py PUBLISHER_KINDS; ingest/uploads.py resolve_publisher).
+PublisherKind = Literal["municipality", "region", "national", "historical", "other"]
 
 
 @dataclass(frozen=True)
@@ -25,6 +33,10 @@ class DocumentMeta:
     publisher: str = ""
     source: str = ""  # where the file came from (a path relative to the corpus, or an upload name)
     aliases: tuple[str, ...] = ()  # other names a question may use for the municipality/publisher
+    # Who published it (planchat/municipalities.py PUBLISHER_KINDS): municipality | region | national |
+    # historical | other. ``municipality`` holds the publisher's name whatever its kind: filters, answers,
+    # compare rows and targets treat every publisher alike. (``kind`` is what the document is.)
+    publisher_kind: PublisherKind = "municipality"
 
     @property
     def covered_years(self) -> tuple[int, ...]:
@@ -38,6 +50,8 @@ class PageText:
     number: int | None
     text: str
     label: str | None = None  # the printed page label, where the PDF has one
+    ocr: bool = False  # the text was recognised from the page's image (ingest/ocr.py): it has no text layer
+    confidence: float | None = None  # for an OCR'd page: the mean confidence of its words, 0-100
 
 
 @dataclass(frozen=True)
@@ -59,6 +73,7 @@ class PageSpan:
     end: int
     number: int | None
     label: str | None = None  # the printed page label, where the PDF defines labels
+    ocr: bool = False  # the page's text was recognised from a scan
 
 
 @dataclass(frozen=True)
@@ -81,6 +96,10 @@ class CleanText:
     def label_at(self, offset: int) -> str | None:
         span = self.span_at(offset)
         return span.label if span else None
+
+    def ocr_at(self, offset: int) -> bool:
+        span = self.span_at(offset)
+        return span.ocr if span else False
 
 
 @dataclass(frozen=True)
@@ -134,6 +153,7 @@ class Chunk:
     context: str = ""  # extra text for retrieval only (e.g. a table's header row); never quoted
     years: tuple[int, ...] = ()
     page_label: str | None = None  # the printed label of ``page`` ("iii", "12"), where the PDF defines labels
+    ocr: bool = False  # recognised from a scanned page (a chunk never mixes OCR text and a text layer)
 
     @property
     def covered_years(self) -> tuple[int, ...]:
@@ -167,6 +187,7 @@ class Citation:
     end: int
     role: str = "evidence"  # "evidence" backs the answer; "see_also" accompanies an abstention
     page_label: str | None = None  # the printed page label, where the PDF defines labels
+    ocr: bool = False  # the quote is text recognised from a scanned page («tekst genkendt fra scannet side»)
 
 
 @dataclass
@@ -180,7 +201,7 @@ class Answer:
     targets: list[Target] = field(default_factory=list)  # extracted targets behind it, for target questions
     generator: str = "extractive"  # "extractive", or "llm:<model>" when an LLM wrote the text and it verified
     fallback_reason: str | None = None  # why an LLM answer was replaced by the extractive one (None: no fallback)
-    kind: str = "fact"  # what the answer gives: list | how | when | who | number | fact | abstain
+    kind: AnswerKind = "fact"
 
 
 @dataclass(frozen=True)
@@ -208,3 +229,4 @@ class Target:
     quote: str  # == clean_text[start:end]
     start: int
     end: int
+    ocr: bool = False  # the quote is text recognised from a scanned page

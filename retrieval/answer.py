@@ -285,7 +285,7 @@ class ExtractiveAnswerer:
             text = render("abstain", query.lang)
         if missing and reason != "unknown":
             text = f"{text} {render('abstain_slot', query.lang, what=missing)}"
-        citations = []
+        citations: list[Citation] = []
         for passage in passages[:3]:
             start, end = _lead(passage.chunk.text)
             citations.append(citation_for(len(citations) + 1, passage, start, end, "see_also"))

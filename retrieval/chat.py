@@ -45,6 +45,7 @@ from dataclasses import asdict, dataclass, field
 
 from ingest.snapshot import IndexSnapshot
 from planchat.config import Settings
+from planchat.deadline import Deadline
 from planchat.errors import InvalidRequest, NotFound, PayloadTooLarge
 from planchat.records import Answer, Passage
 from planchat.redact import redact, without_placeholders
@@ -72,6 +73,7 @@ class Prepared:
     conversation_id: str | None = None  # None: stateless (history came in the request)
     started: float = field(default_factory=time.perf_counter)
     conversation_token: str | None = None  # set only when this turn created the conversation (never stored)
+    deadline: Deadline = field(default_factory=Deadline.unlimited)  # PLANCHAT_REQUEST_BUDGET_S, from prepare()
 
 
 @dataclass
@@ -151,6 +153,7 @@ class ChatService:
         history_field: str = "history",
     ) -> Prepared:
         started = time.perf_counter()
+        deadline = Deadline(self.settings.request_budget_s or None)
         k = service.validate(question, municipalities, years, top_k)
         question = redact(question)
         log.debug("question (redacted): %s", question)
@@ -179,6 +182,7 @@ class ChatService:
             from .condense import condense
 
             standalone = redact(condense(self.generator, messages, question))
+        deadline.check("Reading the conversation")
         resolved = resolver.resolve(without_placeholders(standalone), turns, municipalities, years)
         resolved.turn.question = question.strip()
         if standalone != question:  # the condense prompt always writes Danish: answer in the asker's language
@@ -186,7 +190,7 @@ class ChatService:
         token = None
         if conversation_id is None and remember and not history and self.store is not None:
             conversation_id, token = self.store.create_with_token()  # only once the question is known to be answerable
-        return Prepared(snapshot, service, resolved, k, conversation_id, started, token)
+        return Prepared(snapshot, service, resolved, k, conversation_id, started, token, deadline)
 
     def context_questions(self, messages: Sequence[dict]) -> list[dict]:
         """The (redacted) history's last ``CONTEXT_QUESTIONS`` user messages, each cut to a question's
@@ -202,6 +206,7 @@ class ChatService:
         if self.generator is not None and passages:
             from .generate import generate_answer
 
+            prepared.deadline.check("Answering")  # the LLM call is the slow part: not begun once the budget is spent
             t0 = time.perf_counter()
             generated = generate_answer(self.generator, prepared.resolved.query, passages, answer)
             generated.timings_ms = {**answer.timings_ms, **generated.timings_ms}

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from ingest.snapshot import IndexSnapshot
 from planchat.danish import analyze
+from planchat.deadline import Deadline
 from planchat.errors import InvalidRequest, UnknownFilter
 from planchat.records import Citation, DocumentMeta, Target
 from planchat.timing import Timer
@@ -95,8 +96,14 @@ class CompareService:
         exclude: Sequence[tuple[str, int, int]] = (),
         top_k: int | None = None,
         snapshot: IndexSnapshot | None = None,
+        deadline: Deadline | None = None,
+        offset: int = 0,
+        limit: int | None = None,
     ) -> Comparison:
+        """One row per plan in scope; ``offset``/``limit`` answer only that slice of the plans (a page of
+        them: each row is a retrieval, so 1,000 plans are shown a page at a time)."""
         timer = Timer()
+        deadline = deadline or Deadline.unlimited()
         snapshot = snapshot if snapshot is not None else self.index.snapshot
         self.validate(topic, municipalities, years)
         plans = self.plans_in_scope(snapshot, municipalities, years)
@@ -108,7 +115,11 @@ class CompareService:
             )
         base = self.ask.embedded(query_analyzer(snapshot).analyze(topic.strip()))  # the topic embedded once
         k = top_k or self.ask.settings.top_k
-        rows = [self.row(snapshot, base, meta, k, exclude) for meta in plans]
+        shown = plans[offset : None if limit is None else offset + limit]
+        rows = []
+        for meta in shown:
+            deadline.check(f"Comparing {Deadline.count(len(shown), 'plan')}")
+            rows.append(self.row(snapshot, base, meta, k, exclude))
         timer.lap("rows")
         return Comparison(topic=topic.strip(), rows=rows, timings_ms={"total": timer.ms()["total"]})
 

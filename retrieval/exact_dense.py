@@ -67,12 +67,12 @@ class DocumentVectors:
         self.max_bytes = max_bytes
         self._lock = threading.Lock()
         self._checked: set[str] = set()  # documents whose entry matches this snapshot
+        self._entries: OrderedDict[str, _Entry] = OrderedDict()
+        self._bytes = 0
         if previous is not None:
             with previous._lock:
-                self._entries: OrderedDict[str, _Entry] = OrderedDict(previous._entries)
+                self._entries = OrderedDict(previous._entries)
                 self._bytes = previous._bytes
-        else:
-            self._entries, self._bytes = OrderedDict(), 0
 
     @staticmethod
     def of(snapshot: IndexSnapshot) -> DocumentVectors:
@@ -115,7 +115,7 @@ class DocumentVectors:
             stale = [d for d in doc_ids if d not in self._checked or found[d] is None]
         if stale:
             found.update(self._refresh(stale, found))
-        return [found[d] for d in doc_ids]
+        return [entry for d in doc_ids if (entry := found[d]) is not None]  # all found by now
 
     def _refresh(self, doc_ids: list[str], cached: dict) -> dict[str, _Entry]:
         """Entries for documents not yet checked against this snapshot: the
@@ -172,6 +172,8 @@ def _current_chunks(snapshot: IndexSnapshot, doc_ids: list[str]) -> dict[str, li
 def _read(snapshot: IndexSnapshot, todo: dict[str, tuple[list[Chunk], bytes]]) -> tuple[dict[str, _Entry], set[str]]:
     """Read the documents' vectors from Chroma in one call; also say which
     were complete (a vector for every chunk)."""
+    if snapshot.vector_reader is None:
+        raise RuntimeError("exact dense search needs a snapshot that can read its vectors")
     ids, matrix = snapshot.vector_reader([c.chunk_id for chunks, _ in todo.values() for c in chunks])
     row = {chunk_id: i for i, chunk_id in enumerate(ids)}
     entries, complete = {}, set()
@@ -206,6 +208,6 @@ def _top_k(ids: list[str], similarities: np.ndarray, k: int) -> list[tuple[str, 
         kth = np.partition(similarities, n - k)[n - k]
         candidates = np.flatnonzero(similarities >= kth).tolist()
     else:
-        candidates = range(n)
+        candidates = list(range(n))
     best = sorted(candidates, key=lambda i: (-similarities[i], ids[i]))[:k]
     return [(ids[i], float(similarities[i])) for i in best]

@@ -41,7 +41,7 @@ def checked_citations(citations: list[dict], clean_text: Callable[[str], str | N
     out = []
     for cited in citations:
         c = {k: cited.get(k) for k in CITATION_FIELDS}
-        doc_id, quote, start, end = c["doc_id"], c["quote"] or "", c["start"], c["end"]
+        doc_id, quote, start, end = c["doc_id"], str(c["quote"] or ""), c["start"], c["end"]
         if doc_id and doc_id not in texts:
             texts[doc_id] = clean_text(doc_id)
         text = texts.get(doc_id) if doc_id else None
@@ -52,8 +52,9 @@ def checked_citations(citations: list[dict], clean_text: Callable[[str], str | N
         if not verified:
             c.update(quote=redact(quote), start=None, end=None)
         for key in ("municipality", "title", "section"):
-            if c[key] is not None and not verified:
-                c[key] = redact(c[key])
+            value = c[key]
+            if isinstance(value, str) and not verified:
+                c[key] = redact(value)
         out.append({**c, "verified": verified})
     return out
 
@@ -106,7 +107,7 @@ class FeedbackStore:
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
-        return int(cursor.lastrowid)
+        return int(cursor.lastrowid or 0)
 
     def _prune(self, now: float) -> None:
         self._db.execute("DELETE FROM feedback WHERE created_at < ?", (now - self.max_age_s,))
@@ -118,9 +119,10 @@ class FeedbackStore:
     def entries(self, limit: int = 100, offset: int = 0, rating: str | None = None) -> list[dict]:
         """Newest first (only those within the age limit, even before the next write prunes)."""
         cutoff = time.time() - self.max_age_s
-        where, args = "created_at >= ?", [cutoff]
+        where, args = "created_at >= ?", list[object]([cutoff])
         if rating:
-            where, args = where + " AND rating = ?", [*args, rating]
+            where += " AND rating = ?"
+            args.append(rating)
         with self._lock:
             rows = self._db.execute(
                 "SELECT id, created_at, conversation_id, rating, question, answer, comment, citations FROM feedback "
@@ -134,10 +136,12 @@ class FeedbackStore:
         cutoff = time.time() - self.max_age_s
         with self._lock:
             if rating:
-                sql, args = "SELECT COUNT(*) FROM feedback WHERE created_at >= ? AND rating = ?", (cutoff, rating)
+                row = self._db.execute(
+                    "SELECT COUNT(*) FROM feedback WHERE created_at >= ? AND rating = ?", (cutoff, rating)
+                ).fetchone()
             else:
-                sql, args = "SELECT COUNT(*) FROM feedback WHERE created_at >= ?", (cutoff,)
-            return self._db.execute(sql, args).fetchone()[0]
+                row = self._db.execute("SELECT COUNT(*) FROM feedback WHERE created_at >= ?", (cutoff,)).fetchone()
+            return int(row[0])
 
     def close(self) -> None:
         with self._lock:

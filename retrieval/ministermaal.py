@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from ingest.snapshot import IndexSnapshot
 from planchat.danish import analyze, sentence_spans
+from planchat.deadline import Deadline
 from planchat.errors import NotFound
 from planchat.records import Citation, DocumentMeta
 
@@ -209,12 +210,18 @@ class MinistermaalService:
             chunk_id=chunk.chunk_id if chunk else "",
             start=listing.start,
             end=listing.end,
+            ocr=chunk.ocr if chunk else False,
         )
 
     def matrix(
-        self, year: int, municipalities: list[str] | None = None, snapshot: IndexSnapshot | None = None
+        self,
+        year: int,
+        municipalities: list[str] | None = None,
+        snapshot: IndexSnapshot | None = None,
+        deadline: Deadline | None = None,
     ) -> Matrix:
         snapshot = snapshot if snapshot is not None else self.index.snapshot
+        deadline = deadline or Deadline.unlimited()
         goals = plan_goals(snapshot)
         if year not in goals:
             known = ", ".join(map(str, sorted(goals))) or "none"
@@ -237,9 +244,12 @@ class MinistermaalService:
             base = ask.embedded(query_analyzer(snapshot).analyze(title))
             restated = [span for meta in plans for span in restatements(snapshot, meta.doc_id, title)]
             excluded = ExcludedSpans(listed + restated)  # grouped once per goal, not per plan
-            cells[goal.number] = [
-                self.compare.row(snapshot, base, meta, ask.settings.top_k, exclude=excluded,
-                                 min_evidence_coverage=MIN_EVIDENCE_COVERAGE)
-                for meta in plans
-            ]  # fmt: skip
+            cells[goal.number] = []
+            for meta in plans:
+                deadline.check(
+                    f"The ministermål matrix for {year} ({Deadline.count(len(goals[year]), 'goal')} × "
+                    f"{Deadline.count(len(plans), 'plan')})"
+                )
+                cells[goal.number].append(self.compare.row(snapshot, base, meta, ask.settings.top_k, exclude=excluded,
+                                                           min_evidence_coverage=MIN_EVIDENCE_COVERAGE))  # fmt: skip
         return Matrix(year=year, goals=goals[year], plans=plans, cells=cells)

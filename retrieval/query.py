@@ -1,7 +1,9 @@
 """Query analysis: a question (+ explicit filters) -> Query.
 
 Detects municipalities ("i Jammerbugt", "Vejles", aliases from the
-manifest) and years ("2014") in the question, validates explicit filters
+manifest) and the other publishers in the index (a region, a ministry, a
+municipality before 2007: "Beskæftigelsesregion Nordjylland", "Sejlflod
+Kommune") and years ("2014") in the question, validates explicit filters
 against the corpus, and notices municipalities the corpus holds no plan for
 (the answerer then abstains instead of answering about someone else).
 
@@ -128,14 +130,17 @@ class QueryAnalyzer:
     def __init__(self, documents: dict[str, DocumentMeta]):
         self.documents = documents
         surfaces: dict[str, str] = {}
+        as_written: set[str] = set()
         for meta in documents.values():
             for name in (meta.municipality, meta.publisher, *meta.aliases):
                 if name:
                     surfaces[name] = meta.municipality
+            if meta.publisher_kind == "historical" and " " not in meta.municipality:
+                as_written.add(meta.municipality)  # old names are often words too ("Hals", "Ry"): capitalised only
         self.corpus_municipalities = sorted({m.municipality for m in documents.values()})
         self._lookup = {s.casefold(): canonical for s, canonical in surfaces.items()}
         national = {s: c for s, c in national_names().items() if c not in self.corpus_municipalities}
-        self._matcher = MunicipalityMatcher({**national, **surfaces})
+        self._matcher = MunicipalityMatcher({**national, **surfaces}, frozenset(as_written - set(national_names())))
 
     def resolve_municipality(self, name: str, field: str = "municipalities") -> str:
         """The corpus name for ``name``; else UnknownFilter naming ``field`` (the request's own field name)."""
@@ -170,7 +175,7 @@ class QueryAnalyzer:
         if not question or not question.strip():
             raise InvalidRequest("question: must not be empty. Ask something about the plans.")
         if municipalities:
-            chosen, unknown = sorted({self.resolve_municipality(m) for m in municipalities}), []
+            chosen, unknown = sorted({self.resolve_municipality(m) for m in municipalities}), list[str]()
         else:
             chosen, unknown = self.mentioned_municipalities(question)
         if years:

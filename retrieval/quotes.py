@@ -55,7 +55,7 @@ def wanted_by(query: Query) -> Callable[[str], bool] | None:
     told from its words: a reason for "Hvorfor …", the asked slot (a figure,
     a date, a length of time: retrieval/slots.py)."""
     if query.answer_type == "why":
-        return ANSWER_TYPES["why"].search
+        return lambda text: ANSWER_TYPES["why"].search(text) is not None
     slot = slot_of(query)
     if slot is None:
         return None

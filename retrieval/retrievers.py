@@ -63,7 +63,7 @@ class DenseRetriever:
     def retrieve(self, snapshot: IndexSnapshot, query: Query, k: int) -> list[Passage]:
         vector = query.vector if query.vector is not None else self.index.embedder.embed_query(query.text)
         exact = DocumentVectors.of(snapshot)
-        if exact.handles(query.doc_ids):
+        if query.doc_ids is not None and exact.handles(query.doc_ids):
             # A few plans: exact search over their vectors in memory (a
             # filtered Chroma query costs ~39 ms at 1,000 plans).
             hits = exact.query(vector, k, query.doc_ids)
@@ -114,7 +114,7 @@ class HybridRetriever:
         ]
 
 
-RETRIEVERS: dict[RetrievalMode, Callable[..., Retriever]] = {
+RETRIEVERS: dict[str, Callable[..., Retriever]] = {  # by RetrievalMode (a StrEnum)
     RetrievalMode.BM25: lambda index, **_: BM25Retriever(),
     RetrievalMode.DENSE: lambda index, **_: DenseRetriever(index),
     RetrievalMode.HYBRID: lambda index, rrf_k=60, candidates=30, bm25_weight=1.0: HybridRetriever(

@@ -53,14 +53,15 @@ class AskService:
         """The current snapshot's analyser (a request uses its own snapshot's)."""
         return query_analyzer(self.index.snapshot)
 
-    def validate(self, question: str, municipalities, years, top_k: int | None) -> int:
+    def validate(self, question: str, municipalities, years, top_k: int | None, field: str = "question") -> int:
+        """The request's limits (``field``: what the request calls the question); returns top_k."""
         s = self.settings
         if question is None or not question.strip():
-            raise InvalidRequest("question: must not be empty. Ask something about the plans.")
-        require_text("question", question)
+            raise InvalidRequest(f"{field}: must not be empty. Ask something about the plans.")
+        require_text(field, question)
         if len(question) > s.max_question_chars:
             raise InvalidRequest(
-                f"question: is {len(question)} characters; the limit is {s.max_question_chars}. Shorten the question."
+                f"{field}: is {len(question)} characters; the limit is {s.max_question_chars}. Shorten the {field}."
             )
         k = s.top_k if top_k is None else top_k
         if not 1 <= k <= s.max_top_k:

@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 
 from planchat.danish import numbers_in
-from planchat.records import Answer
+from planchat.records import Answer, AnswerKind
 
 from .query import Query
 
@@ -207,6 +207,8 @@ def unfilled_slot(query: Query, answer: Answer, contexts: dict[str, str] | None 
     evidence = [c for c in answer.citations if c.role == "evidence"]
     if asks_result_beyond_plan(query, [c.year for c in evidence]):
         return "result"
+    if slot is None:
+        return None
     past = past_years(query, [c.year for c in evidence])
     contexts = contexts or {}
     filled = any(
@@ -219,7 +221,7 @@ def unfilled_slot(query: Query, answer: Answer, contexts: dict[str, str] | None 
 _HOW = re.compile(r"(?i)\b(hvordan|på hvilken måde|how)\b")
 
 
-def answer_kind(query: Query, answer: Answer) -> str:
+def answer_kind(query: Query, answer: Answer) -> AnswerKind:
     """What the answer gives, for clients that render by kind: "abstain",
     "list" (set by retrieval/structure.py when it quotes a list), else what
     the question asks: "when", "who", "number", "how" or "fact"."""

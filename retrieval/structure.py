@@ -81,8 +81,9 @@ def _analysed_blocks(snapshot: IndexSnapshot, doc_id: str) -> list:
     if found is None:
         outline, text = snapshot.outlines.get(doc_id), snapshot.clean_text(doc_id) or ""
         found = []
+        headings = outline.headings if outline else []
         for block in outline.lists if outline else ():
-            heading = next((h for h in reversed(outline.headings) if h.start < _top(block)), None)
+            heading = next((h for h in reversed(headings) if h.start < _top(block)), None)
             intro = text[_top(block) : block.intro[1]] if block.intro else ""
             head = frozenset(analyze(intro)) | frozenset(analyze(heading.title if heading else ""))
             found.append((block, (head, frozenset(analyze(" ".join(text[s:e] for s, e in block.items))))))
@@ -100,6 +101,7 @@ def _block_answer(query: Query, doc_id: str, block: ListBlock, snapshot: IndexSn
                     section="", page=None, quote="", score=1.0, chunk_id="", start=_top(block), end=_top(block),
                     role="evidence")  # fmt: skip
     grown = grow(seed, block, snapshot)
+    assert grown is not None, "a block from the snapshot's outline has the snapshot's text"
     citations = [replace(c, n=n) for n, c in enumerate(grown.citations, 1)]
     lines = grown.lines(query.lang, iter(range(1, len(citations) + 1)))
     text = render("answer_line", query.lang, municipality=meta.municipality, quotes=lines)
@@ -161,7 +163,8 @@ def expand_lists(answer: Answer, snapshot: IndexSnapshot, lang: str = "da") -> A
     quoted once."""
     if answer.abstained:
         return answer
-    text, citations, used, shown = answer.answer, [], set(), []
+    text, citations, used = answer.answer, [], set()
+    shown: list[tuple[str, int, int]] = []
     for c in answer.citations:
         marker = f"«{c.quote}» [{c.n}]"
         if c.role == "evidence" and any(d == c.doc_id and s <= c.start and c.end <= e for d, s, e in shown):
@@ -169,7 +172,7 @@ def expand_lists(answer: Answer, snapshot: IndexSnapshot, lang: str = "da") -> A
             continue
         block = _block_for(c, snapshot) if c.role == "evidence" else None
         grown = grow(c, block, snapshot) if block is not None and (c.doc_id, block.start) not in used else None
-        if not grown or marker not in text:
+        if not grown or block is None or marker not in text:
             citations.append(c)
             text = text.replace(marker, f"«{c.quote}» [#{len(citations)}]", 1)
             continue
@@ -179,7 +182,9 @@ def expand_lists(answer: Answer, snapshot: IndexSnapshot, lang: str = "da") -> A
             c, block, snapshot
         ):  # «… følgende mål og indsatsområder:» MINISTERMÅL … INDSATSOMRÅDER …
             used.add((c.doc_id, sibling.start))
-            parts.append(grow(replace(c, start=_top(sibling), end=_top(sibling)), sibling, snapshot))
+            grown_sibling = grow(replace(c, start=_top(sibling), end=_top(sibling)), sibling, snapshot)
+            if grown_sibling is not None:
+                parts.append(grown_sibling)
         first = len(citations) + 1
         for part in parts:
             citations.extend(part.citations)
@@ -298,7 +303,7 @@ def _cite(c: Citation, snapshot: IndexSnapshot, text: str, start: int, end: int)
             e -= 1
         if e > s:
             out.append(replace(c, quote=text[s:e], start=s, end=e, chunk_id=chunk.chunk_id, section=chunk.section,
-                               page=chunk.page, page_label=chunk.page_label))  # fmt: skip
+                               page=chunk.page, page_label=chunk.page_label, ocr=chunk.ocr))  # fmt: skip
     return out
 
 
@@ -316,7 +321,7 @@ def expand_section(answer: Answer, snapshot: IndexSnapshot) -> Answer:
         return answer
     first = next((c for c in answer.citations if c.role == "evidence"), None)
     span = _section_span(first, snapshot) if first is not None else None
-    if span is None or (span[0] >= first.start and span[1] <= first.end):
+    if first is None or span is None or (span[0] >= first.start and span[1] <= first.end):
         return answer
     grown = _cite(first, snapshot, snapshot.clean_text(first.doc_id) or "", *span)
     if not grown:

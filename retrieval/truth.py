@@ -61,6 +61,7 @@ def citation_for(n: int, passage: Passage, start: int, end: int, role: str) -> C
         start=chunk.start + start,
         end=chunk.start + end,
         role=role,
+        ocr=chunk.ocr,
     )
 
 

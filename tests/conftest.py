@@ -97,3 +97,14 @@ def shared_pdfs() -> Path:
     if not SHARED_PDFS.is_dir():
         pytest.fail(f"{SHARED_PDFS} is missing: the real-world PDFs live in ../shared/pdfs beside the repo")
     return SHARED_PDFS
+
+
+def ocr_missing() -> str | None:
+    """Why this machine cannot run OCR (ingest/ocr.py), or None. `make setup` installs
+    tesseract-ocr, tesseract-ocr-dan and poppler-utils, so CI runs every OCR test."""
+    from ingest.ocr import PageOcr
+
+    return PageOcr().unavailable()
+
+
+requires_ocr = pytest.mark.skipif(ocr_missing() is not None, reason=f"needs OCR: {ocr_missing()}")

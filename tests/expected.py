@@ -35,8 +35,10 @@ TARGET_COUNTS = {
 }
 CITATION_KEYS = {
     "n", "doc_id", "title", "municipality", "year", "section", "page", "page_label",
-    "quote", "score", "role", "chunk_id", "start", "end",
+    "quote", "score", "role", "chunk_id", "start", "end", "ocr",
 }  # fmt: skip
+# The API's citations add the source viewer's link (issue 15); the CLI's records do not.
+API_CITATION_KEYS = CITATION_KEYS | {"url"}
 # Every real-world PDF in ../shared/pdfs (tests/ingest/test_real_pdfs.py; the upload API gives the same).
 # Ingested: status, pages, chunks (220-token budget), pages without text, a phrase one chunk holds verbatim,
 # and where the PDF defines page labels the printed label of the first chunk's page and of the phrase's page.
@@ -45,6 +47,25 @@ _ENCRYPTED = (
     "the PDF is encrypted with a password. Remove the password (or export an unprotected copy) and upload it again."
 )
 _NO_TEXT = "the PDF has no text layer (1 page(s), 0 characters; scanned?). Run OCR first or upload the text."
+# The two scanned PDFs hold no words (a 16×16-pixel fax smiley; a drawing of a scout): OCR reads
+# their page (ingest/ocr.py) and finds none, so they stay refused, now saying OCR looked.
+_NO_TEXT_AFTER_OCR = (
+    "the PDF has no text layer and OCR found no text on its 1 page(s) (a picture, or a scan too faint to read?). "
+    "Upload the text instead."
+)
+# Where OCR cannot run, the 422 of a scanned PDF is the one before OCR, with why and what to install.
+NO_OCR_REASONS = {
+    "off": "OCR of scanned pages is switched off here (PLANCHAT_OCR=off).",
+    "missing": "This server has no tesseract and pdftoppm. To read scanned pages at ingest, install Debian's "
+    "tesseract-ocr tesseract-ocr-dan poppler-utils (`make ocr`) and upload it again.",
+}
+SCANNED_PDFS = ("sf-007-imagemagick-CCITTFaxDecode.pdf", "sf-019-grayscale-image.pdf")
+
+
+def no_ocr_message(name: str, reason: str) -> str:
+    return f"{name}: {_NO_TEXT} {NO_OCR_REASONS[reason]}"
+
+
 REAL_PDF_OUTCOMES = {
     "pp-empty.pdf": {
         "status": 422, "code": "empty_document", "message": "pp-empty.pdf: the file is empty (0 bytes). Nothing was ingested.",
@@ -68,7 +89,8 @@ REAL_PDF_OUTCOMES = {
         "status": 422, "code": "encrypted_pdf", "message": f"sf-005-libreoffice-writer-password.pdf: {_ENCRYPTED}",
     },
     "sf-007-imagemagick-CCITTFaxDecode.pdf": {
-        "status": 422, "code": "no_text_layer", "message": f"sf-007-imagemagick-CCITTFaxDecode.pdf: {_NO_TEXT}",
+        "status": 422, "code": "no_text_layer",
+        "message": f"sf-007-imagemagick-CCITTFaxDecode.pdf: {_NO_TEXT_AFTER_OCR}",
     },
     "sf-009-GeoTopo-komprimiert.pdf": {
         "status": "added", "pages": 117, "chunks": 306, "empty_pages": 0,
@@ -83,7 +105,7 @@ REAL_PDF_OUTCOMES = {
                    "Re-export it and try again.",
     },
     "sf-019-grayscale-image.pdf": {
-        "status": 422, "code": "no_text_layer", "message": f"sf-019-grayscale-image.pdf: {_NO_TEXT}",
+        "status": 422, "code": "no_text_layer", "message": f"sf-019-grayscale-image.pdf: {_NO_TEXT_AFTER_OCR}",
     },
     "sf-026-multicolumn.pdf": {
         "status": "added", "pages": 3, "chunks": 13, "empty_pages": 0,
@@ -157,3 +179,25 @@ LIST_MORE_14 = "(Listen i planen har fjorten punkter; de første ti er vist.)"
 def list_answer(municipality: str, intro: str, items: list[str]) -> str:
     """A list answer's text: the introduction as quote [1], then one line per item."""
     return "\n".join([f"{municipality}: «{intro}» [1]", *(f"- «{item}» [{n}]" for n, item in enumerate(items, 2))])
+
+
+# The generated scanned plan page (bench/scans.py: DejaVu Serif 11 pt, turned 0.7°, grey noise, JPEG 60 %,
+# no text layer) as Debian's tesseract 5.3 reads it with -l dan: one misread character in 709
+# («december 20235» for «december 2025»), kept verbatim, since the OCR text is the stored text.
+SCAN_OCR_TEXT = (
+    "3. Langtidsledighed\n\nJobcenter Thisted vil i 2025 nedbringe antallet af langtidsledige borgere. Målet er,\n"
+    "at antallet af langtidsledige højst må være 145 personer i december 20235. Det\n"
+    "svarer til et fald på 12 pct. i forhold til december 2023.\n\n"
+    "Indsatsen sker gennem tæt kontakt med virksomhederne, flere samtaler med de\n"
+    "ledige og målrettet opkvalificering. Særligt ledige over 50 år skal have hjælp til at\n"
+    "finde job i lokalområdet, og jobcentret følger op på hver enkelt borger hver tredje\n"
+    "måned.\n\n4. Unge uden uddannelse\n\n"
+    "Andelen af unge under 30 år, der modtager uddannelseshjælp, skal falde.\n"
+    "Jobcentret samarbejder med ungdomsuddannelserne og erhvervsskolerne om at få\n"
+    "flere unge i gang med en uddannelse."
+)
+SCAN_CONFIDENCE = 96.1  # tesseract's mean word confidence on that page
+SCAN_QUESTION = "Hvor mange langtidsledige må der højst være i Thisted i 2025?"
+SCAN_QUOTE = "Målet er, at antallet af langtidsledige højst må være 145 personer i december 20235."
+# The same page scanned with grey noise of 58 (bench/ocr.py --sweep): 8.5 % character errors.
+LOW_CONFIDENCE = 75.9

@@ -435,6 +435,23 @@ def test_a_single_file_is_ingested_shown_replaced_and_deleted(fresh_planchat, tm
     assert "aarhus-2024" not in out and len(out.splitlines()) == 5
 
 
+def test_a_single_file_from_another_publisher_needs_its_kind(fresh_planchat, tmp_path):
+    """--publisher-kind, as POST /v1/documents' publisher_kind (the --kind option says what the document is)."""
+    assert fresh_planchat("ingest")[0] == 0
+    plan = tmp_path / "aars.txt"
+    plan.write_text("# Plan 2005\n\nAntallet af langtidsledige i Aars skal begrænses til 40 personer.\n",
+                    encoding="utf-8")  # fmt: skip
+    code, out, err = fresh_planchat("ingest", str(plan), "--municipality", "Aars", "--year", "2005")
+    assert (code, out, err) == (2, "", "error: municipality: 'Aars' is not a Danish municipality. Did you mean "
+                                "'Aarhus'? If 'Aars' is another publisher, send publisher_kind (region, national, "
+                                "historical or other).\n")  # fmt: skip
+    argv = ("ingest", str(plan), "--municipality", "Aars Kommune", "--year", "2005", "--publisher-kind", "historical")
+    assert fresh_planchat(*argv)[:2] == (0, "added     aars-2005: 1 chunks (1 embedded), 1 targets\n")
+    shown = json.loads(fresh_planchat("documents", "show", "aars-2005")[1])
+    assert (shown["municipality"], shown["publisher"], shown["publisher_kind"], shown["kind"]) == (
+        "Aars", "Aars Kommune", "historical", "municipal plan")  # fmt: skip
+
+
 def test_documents_show_needs_an_id(planchat):
     assert planchat("documents", "show") == (
         2,

@@ -21,7 +21,9 @@ PRODUCT_PACKAGES = ("planchat", "ingest", "retrieval", "api", "evals", "prompts"
 MAX_FUNCTION_LINES = 80  # the `def` line to the body's last line; decorators not counted
 MAX_FILE_LINES = 400  # .py files only, so api/static/widget.js is not held to it
 # Modules that wire every layer together: each is a node of its own, above all the packages.
-TOP_LAYER = ("planchat.cli",)
+# planchat.integrations (the LangChain retriever) reaches ingest + retrieval for its in-process mode,
+# under planchat's name so users import planchat.integrations.langchain; nothing imports it.
+TOP_LAYER = ("planchat.cli", "planchat.integrations")
 # What each node may import from the product packages (besides itself): the layers, bottom up.
 ALLOWED_IMPORTS = {
     "planchat": set(),  # config, errors, records, Danish analysis: the base everything stands on
@@ -31,6 +33,7 @@ ALLOWED_IMPORTS = {
     "api": {"planchat", "prompts", "ingest", "retrieval"},
     "evals": {"planchat", "prompts", "ingest", "retrieval", "api"},  # never planchat.cli
     "planchat.cli": {"planchat", "prompts", "ingest", "retrieval", "api", "evals"},
+    "planchat.integrations": {"planchat", "prompts", "ingest", "retrieval"},  # a client of the layers, never of api
 }
 # Never imported by product code: these folders, nor their modules by bare name (they sit on sys.path).
 HELPER_DIRS = ("bench", "tests")

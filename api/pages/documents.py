@@ -45,9 +45,13 @@ def upload_form() -> str:
     return f"""<section aria-labelledby="upload-heading">
 <h2 id="upload-heading">Upload en plan</h2>
 <form id="upload-form" class="filters" method="post" action="/v1/documents" enctype="multipart/form-data">
-<label>Fil (PDF, .txt eller .md)<input type="file" name="file" id="upload-file" required></label>
-<label>Kommune<input name="municipality" id="upload-municipality" required list="municipality-names"
+<label>Fil (PDF, Word .docx, HTML, .txt eller .md)<input type="file" name="file" id="upload-file" required></label>
+<label>Kommune eller udgiver<input name="municipality" id="upload-municipality" required list="municipality-names"
  autocomplete="off"></label>
+<label>Udgivertype<select name="publisher_kind" id="upload-publisher-kind">
+<option value="">Kommune (standard)</option><option value="region">Region</option>
+<option value="national">Statslig myndighed</option><option value="historical">Kommune før 2007</option>
+<option value="other">Anden</option></select></label>
 <datalist id="municipality-names">{municipalities}</datalist>
 <label>År<input type="number" name="year" id="upload-year" required min="{MIN_YEAR}" max="{MAX_YEAR}"
  inputmode="numeric"></label>

@@ -5,8 +5,24 @@ be open while the entries stay the admin's."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+
+from planchat.records import Citation
+
 from .documents import key_field
-from .layout import page
+from .layout import esc, page
+
+CITED = ("n", "doc_id", "municipality", "year", "title", "section", "page", "quote", "start", "end", "role")
+
+
+def feedback_attrs(question: str, answer: str, citations: Sequence[Citation]) -> str:
+    """The data-feedback-* attributes /static/feedback.js turns into 👍/👎 controls (escaped for an attribute)."""
+    cited = json.dumps([{k: getattr(c, k) for k in CITED} for c in citations], ensure_ascii=False)
+    return (
+        f' data-feedback-question="{esc(question)}" data-feedback-answer="{esc(answer)}"'
+        f' data-feedback-citations="{esc(cited)}"'
+    )
 
 
 def feedback_page():

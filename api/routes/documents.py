@@ -1,6 +1,7 @@
 """The documents API: upload, list, show, delete (rules in ingest/uploads.py).
 
-POST   /v1/documents            multipart: file (.pdf/.txt/.md) + municipality, year, title?, kind?  (write)
+POST   /v1/documents            multipart: file (.pdf/.docx/.html/.txt/.md) + municipality, year, title?, kind?,
+                                publisher_kind?  (write)
                                 ?wait=false: 202 at once with a background job (api/jobs.py, GET /v1/jobs/{id})
 GET    /v1/documents            every document in the index
 GET    /v1/documents/{id}       one document's record and its last ingest report
@@ -37,6 +38,7 @@ from ..schemas import (
 )
 from ..security import require_write
 from ..shapes import outline_out
+from . import Responses
 
 
 def document_out(record: DocumentRecord) -> DocumentOut:
@@ -45,6 +47,7 @@ def document_out(record: DocumentRecord) -> DocumentOut:
         doc_id=meta.doc_id,
         municipality=meta.municipality,
         publisher=meta.publisher,
+        publisher_kind=meta.publisher_kind,
         year=meta.year,
         years=list(meta.covered_years),
         title=meta.title,
@@ -83,7 +86,7 @@ def background_ingest(index: PlanIndex, data: bytes, name: str, meta):
 
 router = APIRouter()
 
-ERRORS = {status: {"model": ErrorResponse} for status in (400, 401, 403, 404, 409, 413, 415, 422)}
+ERRORS: Responses = {status: {"model": ErrorResponse} for status in (400, 401, 403, 404, 409, 413, 415, 422)}
 
 
 @router.get("/v1/documents", response_model=DocumentList, responses=ERRORS)
@@ -101,18 +104,26 @@ def upload_document(
     index: IndexDep,
     settings: SettingsDep,
     jobs: JobsDep,
-    file: UploadFile = File(description="The plan: .pdf, .txt or .md."),
-    municipality: str = Form(description="The municipality the plan belongs to, e.g. 'Aarhus'."),
+    file: UploadFile = File(description="The plan: .pdf, .docx, .html/.htm, .txt or .md."),
+    municipality: str = Form(
+        description="The municipality the plan belongs to, e.g. 'Aarhus'; or its publisher, with publisher_kind."
+    ),
     year: int = Form(description="The plan year, e.g. 2024."),
     title: str | None = Form(default=None, description="Default: 'Beskæftigelsesplan <year>'."),
-    kind: str | None = Form(default=None, description="Default: 'municipal plan'."),
+    kind: str | None = Form(default=None, description="What the document is. Default: 'municipal plan'."),
+    publisher_kind: str | None = Form(
+        default=None,
+        description="Who published it: municipality (a current one, checked against the 98), region "
+        "(e.g. a beskæftigelsesregion), national (a ministry, STAR, an agency), historical (a municipality "
+        "before 2007) or other. Default: municipality, or the kind of a publisher already in the index.",
+    ),
     wait: bool = Query(default=True, description="false: answer 202 at once and ingest in the background."),
 ):
     """Ingest a plan. 201 when added; 200 when it replaced the municipality's
     plan for that year or was identical to it (status in the report). With
     ``wait=false``: 202 with the job (``Location: /v1/jobs/{job_id}``); the
     fields are checked first, so a bad field is still a 400 at once."""
-    name, meta = upload_meta(index, file.filename, municipality, year, title, kind)
+    name, meta = upload_meta(index, file.filename, municipality, year, title, kind, publisher_kind=publisher_kind)
     limit = int(settings.max_upload_mb * 1024 * 1024)
     data = file.file.read(limit + 1)
     if len(data) > limit:
@@ -158,4 +169,6 @@ def document_outline(doc_id: str, index: IndexDep) -> DocumentOutline:
                responses=ERRORS)  # fmt: skip
 def delete_document(doc_id: str, index: IndexDep) -> DocumentDeleted:
     report = delete_uploaded(index, doc_id)
-    return DocumentDeleted(doc_id=doc_id, status=report.status, chunks=report.chunks)
+    return DocumentDeleted(
+        doc_id=doc_id, status="removed", chunks=report.chunks
+    )  # delete_uploaded removed it or raised

@@ -27,11 +27,11 @@ from planchat.errors import Forbidden
 from retrieval.conversation import ConversationStore
 from retrieval.feedback import FeedbackStore
 
-from ..admin_schemas import FeedbackIn, FeedbackList, FeedbackStored
+from ..admin_schemas import FeedbackIn, FeedbackList, FeedbackOut, FeedbackStored
 from ..deps import SnapshotDep
 from ..ratelimit import RESPONSES as LIMITED
 from ..ratelimit import limit_asks
-from ..schemas import ErrorResponse
+from ..schemas import ErrorResponse, Responses
 from ..security import READ, key_scope, presented_key, refuse_foreign_origin, require_write
 
 FEEDBACK_NEEDS_ADMIN = (
@@ -56,7 +56,7 @@ def require_feedback_reader(request: Request) -> None:
 
 router = APIRouter()
 
-ERRORS = {status: {"model": ErrorResponse} for status in (400, 401, 403, 413)}
+ERRORS: Responses = {status: {"model": ErrorResponse} for status in (400, 401, 403, 413)}
 
 
 @router.post(
@@ -84,4 +84,4 @@ def list_feedback(
     rating: Literal["up", "down"] | None = Query(default=None, description="Only this rating."),
 ) -> FeedbackList:
     entries = store.entries(limit=limit, offset=offset, rating=rating)
-    return FeedbackList(total=store.count(rating), feedback=entries)
+    return FeedbackList(total=store.count(rating), feedback=[FeedbackOut(**e) for e in entries])

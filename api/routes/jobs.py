@@ -11,12 +11,12 @@ from fastapi import APIRouter, Depends
 
 from ..admin_schemas import JobOut
 from ..deps import JobsDep
-from ..schemas import ErrorResponse
+from ..schemas import ErrorResponse, Responses
 from ..security import require_write
 
 router = APIRouter()
 
-ERRORS = {status: {"model": ErrorResponse} for status in (401, 403, 404)}
+ERRORS: Responses = {status: {"model": ErrorResponse} for status in (401, 403, 404)}
 
 
 @router.get("/v1/jobs/{job_id}", response_model=JobOut, dependencies=[Depends(require_write)], responses=ERRORS)

@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Iterator
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from planchat.errors import InvalidRequest, NotFound, PlanchatError
@@ -90,11 +90,11 @@ def models() -> dict:
     },
     dependencies=[Depends(limit_asks)],
 )
-def chat_completions(body: ChatCompletionRequest, chat: ChatDep, services: AskServiceDep):
+def chat_completions(body: ChatCompletionRequest, chat: ChatDep, services: AskServiceDep, request: Request):
     """OpenAI-compatible: the last user message is the question, the
     messages before it the history. The answer text carries [n] markers
     and a sources list; the structured answer is in the extra field
-    ``planchat``."""
+    ``planchat``. Each source links to the source viewer on this server."""
     question, history = question_and_history(body, chat)
     options = body.planchat
     prepared = chat.prepare(
@@ -105,12 +105,13 @@ def chat_completions(body: ChatCompletionRequest, chat: ChatDep, services: AskSe
     )  # fmt: skip
     lang = prepared.resolved.query.lang
     if not body.stream:
-        return JSONResponse(streaming.completion(chat.turn(prepared).body, question, lang))
-    return StreamingResponse(completion_chunks(chat, prepared, question), media_type="text/event-stream",
+        return JSONResponse(streaming.completion(chat.turn(prepared).body, question, lang, str(request.base_url)))
+    return StreamingResponse(completion_chunks(chat, prepared, question, str(request.base_url)),
+                             media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache"})  # fmt: skip
 
 
-def completion_chunks(chat: ChatService, prepared: Prepared, question: str) -> Iterator[bytes]:
+def completion_chunks(chat: ChatService, prepared: Prepared, question: str, base_url: str) -> Iterator[bytes]:
     completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     yield streaming.chunk(completion_id, created, {"role": "assistant", "content": ""})
     try:
@@ -126,7 +127,7 @@ def completion_chunks(chat: ChatService, prepared: Prepared, question: str) -> I
         )
         yield streaming.DONE
         return
-    content = streaming.sources_text(body, prepared.resolved.query.lang)
+    content = streaming.sources_text(body, prepared.resolved.query.lang, base_url)
     for piece in streaming.pieces(content):
         yield streaming.chunk(completion_id, created, {"content": piece})
     yield streaming.chunk(completion_id, created, {}, "stop",

@@ -1,5 +1,7 @@
 """The planner: POST /v1/compare (a topic -> one row per plan, cited, or
-stated: false), GET /v1/targets (the extracted quantitative targets, JSON or
+stated: false; GET /v1/compare?topic=&format=json|csv|markdown is the same
+comparison as a link can ask for it: the /compare page's exports, the CSV and
+Markdown ``planchat compare --format`` writes), GET /v1/targets (the extracted quantitative targets, JSON or
 ?format=csv) and GET /v1/ministermaal?year= (the year's ministermål × the
 plans covering that year).
 
@@ -15,9 +17,10 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from planchat.errors import InvalidRequest
+from retrieval.formatting import comparison_csv, comparison_markdown
 from retrieval.target_selection import select_targets_for, targets_csv
 
-from ..deps import CompareDep, MinistermaalDep, SettingsDep, SnapshotDep
+from ..deps import CompareDep, DeadlineDep, MinistermaalDep, SettingsDep, SnapshotDep
 from ..schemas import CompareRequest, CompareResponse, ErrorResponse, MinistermaalResponse, TargetList
 from ..shapes import comparison_out, ministermaal_out, target_out
 from . import ERROR_RESPONSES
@@ -33,8 +36,44 @@ def check_values(settings, **lists: Sequence | None) -> None:
 
 
 @router.post("/v1/compare", response_model=CompareResponse, responses=ERROR_RESPONSES)
-def compare(body: CompareRequest, service: CompareDep, snapshot: SnapshotDep) -> CompareResponse:
-    return comparison_out(service.compare(body.topic, body.municipalities, body.years, snapshot=snapshot))
+def compare(body: CompareRequest, service: CompareDep, snapshot: SnapshotDep, deadline: DeadlineDep) -> CompareResponse:
+    return comparison_out(
+        service.compare(body.topic, body.municipalities, body.years, snapshot=snapshot, deadline=deadline)
+    )
+
+
+# format -> (render, media type, file name): the CLI's own writers (retrieval/formatting.py).
+COMPARE_EXPORTS = {
+    "csv": (comparison_csv, "text/csv; charset=utf-8", "compare.csv"),
+    "markdown": (comparison_markdown, "text/markdown; charset=utf-8", "compare.md"),
+}
+
+
+@router.get(
+    "/v1/compare",
+    response_model=CompareResponse,
+    responses={**ERROR_RESPONSES, 200: {"content": {"text/csv": {}, "text/markdown": {}}}},
+)
+def compare_export(
+    service: CompareDep,
+    snapshot: SnapshotDep,
+    settings: SettingsDep,
+    deadline: DeadlineDep,
+    topic: str = Query(description="What to compare, e.g. 'langtidsledighed'."),
+    municipality: list[str] | None = Query(default=None, description="Only these municipalities (repeatable)."),
+    year: list[int] | None = Query(default=None, description="Only plans that cover one of these years (repeatable)."),
+    format: str = Query(default="json", description="json, csv or markdown (a table, as `planchat compare` writes)."),
+):
+    """POST /v1/compare as a link: the same rows, as JSON or as a CSV or Markdown download."""
+    check_values(settings, municipality=municipality, year=year)
+    if format != "json" and format not in COMPARE_EXPORTS:
+        raise InvalidRequest(f"format: must be json, csv or markdown; got '{format[:50]}'.")
+    result = service.compare(topic, municipality, year, snapshot=snapshot, deadline=deadline)
+    if format == "json":
+        return comparison_out(result)
+    render, media_type, name = COMPARE_EXPORTS[format]
+    return Response(render(result), media_type=media_type,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
 
 
 @router.get(
@@ -73,8 +112,9 @@ def ministermaal(
     service: MinistermaalDep,
     snapshot: SnapshotDep,
     settings: SettingsDep,
+    deadline: DeadlineDep,
     year: int = Query(description="The year whose ministermål to show, e.g. 2022."),
     municipality: list[str] | None = Query(default=None, description="Only these municipalities (repeatable)."),
 ) -> MinistermaalResponse:
     check_values(settings, municipality=municipality)
-    return ministermaal_out(service.matrix(year, municipality, snapshot=snapshot), snapshot)
+    return ministermaal_out(service.matrix(year, municipality, snapshot=snapshot, deadline=deadline), snapshot)

@@ -21,6 +21,7 @@
     sending: "Sender filen",
     queued: "I kø",
     loading: "Læser filen",
+    ocr: "Genkender tekst på scannede sider (OCR)",
     cleaning: "Renser teksten",
     chunking: "Deler teksten op",
     embedding: "Indlejrer tekststykker",
@@ -29,9 +30,11 @@
     failed: "Fejlede",
   };
   const SHARE = { sending: 0, queued: 0.02, loading: 0.05, cleaning: 0.1, chunking: 0.15, embedding: 0.2, storing: 0.93 };
+  let shown = 0; // the bar never runs backwards (OCR may fill it further than cleaning starts)
 
   function fraction(job) {
     if (job.status === "done" || job.status === "failed") return 1;
+    if (job.stage === "ocr" && job.pages_total) return 0.05 + 0.5 * (job.pages_done / job.pages_total);
     if (job.stage === "embedding" && job.chunks_total) return 0.2 + 0.73 * (job.chunks_done / job.chunks_total);
     return SHARE[job.stage] || 0;
   }
@@ -54,7 +57,8 @@
     box.hidden = false;
     box.className = "job " + job.status;
     stageLabel.textContent = STAGES[job.stage] || job.stage;
-    const percent = Math.round(fraction(job) * 100);
+    shown = job.stage === "sending" ? 0 : Math.max(shown, fraction(job));
+    const percent = Math.round(shown * 100);
     bar.value = percent;
     bar.setAttribute("aria-valuetext", `${percent} %`);
     status.textContent = detail(job);

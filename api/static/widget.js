@@ -65,6 +65,9 @@
     seeAlso: "Se også",
     page: "s.",
     section: "Afsnit: ",
+    // A citation whose quote OCR read from a scanned page (citation.ocr): verbatim, but maybe misread.
+    ocr: "tekst genkendt fra scannet side",
+    showInPlan: "Vis i planen",
     source: "Kilde ",
     copy: "Kopiér svar",
     copied: "Kopieret",
@@ -156,7 +159,10 @@ button, select, textarea { font: inherit; color: inherit; }
 .planchat-cite-toggle:hover { background: #e8edf3; }
 .planchat-cite-body { padding: 4px 6px 6px 22px; font-size: 14px; }
 .planchat-cite-source { color: #555; margin-bottom: 4px !important; }
+.planchat-cite-link { display: inline-block; margin-top: 4px; color: #123a6b; font-size: 14px; }
 .planchat-quote { margin: 0; padding: 4px 0 4px 10px; border-left: 3px solid #1d4f91; white-space: pre-wrap; background: #fff; }
+.planchat-quote-ocr { border-left-style: dashed; }
+.planchat-cite-ocr { margin: 4px 0 0 !important; color: #555; font-size: 13px; font-style: italic; }
 .planchat-actions { margin-top: 8px; display: flex; gap: 8px; }
 .planchat-actions button {
   background: #fff; border: 1px solid #8c959f; border-radius: 6px; padding: 3px 10px; cursor: pointer; font-size: 14px;
@@ -347,10 +353,17 @@ button, select, textarea { font: inherit; color: inherit; }
       .sort((a, b) => a.start - b.start);
   }
 
+  /** The source viewer on the planchat server, the quote highlighted (null if the citation lacks its span). */
+  function sourceUrl(c) {
+    if (typeof c.doc_id !== "string" || !Number.isInteger(c.start) || !Number.isInteger(c.end)) return null;
+    return `${API_BASE}/documents/${encodeURIComponent(c.doc_id)}?start=${c.start}&end=${c.end}`;
+  }
+
   function citationLabel(c) {
     const parts = [c.municipality, c.year];
     // The printed page label where the PDF has one ("iii", "12"), else the page number.
     if (c.page !== null && c.page !== undefined) parts.push(`${TEXT.page} ${c.page_label || c.page}`);
+    if (c.ocr === true) parts.push(TEXT.ocr);
     return `[${c.n}] ${parts.join(", ")}`;
   }
 
@@ -539,7 +552,10 @@ button, select, textarea { font: inherit; color: inherit; }
           const source = [c.title, c.section ? TEXT.section + c.section : ""].filter(Boolean).join(" · ");
           const body = el("div", { id: bodyId, class: "planchat-cite-body", hidden: true },
             el("p", { class: "planchat-cite-source", text: source }),
-            el("blockquote", { class: "planchat-quote", text: c.quote }));
+            el("blockquote", { class: "planchat-quote" + (c.ocr === true ? " planchat-quote-ocr" : ""), text: c.quote }),
+            ...(c.ocr === true ? [el("p", { class: "planchat-cite-ocr", text: `(${TEXT.ocr})` })] : []),
+            sourceUrl(c) ? el("a", { class: "planchat-cite-link", href: sourceUrl(c), target: "_blank", rel: "noopener",
+              text: TEXT.showInPlan }) : null);
           const toggle = el("button", {
             type: "button", class: "planchat-cite-toggle", "aria-expanded": "false", "aria-controls": bodyId,
             text: citationLabel(c), onclick: () => setExpanded(toggle, toggle.getAttribute("aria-expanded") !== "true"),

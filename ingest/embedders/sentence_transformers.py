@@ -53,7 +53,7 @@ class SentenceTransformerEmbedder:
                 "Point PLANCHAT_EMBEDDER_MODEL at a complete local model directory."
             ) from exc
         get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
-        self.dim = int(get_dim())
+        self.dim = int(get_dim() or 0)
         self.max_tokens = int(self._model.max_seq_length or 512)
         self.batch_size = batch_size
         self.query_prefix = query_prefix

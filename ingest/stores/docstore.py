@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from planchat.records import Chunk, DocumentMeta, ListBlock, Outline, OutlineHeading, Target
+from planchat.records import Chunk, DocumentMeta, ListBlock, ManagedBy, Outline, OutlineHeading, Target
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -109,7 +109,7 @@ class DocumentRecord:
     pages: int | None
     ingested_at: float
     report: dict | None
-    managed_by: str  # "corpus" (a manifest's) or "upload"
+    managed_by: ManagedBy
 
     @property
     def version(self) -> tuple:
@@ -247,7 +247,7 @@ class DocStore:
         pages: int | None,
         targets: tuple[str, Iterable[Target]] | None = None,
         report: dict | None = None,
-        managed_by: str = "upload",
+        managed_by: ManagedBy = "upload",
         outline: Outline | None = None,
     ) -> str:
         """Swap in a document, its chunks and (version, targets) in one

@@ -17,7 +17,7 @@ from expected import (
     AARHUS_ANSWER,
     AARHUS_Q,
     ANSWER_KEYS,
-    CITATION_KEYS,
+    API_CITATION_KEYS,
     JAMMERBUGT_228,
     JAMMERBUGT_Q,
     KNOWN_MUNICIPALITIES,
@@ -80,7 +80,8 @@ def assert_answer_contract(payload: dict, index) -> None:
     citations = payload["citations"]
     assert [c["n"] for c in citations] == list(range(1, len(citations) + 1))
     for c in citations:
-        assert set(c) == CITATION_KEYS
+        assert set(c) == API_CITATION_KEYS
+        assert c["url"] == f"/documents/{c['doc_id']}?start={c['start']}&end={c['end']}"
         assert c["doc_id"] in index.documents
         meta = index.documents[c["doc_id"]]
         assert (c["municipality"], c["year"], c["title"]) == (meta.municipality, meta.year, meta.title)
@@ -174,6 +175,7 @@ def test_openapi_documents_the_endpoints(client):
         "/v1/jobs/{job_id}",
         "/v1/feedback",
         "/v1/compare",
+        "/v1/search",
         "/v1/targets",
         "/v1/ministermaal",
         "/v1/ask/stream",
@@ -181,7 +183,7 @@ def test_openapi_documents_the_endpoints(client):
         "/v1/chat/completions",
         "/v1/models",
     }
-    assert set(schema["components"]["schemas"]["CitationOut"]["properties"]) == CITATION_KEYS
+    assert set(schema["components"]["schemas"]["CitationOut"]["properties"]) == API_CITATION_KEYS
 
 
 # -- POST /v1/ask: the contract ---------------------------------------------
@@ -532,3 +534,12 @@ def test_mode_picks_the_retrieval_for_one_request(client, bm25_client):
     response = client.post("/v1/ask", json={"question": JAMMERBUGT_Q, "mode": "fuzzy"})
     assert response.status_code == 400
     assert response.json()["error"]["message"].startswith("mode: Input should be 'hybrid', 'bm25' or 'dense'")
+
+
+def test_the_api_mode_names_are_the_retrieval_modes():
+    from typing import get_args
+
+    from api.schemas import ModeName
+    from planchat.config import RetrievalMode
+
+    assert list(get_args(ModeName)) == [m.value for m in RetrievalMode]

@@ -90,3 +90,47 @@ def test_only_the_last_questions_of_a_history_are_analysed(client):
     assert (carried["question"], carried["municipalities"]) == (FOLLOWUP_RESOLVED, ["Jammerbugt"])
     lost = ask([first, *[between] * 6])
     assert (lost["question"], lost["carried"], lost["municipalities"]) == (FOLLOWUP_Q, [], [])
+
+
+# -- the time budget of the heavy endpoints -----------------------------------------------------------------
+
+SPENT = "took longer than this server's budget of 30 s per request (PLANCHAT_REQUEST_BUDGET_S)."
+
+
+@pytest.fixture
+def spent(hash_index, tmp_path_factory):
+    """An app whose requests arrive with their 30 s budget already spent (as if the work had taken 31 s)."""
+    import time
+
+    from api.deps import get_deadline
+    from planchat.deadline import Deadline
+
+    settings = make_settings(tmp_path_factory.mktemp("budget"), retrieval_mode="bm25", request_budget_s=30)
+    app = create_app(settings, index=hash_index)
+    app.dependency_overrides[get_deadline] = lambda: Deadline(30, started=time.monotonic() - 31)
+    return TestClient(app, raise_server_exceptions=False)
+
+
+@pytest.mark.parametrize(
+    "method, path, body, what",
+    [
+        ("POST", "/v1/compare", {"topic": "langtidsledighed"}, "Comparing 5 plans"),
+        ("GET", "/v1/ministermaal?year=2014", None, "The ministermål matrix for 2014 (4 goals × 1 plan)"),
+    ],
+)
+def test_a_heavy_request_over_its_time_budget_is_a_503_that_says_to_narrow_it(spent, method, path, body, what):
+    status, code, message = error(spent.request(method, path, json=body))
+    assert (status, code) == (503, "time_budget_exceeded")
+    assert message.startswith(f"{what} {SPENT}")
+
+
+def test_the_budget_comes_from_the_settings_and_0_means_none(hash_index, tmp_path_factory):
+    from starlette.requests import Request
+
+    from api.deps import get_deadline
+
+    for budget, expected in ((30, 30), (0, None)):
+        settings = make_settings(tmp_path_factory.mktemp("budget-setting"), retrieval_mode="bm25",
+                                 request_budget_s=budget)  # fmt: skip
+        app = create_app(settings, index=hash_index)
+        assert get_deadline(Request({"type": "http", "app": app})).seconds == expected

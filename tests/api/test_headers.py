@@ -89,6 +89,12 @@ def test_a_cors_preflight_carries_them_too_and_cors_still_allows_the_origin(clie
     assert security_headers(response) == (API_CSP, "nosniff", "same-origin")
 
 
+def test_an_allowed_page_may_read_the_request_id_and_retry_after(client):
+    response = client.get("/healthz", headers={"Origin": ALLOWED})
+    assert response.headers["access-control-expose-headers"] == "Retry-After, X-Request-ID"
+    assert len(response.headers["x-request-id"]) == 32
+
+
 def test_the_widget_script_may_be_embedded_by_any_site(client):
     response = client.get("/widget.js", headers={"Origin": ALLOWED})
     assert response.headers["content-type"] == "application/javascript; charset=utf-8"  # nosniff runs only this

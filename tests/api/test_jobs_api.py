@@ -129,7 +129,7 @@ def test_a_job_needs_the_admin_key_and_an_unknown_job_is_a_404(client_app):
 
 def blocked(release: threading.Event, started: threading.Event, result=None, error: Exception | None = None):
     def work(progress):
-        progress.stage("embedding", 3)
+        progress.stage("embedding", 3, 3)
         progress.chunks(2, 5)
         started.set()
         assert release.wait(timeout=30)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 
 import pytest
 from conftest import make_settings
@@ -20,7 +21,7 @@ from expected import (
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.streaming import markdown_answer, sources_text
+from api.streaming import markdown_answer, source_link, sources_text
 
 
 @pytest.fixture(scope="module")
@@ -158,7 +159,12 @@ def rendered(markdown: str) -> str:
     return MarkdownIt("commonmark").render(markdown)
 
 
+# The one link a message holds: each source's link to the source viewer on this server (issue 15).
+OWN_LINK = re.compile(r'<a href="http://testserver/documents/[a-z0-9._-]+\?start=\d+&amp;end=\d+">Vis i planen</a>')
+
+
 def assert_only_text(html_out: str) -> None:
+    html_out = OWN_LINK.sub("", html_out)
     for active in ("<a ", "<img", "<code", "<script", "<javascript", "<svg"):
         assert active not in html_out
 
@@ -184,7 +190,8 @@ def test_quotes_cannot_become_links_images_autolinks_or_code_plain_and_streamed(
     assert structured["answer"] == f"Aarhus: «{MARKDOWN_QUOTE}» [1]"
     assert content == (
         f"Aarhus: «{MARKDOWN_ESCAPED}» [1]\n\n"
-        f"Kilder:\n[1] Aarhus 2024 – Beskæftigelsesplan 2024 › Rekruttering: «{MARKDOWN_ESCAPED}»"
+        f"Kilder:\n[1] Aarhus 2024 – Beskæftigelsesplan 2024 › Rekruttering: «{MARKDOWN_ESCAPED}» "
+        "([Vis i planen](http://testserver/documents/aarhus-2024?start=39&end=199))"
     )
     text, last = streamed(markdown_client, MARKDOWN_Q)
     assert text == content and last["answer"] == structured["answer"]
@@ -242,3 +249,31 @@ def test_the_answer_text_is_escaped_everywhere_but_at_its_markers(body, content)
     text = sources_text(body).split("\n\nKilder:\n")[0]
     assert text == content
     assert_only_text(rendered(text))
+
+
+# -- issue 15: each source links to the source viewer, on this server only -------------------------
+
+
+@pytest.mark.parametrize(
+    "base_url, link",
+    [
+        ("http://testserver/", " ([Vis i planen](http://testserver/documents/rebild-2022?start=87&end=138))"),
+        (
+            "https://plan.example.dk:8443/planchat/",
+            " ([Vis i planen](https://plan.example.dk:8443/planchat/documents/rebild-2022?start=87&end=138))",
+        ),
+        ("http://[::1]:8000/", " ([Vis i planen](http://[::1]:8000/documents/rebild-2022?start=87&end=138))"),
+        # A Host header that would end the link and start another, a scheme that runs script, no base: no link.
+        ("http://evil.example/x) [klik](javascript:alert(1)/", ""),
+        ("javascript:alert(1)//", ""),
+        ("http://a b/", ""),
+        (None, ""),
+    ],  # fmt: skip
+    ids=["plain", "proxy-path", "ipv6", "injected-host", "javascript", "space", "none"],
+)
+def test_a_source_links_to_the_viewer_only_from_a_plain_base_url(base_url, link):
+    citation = {"n": 1, "doc_id": "rebild-2022", "start": 87, "end": 138}
+    assert source_link(base_url, citation) == link
+    assert source_link("http://testserver/", citation, "en") == (
+        " ([Show in the plan](http://testserver/documents/rebild-2022?start=87&end=138))"
+    )

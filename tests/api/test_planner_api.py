@@ -15,7 +15,7 @@ from api.app import create_app
 TARGET_KEYS = {
     "target_id", "municipality", "plan_year", "target_year", "target_period", "indicator", "value", "value_text",
     "unit", "direction", "change", "baseline", "baseline_period", "doc_id", "title", "section", "page", "chunk_id",
-    "quote", "start", "end",
+    "quote", "start", "end", "ocr",
 }  # fmt: skip
 ROW_KEYS = {"municipality", "year", "title", "doc_id", "stated", "summary", "citations", "targets"}
 

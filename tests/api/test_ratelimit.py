@@ -125,7 +125,7 @@ def test_the_counters_hold_digests_never_the_address_or_key(tmp_path, hash_index
 def test_the_openapi_schema_documents_the_429(tmp_path, hash_index):
     paths = client_of(app_for(tmp_path, hash_index)).get("/openapi.json").json()["paths"]
     limited = {p for p, methods in paths.items() for m in methods.values() if "429" in m["responses"]}
-    assert limited == {"/v1/ask", "/v1/ask/stream", "/v1/chat/completions", "/v1/feedback"}  # feedback: like asks
+    assert limited == {"/v1/ask", "/v1/ask/stream", "/v1/chat/completions", "/v1/search", "/v1/feedback"}
 
 
 # -- across workers --------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ headless Chromium (Debian's /usr/bin/chromium via Playwright, the widget test's 
 - An upload through /documents runs as a background job: the page shows its progress bar from the 202 on, then
   the new plan answers in the widget.
 - Feedback given in the widget (keyboard only) round-trips into ``planchat feedback export``.
-- /static/feedback.js turns a data-feedback-* element into the same controls (the hook /compare uses).
+- /compare's rows take 👍/👎 through /static/feedback.js (the data-feedback-* hook), quotes stored verbatim.
 - axe-core (vendored: tests/e2e/vendor/axe.min.js, 4.14.1, MPL-2.0) finds no serious or critical violation on
   /documents, /feedback, /evals, a report and a diff.
 
@@ -197,39 +197,30 @@ def test_feedback_in_the_widget_round_trips_into_the_export(page, admin_server):
     assert serious_violations(page) == []
 
 
-def test_the_feedback_hook_turns_data_attributes_into_controls(page, admin_server):
+def test_compare_rows_take_feedback_through_the_hook(page, admin_server):
     from playwright.sync_api import expect
 
     http = httpx.Client(base_url=admin_server.base_url, timeout=60)
-    answer = http.post("/v1/ask", json={"question": JAMMERBUGT_Q}).json()
-    page.goto(admin_server.base_url + "/documents")
-    page.add_script_tag(url="/static/feedback.js")  # a file: allowed by the page CSP, as on /compare
-    page.evaluate(
-        """(answer) => {
-            const host = document.createElement('div');
-            host.id = 'hooked';
-            host.dataset.feedbackQuestion = answer.question;
-            host.dataset.feedbackAnswer = answer.answer;
-            host.dataset.feedbackCitations = JSON.stringify(answer.citations);
-            host.textContent = answer.answer;
-            document.querySelector('main').append(host);
-            window.planchatFeedback.attach(document);
-            window.planchatFeedback.attach(document);  // idempotent
-        }""",
-        {**answer, "question": "Hook: " + JAMMERBUGT_Q},
-    )
-    host = page.locator("#hooked")
-    expect(host.locator(".planchat-feedback")).to_have_count(1)
-    host.get_by_role("button", name="Nyttigt", exact=True).click()
-    host.get_by_label("Kommentar (valgfri)").fill("Godt svar")
-    host.get_by_role("button", name="Send feedback").click()
-    expect(host.get_by_role("status")).to_have_text("Tak for din feedback.", timeout=UI_LIMIT_MS)
+    rows = http.post("/v1/compare", json={"topic": "langtidsledighed"}).json()["rows"]
+    page.goto(admin_server.base_url + "/compare?topic=langtidsledighed")
+    page.evaluate("() => window.planchatFeedback.attach(document)")  # idempotent: still one set per row
+    controls = page.locator("table.compare tbody tr .planchat-feedback")
+    expect(controls).to_have_count(len(rows))
+    index, row = next((i, r) for i, r in enumerate(rows) if r["stated"])
+    cell = page.locator("table.compare tbody tr").nth(index).locator("td.feedback")
+    cell.get_by_role("button", name="Nyttigt", exact=True).click()
+    cell.get_by_label("Kommentar (valgfri)").fill("Præcist citat")
+    assert serious_violations(page) == []  # with a comment box open
+    cell.get_by_role("button", name="Send feedback").click()
+    expect(cell.get_by_role("status")).to_have_text("Tak for din feedback.", timeout=UI_LIMIT_MS)
     listed = http.get("/v1/feedback?rating=up", headers={"Authorization": f"Bearer {KEY}"}).json()["feedback"]
-    stored = next(e for e in listed if e["question"] == "Hook: " + JAMMERBUGT_Q)
-    assert stored["comment"] == "Godt svar"
-    assert [(c["quote"], c["verified"]) for c in stored["citations"]] == [
-        (c["quote"], True) for c in answer["citations"]
+    stored = next(e for e in listed if e["comment"] == "Præcist citat")
+    assert stored["question"] == (f"Sammenlign: hvad siger {row['municipality']} {row['year']} om «langtidsledighed»?")
+    assert stored["answer"] == row["summary"]
+    assert [(c["quote"], c["start"], c["verified"]) for c in stored["citations"]] == [
+        (c["quote"], c["start"], True) for c in row["citations"]
     ]
+    page.screenshot(path=artifact("admin-compare-feedback.png"), full_page=True)
 
 
 def test_evals_pages_have_no_serious_accessibility_violations(page, admin_server):

@@ -99,23 +99,28 @@ def planchat(real_index, real_settings, llm, tmp_path_factory):
         server.stop()
 
 
-@pytest.fixture(scope="module")
-def nginx(planchat, tmp_path_factory):
+def start_nginx(shipped: str, prefix: Path, upstream: int):
+    """nginx from ``shipped`` (deploy/nginx.conf, or a variant of it) on a free loopback port, in front of ``upstream``."""
     if not NGINX.exists():
         pytest.fail(f"{NGINX} is missing: `make nginx` installs it (apt-get install -y --no-install-recommends nginx)")
-    prefix = tmp_path_factory.mktemp("nginx")
     listen = free_port()
     conf = prefix / "nginx.conf"
-    conf.write_text(loopback_config(SHIPPED.read_text(encoding="utf-8"), prefix, listen, planchat[1]), encoding="utf-8")
+    conf.write_text(loopback_config(shipped, prefix, listen, upstream), encoding="utf-8")
     argv = [str(NGINX), "-p", str(prefix), "-c", str(conf), "-e", str(prefix / "error.log"), "-g", "daemon off;"]
     try:
-        server = start_server(argv, port=listen, ready_path="/healthz", logs=prefix / "logs", cwd=prefix, limit_s=30)
+        return start_server(argv, port=listen, ready_path="/healthz", logs=prefix / "logs", cwd=prefix, limit_s=30)
     except ServerDidNotStart as exc:
         pytest.fail(
             f"{exc}\n{(prefix / 'error.log').read_text(errors='replace') if (prefix / 'error.log').exists() else ''}"
         )
+
+
+@pytest.fixture(scope="module")
+def nginx(planchat, tmp_path_factory):
+    prefix = tmp_path_factory.mktemp("nginx")
+    server = start_nginx(SHIPPED.read_text(encoding="utf-8"), prefix, planchat[1])
     try:
-        yield server, prefix, listen
+        yield server, prefix, int(server.base_url.rsplit(":", 1)[1])
     finally:
         server.stop()
 
@@ -270,3 +275,24 @@ def test_one_request_id_in_nginx_planchat_and_the_response_and_no_free_text_in_n
     assert "/v1/conversations/***" in log and cid not in log and "Borger" not in log and "010190" not in log
     planchat_lines = [json.loads(line) for line in planchat[0].stdout().splitlines() if line.startswith("{")]
     assert {r.get("request_id") for r in planchat_lines if r["logger"] == "uvicorn.access"} >= {"proxy-1", generated}
+
+
+def test_a_flood_from_one_address_gets_nginx_429s_in_planchats_shape(planchat, tmp_path_factory):
+    """The shipped limit_req, with its rate slowed to one a minute and a burst of three so that the
+    count is exact: the first request and three more pass, the rest of the flood is refused. The first
+    is start_nginx's readiness probe (one GET /healthz answered 200), so three of the flood pass."""
+    shipped = SHIPPED.read_text(encoding="utf-8")
+    slowed = replace_once(shipped, r"rate=20r/s;", "rate=1r/m;")
+    slowed = replace_once(slowed, r"limit_req zone=planchat_per_address burst=40 nodelay;",
+                          "limit_req zone=planchat_per_address burst=3 nodelay;")  # fmt: skip
+    server = start_nginx(slowed, tmp_path_factory.mktemp("nginx-flood"), planchat[1])
+    try:
+        with httpx.Client(base_url=server.base_url, timeout=30) as client:
+            responses = [client.get("/healthz") for _ in range(10)]
+    finally:
+        server.stop()
+    assert [r.status_code for r in responses] == [200] * 3 + [429] * 7
+    refused = responses[-1]
+    assert refused.json() == {"error": {"code": "rate_limited",
+                                        "message": "Too many requests from this address. Wait a moment and try again."}}  # fmt: skip
+    assert refused.headers["retry-after"] == "1" and refused.headers["x-request-id"]

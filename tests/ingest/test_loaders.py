@@ -267,19 +267,19 @@ def test_empty_text_is_refused(data):
 
 @pytest.mark.parametrize(
     "name, shown",
-    [("plan.docx", ".docx"), ("plan.TXT.exe", ".exe"), ("README", "(none)"), ("data.csv", ".csv")],
+    [("plan.xlsx", ".xlsx"), ("plan.TXT.exe", ".exe"), ("README", "(none)"), ("data.csv", ".csv")],
 )
 def test_unsupported_extension_is_refused(name, shown):
     with pytest.raises(
         UnsupportedFileType,
-        match=rf"^{re.escape(name)}: files of type '{re.escape(shown)}' are not supported\. Use \.pdf, \.txt or \.md\.$",
+        match=rf"^{re.escape(name)}: files of type '{re.escape(shown)}' are not supported\. Use \.pdf, \.docx, \.html, \.txt or \.md\.$",
     ) as caught:
         load_bytes(b"hello", name)
     assert (caught.value.code, caught.value.status) == ("unsupported_file_type", 415)
 
 
 def test_load_path_uses_the_file_name(tmp_path: Path):
-    path = tmp_path / "noter.rtf"
-    path.write_bytes(b"{\\rtf1}")
-    with pytest.raises(UnsupportedFileType, match=r"^noter\.rtf: files of type '\.rtf'"):
+    path = tmp_path / "noter.csv"
+    path.write_bytes(b"a;b")
+    with pytest.raises(UnsupportedFileType, match=r"^noter\.csv: files of type '\.csv'"):
         load_path(path)

@@ -152,3 +152,56 @@ def test_staffs_own_words_for_a_practice_find_the_plans_terms():
     assert {"rekruttering", "arbejdskraft"} <= terms
     assert "fasthold" in set(analyze("Hvad gør Vejle, når en medarbejder bliver syg?", expand_english=True))
     assert "rekruttering" not in set(analyze("Hvad gør Vejle, når en medarbejder bliver syg?", expand_english=True))
+
+
+PUBLISHERS = {
+    **DOCS,
+    "nordjylland-2012": DocumentMeta("nordjylland-2012", "Beskæftigelsesregion Nordjylland", 2012, "Analyse 2012",
+                                     publisher="Beskæftigelsesregion Nordjylland", publisher_kind="region"),
+    "sejlflod-2005": DocumentMeta("sejlflod-2005", "Sejlflod", 2005, "Plan 2005", publisher="Sejlflod Kommune",
+                                  publisher_kind="historical"),
+    "hals-2004": DocumentMeta("hals-2004", "Hals", 2004, "Plan 2004", publisher="Hals Kommune",
+                              publisher_kind="historical"),
+    "star-2021": DocumentMeta("star-2021", "Styrelsen for Arbejdsmarked og Rekruttering", 2021, "Vejledning",
+                              publisher="Styrelsen for Arbejdsmarked og Rekruttering", publisher_kind="national",
+                              aliases=("STAR",)),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "question, municipalities, doc_ids",
+    [
+        (
+            "Hvad skriver Beskæftigelsesregion Nordjylland om langtidsledige?",
+            ["Beskæftigelsesregion Nordjylland"],
+            ["nordjylland-2012"],
+        ),
+        ("Hvad ville Sejlflod Kommune med de unge?", ["Sejlflod"], ["sejlflod-2005"]),
+        ("Hvad ville Sejlflods jobcenter med de unge?", ["Sejlflod"], ["sejlflod-2005"]),
+        ("Hvad skrev sejlflod kommune om de unge?", ["Sejlflod"], ["sejlflod-2005"]),  # the publisher's full name
+        ("Hvad skriver STAR om sygedagpenge?", ["Styrelsen for Arbejdsmarked og Rekruttering"], ["star-2021"]),
+        ("Hvad skrev Hals om de ledige i 2004?", ["Hals"], ["hals-2004"]),
+        ("Hvad siger Vejle og Sejlflod om de unge?", ["Sejlflod", "Vejle"], ["sejlflod-2005", "vejle-2020-23"]),
+        # an old name that is also a word counts only capitalised: "hals" is a neck
+        ("Hvad gør jobcentret for ledige med ondt i hals og ryg?", [], None),
+    ],  # fmt: skip
+    ids=[
+        "region",
+        "historical-kommune",
+        "historical-genitive",
+        "lower-case-full-name",
+        "national-alias",
+        "one-word-historical",
+        "with-a-municipality",
+        "word-not-name",
+    ],  # fmt: skip
+)
+def test_the_detector_knows_the_publishers_in_the_index(question, municipalities, doc_ids):
+    q = QueryAnalyzer(PUBLISHERS).analyze(question)
+    assert (q.municipalities, q.doc_ids, q.unknown_municipalities) == (municipalities, doc_ids, [])
+
+
+def test_a_publisher_filter_is_resolved_by_any_of_its_names():
+    analyzer = QueryAnalyzer(PUBLISHERS)
+    assert [analyzer.resolve_municipality(n) for n in ("sejlflod kommune", "SEJLFLOD", "star")] == [
+        "Sejlflod", "Sejlflod", "Styrelsen for Arbejdsmarked og Rekruttering"]  # fmt: skip
