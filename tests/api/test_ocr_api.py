@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 import scans
 from conftest import make_settings, ocr_missing, requires_ocr
-from expected import CITATION_KEYS, SCAN_CONFIDENCE, SCAN_QUESTION, SCAN_QUOTE, SCANNED_PDFS, no_ocr_message
+from expected import API_CITATION_KEYS, SCAN_CONFIDENCE, SCAN_QUESTION, SCAN_QUOTE, SCANNED_PDFS, no_ocr_message
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -60,7 +60,7 @@ def test_the_scanned_figure_is_answered_with_ocr_citations(scanned):
     assert answer["abstained"] is False
     assert answer["answer"].startswith(f"Thisted: «{SCAN_QUOTE}» [1]")
     first = answer["citations"][0]
-    assert set(first) == CITATION_KEYS
+    assert set(first) == API_CITATION_KEYS
     assert (first["doc_id"], first["page"], first["section"], first["quote"], first["ocr"]) == (
         "thisted-2025", 1, "3. Langtidsledighed", SCAN_QUOTE, True)  # fmt: skip
     text = client.get("/v1/documents/thisted-2025/text").json()["text"]
