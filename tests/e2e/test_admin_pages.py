@@ -206,6 +206,9 @@ def test_compare_rows_take_feedback_through_the_hook(page, admin_server):
     page.evaluate("() => window.planchatFeedback.attach(document)")  # idempotent: still one set per row
     controls = page.locator("table.compare tbody tr .planchat-feedback")
     expect(controls).to_have_count(len(rows))
+    expect(page.get_by_label("Kommentar (valgfri)")).to_have_count(len(rows))
+    for box in page.get_by_label("Kommentar (valgfri)").all():
+        expect(box).to_be_hidden()  # until a rating is chosen
     index, row = next((i, r) for i, r in enumerate(rows) if r["stated"])
     cell = page.locator("table.compare tbody tr").nth(index).locator("td.feedback")
     cell.get_by_role("button", name="Nyttigt", exact=True).click()
@@ -213,6 +216,7 @@ def test_compare_rows_take_feedback_through_the_hook(page, admin_server):
     assert serious_violations(page) == []  # with a comment box open
     cell.get_by_role("button", name="Send feedback").click()
     expect(cell.get_by_role("status")).to_have_text("Tak for din feedback.", timeout=UI_LIMIT_MS)
+    expect(cell.get_by_label("Kommentar (valgfri)")).to_be_hidden()
     listed = http.get("/v1/feedback?rating=up", headers={"Authorization": f"Bearer {KEY}"}).json()["feedback"]
     stored = next(e for e in listed if e["comment"] == "Præcist citat")
     assert stored["question"] == (f"Sammenlign: hvad siger {row['municipality']} {row['year']} om «langtidsledighed»?")
