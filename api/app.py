@@ -57,6 +57,7 @@ from .hosts import HostAllowlist
 from .jobs import IngestJobs
 from .metrics import Metrics
 from .observability import RequestObserver
+from .page_access import PageLoginRequired, to_login
 from .routes import (
     ask,
     conversations,
@@ -66,6 +67,7 @@ from .routes import (
     jobs,
     metrics,
     openai,
+    pages_access,
     pages_admin,
     pages_planner,
     pages_source,
@@ -80,7 +82,7 @@ log = logging.getLogger(__name__)
 # The OpenAPI schema keeps this order.
 ROUTERS = (
     documents, jobs, feedback, health, ask, conversations, openai, planner, search, static, metrics,
-    pages_planner, pages_source, pages_admin,
+    pages_access, pages_planner, pages_source, pages_admin,
 )  # fmt: skip
 
 
@@ -161,6 +163,7 @@ def create_app(settings: Settings | None = None, index: PlanIndex | None = None)
     logs.mask_access_queries()
     errors.install(app)
     app.add_exception_handler(ratelimit.RateLimited, ratelimit.too_many_requests)
+    app.add_exception_handler(PageLoginRequired, to_login)
     for module in ROUTERS:
         # /v1/ask, /v1/ask/stream and /v1/search count against the rate limits (/v1/chat/completions does so
         # in its route).

@@ -7,9 +7,9 @@ GET /evals                   the published eval reports, newest first (api/pages
 GET /evals/diff?report=&baseline=   the questions that flipped between two reports, both answers side by side
 GET /evals/{name}            one published report
 
-The pages are protected like the /v1 reads (``require_reader``): with
-``PLANCHAT_PROTECT_READS`` they need a read key or the admin key, as /docs
-does (a browser gets them through a front proxy that adds the header). The
+The pages are protected like the /v1 reads: with ``PLANCHAT_PROTECT_READS``
+they need a read key or the admin key, in a header or as the page session
+that GET/POST /adgang sets (``require_page_reader``, api/page_access.py). The
 writes and the feedback list need the admin key on top, which the pages'
 scripts send from the key field.
 """
@@ -20,10 +20,10 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse
 
 from ..deps import IndexDep, SettingsDep
+from ..page_access import require_page_reader
 from ..pages import documents, evals, feedback
-from ..security import require_reader
 
-router = APIRouter(include_in_schema=False, dependencies=[Depends(require_reader)])
+router = APIRouter(include_in_schema=False, dependencies=[Depends(require_page_reader)])
 
 
 @router.get("/documents", response_class=HTMLResponse)

@@ -9,7 +9,7 @@ request reads; the rendering is in api/pages/. Filters are query
 parameters, so every view is a shareable URL; a bad filter is the page with
 a Danish error box and a 4xx, never a JSON error or a 500. With
 ``PLANCHAT_PROTECT_READS`` the pages need a key like the /v1 reads
-(``require_reader``), and like them they first catch up with another
+(a header, or the page session of /adgang: ``require_page_reader``), and like them they first catch up with another
 worker's writes (``refresh_page_index``).
 """
 
@@ -24,9 +24,9 @@ from planchat.errors import PlanchatError
 from retrieval.target_selection import select_targets_for
 
 from ..deps import CompareDep, DeadlineDep, MinistermaalDep, SettingsDep, SnapshotDep
+from ..page_access import require_page_reader
 from ..pages import compare, ministermaal, targets
 from ..pages.parts import page_number, whole_numbers
-from ..security import require_reader
 from .planner import check_values
 
 
@@ -35,7 +35,7 @@ def refresh_page_index(request: Request) -> None:
     request.app.state.index.refresh_if_stale()
 
 
-router = APIRouter(include_in_schema=False, dependencies=[Depends(require_reader), Depends(refresh_page_index)])
+router = APIRouter(include_in_schema=False, dependencies=[Depends(require_page_reader), Depends(refresh_page_index)])
 Values = list[str]
 
 

@@ -5,7 +5,7 @@ the outline GET /v1/documents/{id}/outline shapes (``outline_out``; a
 document stored before outlines were built gets the one its text alone
 shows), and the chunks' pages for the margin. An unknown document is a
 Danish 404 page; a bad span is the page without a mark and a 400 notice.
-Protected like the reads (``require_reader``); the list page GET /documents
+Protected like the reads (``require_page_reader``: a key header or the /adgang session); the list page GET /documents
 is the document admin's, not this module's.
 """
 
@@ -19,12 +19,12 @@ from planchat.errors import InvalidRequest
 from planchat.records import CleanText
 
 from ..deps import SnapshotDep
+from ..page_access import require_page_reader
 from ..pages import source
-from ..security import require_reader
 from ..shapes import outline_out
 from .pages_planner import refresh_page_index
 
-router = APIRouter(include_in_schema=False, dependencies=[Depends(require_reader), Depends(refresh_page_index)])
+router = APIRouter(include_in_schema=False, dependencies=[Depends(require_page_reader), Depends(refresh_page_index)])
 
 
 @router.get("/documents/{doc_id}", response_class=HTMLResponse)

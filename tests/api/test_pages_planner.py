@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import re
+from urllib.parse import quote
 
 import pytest
 from conftest import make_settings
@@ -288,8 +289,9 @@ def test_ministermaal_for_a_bad_year_is_a_danish_error_box(client, year, status,
 @pytest.mark.parametrize("path", ["/compare?topic=ledighed", "/targets", "/ministermaal", "/documents/rebild-2022"])
 def test_pages_follow_protect_reads_and_carry_the_page_csp(hash_index, tmp_path, path):
     settings = make_settings(tmp_path, retrieval_mode="bm25", protect_reads=True, read_keys=["read-key-1"])
-    client = TestClient(create_app(settings, index=hash_index), raise_server_exceptions=False)
-    assert client.get(path).status_code == 401
+    client = TestClient(create_app(settings, index=hash_index), raise_server_exceptions=False, follow_redirects=False)
+    to_login = client.get(path)
+    assert (to_login.status_code, to_login.headers["location"]) == (303, f"/adgang?next={quote(path, safe='')}")
     page = client.get(path, headers={"Authorization": "Bearer read-key-1"})
     assert page.status_code == 200
     assert page.headers["content-security-policy"].startswith("default-src 'none'; script-src 'self'; style-src 'self'")
