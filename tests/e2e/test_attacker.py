@@ -308,3 +308,23 @@ def test_the_widget_with_a_read_key_keeps_its_conversation_private_across_a_relo
         assert page.locator(".planchat-user").all_text_contents() == ["Du: " + FOLLOWUP_FIRST_Q, "Du: " + FOLLOWUP_Q]
     finally:
         context.close()
+
+
+def test_a_planner_types_the_read_key_once_and_the_pages_open_but_the_api_does_not(keyed_server, browser):
+    """Reads protected: a link to a page goes to /adgang, the key typed there opens the pages (a page-session
+    cookie in the real browser), and that cookie is no API credential."""
+    context = browser.new_context(locale="da-DK")
+    try:
+        page = context.new_page()
+        page.goto(keyed_server.base_url + "/targets?q=langtidsledige")
+        assert page.url == keyed_server.base_url + "/adgang?next=%2Ftargets%3Fq%3Dlangtidsledige"
+        page.get_by_label("Nøgle").fill(READ)
+        page.keyboard.press("Enter")
+        page.wait_for_url(keyed_server.base_url + "/targets?q=langtidsledige")
+        assert page.locator("h1").inner_text() == "Mål i planerne"
+        cookie = next(c for c in context.cookies() if c["name"] == "planchat_pages")
+        assert (cookie["httpOnly"], cookie["sameSite"]) == (True, "Strict") and READ not in cookie["value"]
+        api = page.evaluate("async () => (await fetch('/v1/documents')).status")
+        assert api == 401  # the page session opens the pages, never the API
+    finally:
+        context.close()
