@@ -55,7 +55,9 @@ def score_examples(chunks: list[Chunk], examples: list[dict]) -> list[Scored]:
     for i, e in enumerate(examples):
         lang = e.get("lang", "da")
         kind = "paraphrase" if e["label"] == "supported" else "invented"
-        out.append(Scored(e["sentence"], e["anchor"], e["label"], kind, lang, support(e["sentence"], terms[e["anchor"]])))
+        out.append(
+            Scored(e["sentence"], e["anchor"], e["label"], kind, lang, support(e["sentence"], terms[e["anchor"]]))
+        )
         if e["label"] != "supported":
             continue
         own = found[e["anchor"]].chunk_id  # the next example citing another chunk: a mis-cited claim

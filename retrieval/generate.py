@@ -48,9 +48,9 @@ from planchat.records import Answer, Passage
 # The names this module offered before it was split, for importers not yet
 # moved to their new homes.
 from .condense import clean_rewrite, condense, condense_messages  # noqa: F401
+from .judge import judge
 from .llm_client import GenerationError, Generator, OpenAIChatGenerator, UnverifiedAnswer, generator_from_settings  # noqa: F401
 from .llm_prompts import ABSTAIN, build_messages, fallback_notice, fence, passage_block  # noqa: F401
-from .judge import judge
 from .query import Query
 from .truth import split_claims  # noqa: F401
 

@@ -71,10 +71,14 @@ class FakeLLM:
         """What Qwen2.5 1.5B answered for Jammerbugt's 228 and Rebild's 10 %."""
         self.reply(f"Det fremgår ikke af planerne for {municipality}. Nærmeste afsnit: [1].")
 
-    def uncited(self, content: str = "Kommunen vil nedbringe ledigheden og styrke samarbejdet med virksomhederne.") -> None:
+    def uncited(
+        self, content: str = "Kommunen vil nedbringe ledigheden og styrke samarbejdet med virksomhederne."
+    ) -> None:
         self.reply(content)
 
-    def wrong_number(self, content: str = "Jammerbugt vil begrænse antallet af langtidsledige til 42 personer [1].") -> None:
+    def wrong_number(
+        self, content: str = "Jammerbugt vil begrænse antallet af langtidsledige til 42 personer [1]."
+    ) -> None:
         self.reply(content)
 
     def late(self, content: str) -> threading.Event:

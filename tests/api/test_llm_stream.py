@@ -112,7 +112,9 @@ def test_the_openai_stream_still_sends_one_final_answer(client, llm, hash_index,
     assert {c["object"] for c in chunks} == {"chat.completion.chunk"}
     text = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks)
     assert text.startswith("Jammerbugt vil begrænse antallet af langtidsledige til 228 personer i december 2014 [1].")
-    assert chunks[-1]["planchat"]["generator"] == "llm:fake-model" and chunks[-1]["choices"][0]["finish_reason"] == "stop"
+    assert (
+        chunks[-1]["planchat"]["generator"] == "llm:fake-model" and chunks[-1]["choices"][0]["finish_reason"] == "stop"
+    )
 
 
 # -- issue 18's two questions, on the real index: the model's false "not stated" is not served ----------------

@@ -270,7 +270,9 @@ def test_a_false_abstention_serves_the_extractive_answer(llm, generator):
     llm.abstain_falsely("Jammerbugt")  # «Det fremgår ikke af planerne for Jammerbugt. Nærmeste afsnit: [1].»
     answer = generate_answer(generator, query, passages, extractive)
     assert_extractive(answer, extractive, "llm_abstained_on_evidence")
-    assert answer.answer == "Jammerbugt: «Antallet af langtidsledige skal begrænses til 228 personer i december 2014.» [1]"
+    assert (
+        answer.answer == "Jammerbugt: «Antallet af langtidsledige skal begrænses til 228 personer i december 2014.» [1]"
+    )
 
 
 @pytest.mark.parametrize(

@@ -221,7 +221,7 @@ def test_a_generated_answer_breaking_a_citation_rule_is_refused(text, message):
 
 
 def test_the_support_threshold_keeps_every_paraphrase_and_refuses_the_invented_claims(hash_index):
-    from bench.support_threshold import accuracy, load_examples, score_examples
+    from support_threshold import accuracy, load_examples, score_examples
 
     from retrieval.truth import SUPPORT_THRESHOLD
 
