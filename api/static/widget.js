@@ -553,6 +553,8 @@ button, select, textarea { font: inherit; color: inherit; }
           scrollToEnd();
         },
         done(answer) {
+          for (const node of rendered.splice(0)) node.remove(); // an upgrade re-renders a draft
+          toggles.clear();
           const citations = answer.citations || [];
           const evidence = citations.filter((c) => c.role !== "see_also");
           const seeAlso = citations.filter((c) => c.role === "see_also");
@@ -568,8 +570,6 @@ button, select, textarea { font: inherit; color: inherit; }
             setTimeout(() => { copyButton.textContent = TEXT.copy; }, 2500);
           });
           extra.push(el("div", { class: "planchat-actions" }, copyButton));
-          for (const node of rendered.splice(0)) node.remove();
-          toggles.clear();
           rendered = extra;
           article.append(...extra);
           renderAnswerText(answer.answer || "", markerSpans(answer.answer || "", answer.markers));

@@ -74,7 +74,7 @@ def ask_and_see_the_draft(page, llm_release):
     expect(answer.locator(".planchat-improving")).to_have_text("Forbedrer svaret …", timeout=ANSWER_LIMIT_MS)
     expect(answer).to_have_attribute("data-state", "improving")
     assert JAMMERBUGT_228 in answer.locator(".planchat-answer").text_content()  # shown while the LLM still writes
-    assert answer.locator(".planchat-cite-toggle").count() >= 1
+    assert answer.locator(".planchat-cite-toggle").count() == answer.locator(".planchat-marker").count() >= 1
     return answer
 
 
@@ -91,6 +91,12 @@ def test_an_upgrade_replaces_the_draft(page, llm, real_service):
     )
     assert (answer.get_attribute("data-upgraded"), answer.locator(".planchat-improving").count()) == ("true", 0)
     assert answer.locator(".planchat-notice").count() == 0 and answer.locator(".planchat-cite-toggle").count() == 1
+    answer.locator(".planchat-marker[data-n='1']").click()  # the upgrade's own marker opens its own citation
+    expect(answer.locator(".planchat-quote")).to_have_text(
+        "Antallet af langtidsledige – dvs. ledige, der har været ledige i min. 80 pct. af tiden inden for de seneste 52 "
+        "uger – skal begrænses til 228 personer (antal personer) i december 2014, svt. et fald på 20 pct. fra december "
+        "2012 til december 2014."
+    )
     page.screenshot(path=artifact("widget-llm-upgraded.png"), full_page=True)
 
 
