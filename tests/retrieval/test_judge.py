@@ -46,3 +46,13 @@ def test_a_list_question_needs_two_items_of_the_list():
                                   "llm_answered_where_extractive_abstained", "unverified", "timeout"])  # fmt: skip
 def test_every_fallback_code_is_documented(code):
     assert code in FALLBACK_REASONS
+
+
+def test_the_api_documents_exactly_these_codes():
+    import re
+
+    from api.schemas import AskResponse
+
+    described = AskResponse.model_fields["fallback_reason"].description
+    listed = re.search(r"codes: (.*) \(retrieval", described).group(1).split(", ")
+    assert sorted(listed) == sorted(FALLBACK_REASONS)
