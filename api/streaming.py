@@ -3,11 +3,21 @@
 
 /v1/ask/stream events, in order:
   event: meta    {"conversation_id", "conversation_token", "question", "carried", "municipalities", "years"}
-  event: delta   {"text"}                       (several; concatenated they are the answer)
-  event: done    the /v1/ask response body      (citations, targets, timings_ms, ...)
+  event: delta   {"text"}                       (several; concatenated they are the first answer's text)
+  event: draft   the extractive /v1/ask body + {"upgrading": true}   (only when an LLM is asked)
+  event: upgrade the final /v1/ask body, generator "llm:<model>"    (only when the judge accepted the LLM's answer)
+  event: done    the /v1/ask response body      (citations, targets, timings_ms, ...; always the final answer)
 or, when something fails after the stream started:
   event: error   {"error": {"code", "message"}, "status"}
 Bad input is refused before the stream starts, as a plain JSON 4xx.
+
+Without an LLM (or where it is not asked: the extractive answer abstains)
+the deltas spell the answer that ``done`` carries, as they always did. With
+one, the deltas and the ``draft`` come as soon as the extractive answer is
+ready, the LLM writes meanwhile, and then either ``upgrade`` + ``done`` carry
+its verified answer (which replaces the draft), or ``done`` alone carries
+the extractive answer again with ``fallback_reason`` and ``notice`` (the
+draft stays). A client that reads only ``done`` gets what /v1/ask returns.
 
 OpenAI: the answer text (as Markdown: ``markdown_answer``) carries the [n]
 markers followed by a "Kilder:" list; the structured answer (citations with

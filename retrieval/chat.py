@@ -18,8 +18,11 @@ fallback, the body (shaped by the front end's ``shape``: the API's /v1/ask
 response, or by default the answer record ``planchat ask --json`` prints),
 and the turn stored in its server-side conversation.
 
-LLM answers are generated whole and verified before a single word is
-streamed: a user never sees text that later turns out to be unsupported.
+LLM answers are generated whole and judged (retrieval/judge.py) before a
+word of them is shown: a user never sees LLM text that later turns out to be
+unsupported. A stream does not wait for it: ``steps`` gives the extractive
+answer first (a draft, verified like every extractive answer), then the
+final one, which is the LLM's only when the judge accepted it.
 
 Personal data (planchat/redact.py): the question and every history message
 are redacted (CPR numbers, e-mail addresses, phone numbers -> placeholders)
@@ -40,7 +43,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 
 from ingest.snapshot import IndexSnapshot
@@ -200,24 +203,52 @@ class ChatService:
         return [{"role": "user", "content": without_placeholders(m["content"][:limit])} for m in users]
 
     def answer(self, prepared: Prepared) -> tuple[Answer, list[Passage]]:
-        answer, passages = prepared.service.answer_query(
+        answer, passages = self.extractive(prepared)
+        return self.upgraded(prepared, answer, passages), passages
+
+    def extractive(self, prepared: Prepared) -> tuple[Answer, list[Passage]]:
+        """Retrieve and answer from the quotes: the answer a stream shows first."""
+        return prepared.service.answer_query(
             prepared.snapshot, prepared.resolved.query, prepared.k, timer=Timer(prepared.started)
         )
-        if self.generator is not None and passages:
-            from .generate import generate_answer
 
-            prepared.deadline.check("Answering")  # the LLM call is the slow part: not begun once the budget is spent
-            t0 = time.perf_counter()
-            generated = generate_answer(self.generator, prepared.resolved.query, passages, answer)
-            generated.timings_ms = {**answer.timings_ms, **generated.timings_ms}
-            generated.timings_ms["total"] = round((time.perf_counter() - prepared.started) * 1000, 2)
-            generated.timings_ms.setdefault("generate", round((time.perf_counter() - t0) * 1000, 2))
-            answer = generated
-        return answer, passages
+    def will_upgrade(self, answer: Answer, passages: list[Passage]) -> bool:
+        """Will an LLM be asked to write this answer (and so perhaps replace it)?"""
+        from .generate import asks_llm
+
+        return self.generator is not None and asks_llm(answer, passages)
+
+    def upgraded(self, prepared: Prepared, answer: Answer, passages: list[Passage]) -> Answer:
+        """With an LLM configured: its answer when the judge accepts it, else ``answer`` with the fallback reason."""
+        if self.generator is None or not passages:
+            return answer
+        from .generate import generate_answer
+
+        prepared.deadline.check("Answering")  # the LLM call is the slow part: not begun once the budget is spent
+        t0 = time.perf_counter()
+        generated = generate_answer(self.generator, prepared.resolved.query, passages, answer)
+        generated.timings_ms = {**answer.timings_ms, **generated.timings_ms}
+        generated.timings_ms["total"] = round((time.perf_counter() - prepared.started) * 1000, 2)
+        generated.timings_ms.setdefault("generate", round((time.perf_counter() - t0) * 1000, 2))
+        return generated
 
     def turn(self, prepared: Prepared) -> Reply:
         """Answer a prepared question, shape the body, store the turn (when it has a conversation)."""
         answer, _ = self.answer(prepared)
+        return self.finish(prepared, answer)
+
+    def steps(self, prepared: Prepared) -> Iterator[tuple[str, Reply]]:
+        """The turn in two steps, for a stream that shows text at once: ("draft", the extractive reply,
+        not stored) when an LLM will be asked, then ("final", the reply ``turn`` gives, stored)."""
+        answer, passages = self.extractive(prepared)
+        if self.will_upgrade(answer, passages):
+            prepared.deadline.check("Answering")  # refused before any text, as /v1/ask refuses it
+            yield "draft", Reply(answer, None, self.shape(prepared, answer, None))
+            answer = self.upgraded(prepared, answer, passages)
+        yield "final", self.finish(prepared, answer)
+
+    def finish(self, prepared: Prepared, answer: Answer) -> Reply:
+        """The notice for a fallback, the body as the front end shapes it, and the turn stored."""
         notice = self.notice(answer, prepared.resolved.query.lang)
         body = self.shape(prepared, answer, notice)
         self.remember(prepared, body)

@@ -15,7 +15,9 @@ Guarantees:
   persuades the model must then also survive the truth rules
   (retrieval/truth.py);
 - ``ABSTAIN`` recognises the reply the system prompt asks for when the
-  passages do not answer (the ``abstain`` template, Danish or English).
+  passages do not answer (the ``abstain`` template, Danish or English), and
+  the other ways models were seen to say it («Kilderne nævner ikke …»,
+  «Der er ingen oplysninger om …», "The sources do not mention …").
 """
 
 from __future__ import annotations
@@ -29,7 +31,11 @@ from prompts import render
 _DELIMITER_LOOKALIKE = re.compile(r"[<>＜＞‹›«»〈〉《》]{2,}")
 
 # The model's "the plans do not answer" reply (prompts/<lang>/abstain.txt).
-ABSTAIN = re.compile(r"(?i)fremgår\s+ikke\s+af\s+planerne|plans\s+do\s+not\s+say")
+ABSTAIN = re.compile(
+    r"(?i)fremgår\s+ikke|plans\s+do\s+not\s+say|\b(?:kilderne|planerne|planen)\s+(?:nævner|indeholder|besvarer|siger|"
+    r"oplyser)\s+ikke|ingen\s+oplysninger|kan\s+ikke\s+(?:finde|se|besvare)|\bdo(?:es)?\s+not\s+(?:say|state|mention)|"
+    r"\bno\s+information\b|\bnot\s+(?:stated|mentioned)\b"
+)
 
 
 def fence(text: str) -> str:

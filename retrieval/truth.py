@@ -15,6 +15,12 @@ check it:
   cited passage (the sentence holding it joins that passage's quote), or be
   the plan year of a passage the claim cites (the citation carries that year
   as provenance).
+- **Sentences backed by what they cite.** Each sentence of an LLM answer
+  must share its content words with the passages it cites
+  (``unsupported_sentence``): the Danish analyser's stems, a compound's
+  parts counted, at least ``SUPPORT_THRESHOLD`` of them (measured:
+  bench/support_threshold.py). A sentence after the last marker is read
+  against every cited passage.
 - **Citation numbers.** ``[n]`` markers (``MARKER``) name citations 1..m;
   an LLM answer's markers, which number the passages it was shown, are
   renumbered 1..m in order of first use (``renumber_markers``), matching its
@@ -30,7 +36,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from planchat.danish import analyze, numbers_in, sentence_spans
+from planchat.danish import STOPWORDS, analyze, numbers_in, sentence_spans, words
 from planchat.records import Answer, Citation, Passage
 
 
@@ -218,3 +224,71 @@ def _quote_citation(n: int, passage: Passage, spans: set[tuple[int, int]]) -> Ci
     """One contiguous quote per passage, from its first to its last chosen sentence."""
     start, end = hull(spans)
     return citation_for(n, passage, start, end, "evidence")
+
+
+# --- a generated answer's sentences: each backed by the passages it cites ----
+
+# The share of a sentence's content words its cited passages must hold. Measured on
+# bench/support_examples.jsonl (bench/support_threshold.py, 35 paraphrases, 43 invented or mis-cited
+# claims): paraphrases of their passage score 0.56-1.0 in Danish, 0.50-0.62 in English; invented
+# claims 0.14-0.43; at 0.5 all 35 are kept and 39 of the 43 refused (the 4 left are mis-cited claims
+# whose words the other passage shares; 3 of them carry a number that passage lacks).
+SUPPORT_THRESHOLD = 0.5
+# A sentence with fewer content words than this is not judged ("Ja [1].").
+MIN_JUDGED_WORDS = 2
+# How an answer talks about a plan, in words no passage needs to hold.
+FRAME_WORDS = frozenset(
+    analyze(
+        "kommune kommunen kommunens plan planen planens beskæftigelsesplan beskæftigelsesplanen mål målet målsætning "
+        "ifølge nævner skriver angiver fremgår beskriver står ønsker municipality plan plans target aims according "
+        "states says goal"
+    )
+)
+
+
+def content_words(text: str) -> list[set[str]]:
+    """Per content word of ``text`` (no stopword, no number, no frame word), its stem and compound parts."""
+    out = []
+    for word in words(MARKER.sub(" ", text)):
+        if word in STOPWORDS or word[0].isdigit() or len(word) < 2:
+            continue
+        stems = set(analyze(word, expand_english=True))  # an English answer's plan terms, in Danish
+        if stems and not stems <= FRAME_WORDS:
+            out.append(stems)
+    return out
+
+
+def passage_terms(passage: Passage) -> set[str]:
+    """What a passage can back: its text and the header the model saw (municipality, year, section, title)."""
+    chunk = passage.chunk
+    return set(analyze(" ".join([chunk.text, chunk.municipality, chunk.section or "", chunk.title or ""])))
+
+
+def support(sentence: str, terms: set[str]) -> float:
+    """The share of ``sentence``'s content words that ``terms`` hold (a word counts when its stem or
+    one of its compound parts does); 1.0 for a sentence with none."""
+    wanted = content_words(sentence)
+    if not wanted:
+        return 1.0
+    return sum(1 for stems in wanted if stems & terms) / len(wanted)
+
+
+def unsupported_sentence(text: str, passages: list[Passage], threshold: float = SUPPORT_THRESHOLD) -> str | None:
+    """The first sentence of an LLM answer its cited passages do not back, described; None when all are.
+    ``text`` numbers passages as the model saw them (1..len)."""
+    claims = split_claims(text)
+    cited = sorted({ref for claim in claims for ref in claim.refs if 1 <= ref <= len(passages)})
+    terms = {ref: passage_terms(passages[ref - 1]) for ref in cited}
+    for claim in claims:
+        refs = [ref for ref in claim.refs if ref in terms] or cited
+        backing = set().union(*(terms[ref] for ref in refs)) if refs else set()
+        for span in sentence_spans(claim.text):
+            sentence = claim.text[span.start : span.end].strip()
+            if len(content_words(sentence)) < MIN_JUDGED_WORDS:
+                continue
+            share = support(sentence, backing)
+            if share < threshold:
+                cites = ", ".join(f"[{r}]" for r in refs) or "no passage"
+                shown = sentence if len(sentence) <= 100 else sentence[:99] + "…"
+                return f"«{shown}» shares {share:.0%} of its content words with {cites}"
+    return None

@@ -8,6 +8,13 @@ hold: it waits until the test releases it (what does a client see while
 the LLM is still writing?).
 With the script empty it answers HTTP 500 "no scripted reply".
 
+The failure modes a real small model showed (issue 18: Qwen2.5 1.5B and
+Gemma 3 270M on llama.cpp), each a method, so a test names what it plays:
+``abstain_falsely`` (the abstention sentence of the system prompt copied,
+with a marker, for a question the passages answer), ``uncited`` (an answer
+with no [n]), ``wrong_number`` (a figure in no passage) and ``late`` (a good
+answer that comes after the client gave up).
+
     with FakeLLM() as llm:
         llm.reply("Jammerbugt vil ... [1]")
         generator = OpenAIChatGenerator(llm.base_url, "fake-model")
@@ -58,6 +65,27 @@ class FakeLLM:
 
     def stall(self) -> None:
         self.script.append(Reply(stall=True))
+
+    # -- the failure modes seen for real -----------------------------------------
+    def abstain_falsely(self, municipality: str = "Jammerbugt") -> None:
+        """What Qwen2.5 1.5B answered for Jammerbugt's 228 and Rebild's 10 %."""
+        self.reply(f"Det fremgår ikke af planerne for {municipality}. Nærmeste afsnit: [1].")
+
+    def uncited(
+        self, content: str = "Kommunen vil nedbringe ledigheden og styrke samarbejdet med virksomhederne."
+    ) -> None:
+        self.reply(content)
+
+    def wrong_number(
+        self, content: str = "Jammerbugt vil begrænse antallet af langtidsledige til 42 personer [1]."
+    ) -> None:
+        self.reply(content)
+
+    def late(self, content: str) -> threading.Event:
+        """``content``, sent only once the returned event is set: after the client's time-out, in a test."""
+        release = threading.Event()
+        self.script.append(Reply(content=content, hold=release))
+        return release
 
     def hold(self, status: int = 500) -> threading.Event:
         """The next request waits until the returned event is set, then gets ``status``

@@ -1,6 +1,6 @@
 """POST /v1/ask (a question, with history or conversation_id -> a cited
 answer) and POST /v1/ask/stream (the same as Server-Sent Events: meta,
-delta..., done | error; see api/streaming.py).
+delta..., [draft, upgrade], done | error; see api/streaming.py).
 
 An answer that starts a server-side conversation carries its
 ``conversation_token`` (in the stream: in meta and done); a follow-up with
@@ -49,7 +49,8 @@ def ask(body: AskRequest, chat: ChatDep, services: AskServiceDep, access: Conver
     responses={**ERROR_RESPONSES, 404: {"model": ErrorResponse}, 200: {"content": {"text/event-stream": {}}}},
 )
 def ask_stream(body: AskRequest, chat: ChatDep, services: AskServiceDep, access: ConversationAccessDep):
-    """The answer as Server-Sent Events: meta, delta (several), done (the /v1/ask body) or error."""
+    """The answer as Server-Sent Events: meta, delta (several), with an LLM draft and perhaps upgrade,
+    then done (the /v1/ask body) or error."""
     prepared = prepare(chat, services, body, access)  # bad input: a plain 4xx, before any event
     return StreamingResponse(
         events(chat, prepared), media_type="text/event-stream",
@@ -66,8 +67,17 @@ def events(chat: ChatService, prepared: Prepared) -> Iterator[bytes]:
         "municipalities": prepared.resolved.query.municipalities,
         "years": prepared.resolved.query.years,
     })  # fmt: skip
+    shown = False  # the deltas are the first answer's text: the draft's, or the final one's without an LLM
     try:
-        body = {**chat.turn(prepared).body, "conversation_token": prepared.conversation_token}
+        for step, reply in chat.steps(prepared):
+            body = {**reply.body, "conversation_token": prepared.conversation_token}
+            if not shown:
+                yield from (streaming.sse("delta", {"text": piece}) for piece in streaming.pieces(body["answer"]))
+                shown = True
+            if step == "draft":
+                yield streaming.sse("draft", {**body, "upgrading": True})
+            elif reply.answer.generator != "extractive":
+                yield streaming.sse("upgrade", body)
     except PlanchatError as exc:
         yield streaming.sse("error", streaming.error_payload(exc.status, exc.code, exc.message))
         return
@@ -78,6 +88,4 @@ def events(chat: ChatService, prepared: Prepared) -> Iterator[bytes]:
             streaming.error_payload(500, "internal_error", "Something went wrong on our side; the error was logged."),
         )
         return
-    for piece in streaming.pieces(body["answer"]):
-        yield streaming.sse("delta", {"text": piece})
     yield streaming.sse("done", body)

@@ -25,8 +25,14 @@
  * (question, answer, citations, conversation id; stored redacted).
  *
  * Events, dispatched on the host element (bubbling, composed), for embedders
- * and tests: planchat:meta, planchat:delta, planchat:done, planchat:error,
- * planchat:feedback; the SSE event's (or feedback answer's) data is in event.detail.
+ * and tests: planchat:meta, planchat:delta, planchat:draft, planchat:upgrade,
+ * planchat:done, planchat:error, planchat:feedback; the SSE event's (or
+ * feedback answer's) data is in event.detail.
+ *
+ * With an LLM on the server, the extractive answer arrives at once as a
+ * draft, shown whole with a small «Forbedrer svaret …» line; an upgrade (the
+ * LLM's checked answer) replaces it, or done leaves it with the server's
+ * notice.
  */
 (() => {
   "use strict";
@@ -60,6 +66,7 @@
     you: "Du",
     bot: "planchat",
     searching: "Søger i planerne …",
+    improving: "Forbedrer svaret …",
     understoodAs: "Forstået som: ",
     sources: "Kilder",
     seeAlso: "Se også",
@@ -139,6 +146,7 @@ button, select, textarea { font: inherit; color: inherit; }
 .planchat-list li { margin: 3px 0; }
 .planchat-list-note { color: #555; font-size: 14px; }
 .planchat-searching { color: #555; font-style: italic; }
+.planchat-improving { color: #555; font-style: italic; font-size: 14px; margin-top: 6px !important; }
 .planchat-abstained .planchat-answer { color: #333; }
 .planchat-marker {
   border: 0; background: #dbe6f5; color: #123a6b; border-radius: 4px; padding: 0 4px; margin: 0 1px;
@@ -501,6 +509,8 @@ button, select, textarea { font: inherit; color: inherit; }
       empty.hidden = true;
       log.insertBefore(article, before || null);
       const toggles = new Map();
+      let rendered = []; // what done() added below the answer: replaced when an upgrade re-renders it
+      const improving = el("p", { class: "planchat-improving", role: "status", text: TEXT.improving });
 
       function openCitation(n) {
         const toggle = toggles.get(n);
@@ -581,6 +591,8 @@ button, select, textarea { font: inherit; color: inherit; }
           scrollToEnd();
         },
         done(answer) {
+          for (const node of rendered.splice(0)) node.remove(); // an upgrade re-renders a draft
+          toggles.clear();
           const citations = answer.citations || [];
           const evidence = citations.filter((c) => c.role !== "see_also");
           const seeAlso = citations.filter((c) => c.role === "see_also");
@@ -597,6 +609,7 @@ button, select, textarea { font: inherit; color: inherit; }
           });
           extra.push(el("div", { class: "planchat-actions" }, copyButton));
           extra.push(feedbackControls(id, article.planchatQuestion || "", answer));
+          rendered = extra;
           article.append(...extra);
           renderAnswerText(answer.answer || "", markerSpans(answer.answer || "", answer.markers));
           article.classList.toggle("planchat-abstained", Boolean(answer.abstained));
@@ -604,7 +617,28 @@ button, select, textarea { font: inherit; color: inherit; }
           article.setAttribute("data-state", "done");
           scrollToEnd();
         },
+        /** The extractive answer while an LLM writes: shown whole, with «Forbedrer svaret …». */
+        draft(answer) {
+          this.done(answer);
+          answerNode.after(improving);
+          article.setAttribute("data-state", "improving");
+        },
+        /** The LLM's checked answer replaces the draft. */
+        upgrade(answer) {
+          improving.remove();
+          this.done(answer);
+          article.setAttribute("data-upgraded", "true");
+        },
+        /** The end of a drafted answer: an upgrade stays; a kept draft gets the server's notice. */
+        settle(answer) {
+          if (improving.isConnected && answer.notice) {
+            improving.replaceWith(el("p", { class: "planchat-notice", role: "note", text: answer.notice }));
+          }
+          improving.remove();
+          article.setAttribute("data-state", "done");
+        },
         error(message) {
+          improving.remove();
           article.classList.add("planchat-error");
           article.setAttribute("data-state", "error");
           understood.hidden = true;
@@ -726,6 +760,7 @@ button, select, textarea { font: inherit; color: inherit; }
           return;
         }
         let text = "";
+        let drafted = false;
         for await (const event of sseEvents(response)) {
           let data;
           try { data = JSON.parse(event.data); } catch (e) { continue; }
@@ -737,9 +772,17 @@ button, select, textarea { font: inherit; color: inherit; }
             text += data.text || "";
             view.stream(text);
             emit("delta", data);
+          } else if (event.event === "draft") {
+            rememberConversation(data);
+            view.draft(data);
+            drafted = true;
+            emit("draft", data);
+          } else if (event.event === "upgrade") {
+            view.upgrade(data);
+            emit("upgrade", data);
           } else if (event.event === "done") {
             rememberConversation(data);
-            view.done(data);
+            if (drafted) view.settle(data); else view.done(data);
             emit("done", data);
             finished = true;
           } else if (event.event === "error") {

@@ -153,19 +153,22 @@ def test_the_shipped_body_limits_are_planchats_own():
 
 
 def test_an_sse_stream_arrives_event_by_event_through_nginx(http, llm):
-    release = llm.hold()  # the answer cannot be written until the test lets go
+    release = llm.hold()  # the LLM's answer cannot be written until the test lets go
     with http.stream("POST", "/v1/ask/stream", json={"question": JAMMERBUGT_Q}) as response:
         assert response.status_code == 200 and response.headers["content-type"].startswith("text/event-stream")
         events = sse_events(response.iter_lines())
         first = next(events)  # a proxy that buffered would hold it: the read times out (30 s) and the test fails
         assert first[0] == "meta" and json.loads(first[1])["municipalities"] == ["Jammerbugt"]
+        shown = []  # the extractive answer and its draft arrive while the LLM is still writing
+        while not shown or shown[-1][0] != "draft":
+            shown.append(next(events))
         release.set()
         rest = list(events)
-    names = [name for name, _ in rest]
-    assert names[-1] == "done" and set(names[:-1]) == {"delta"} and len(names) > 2
-    done = json.loads(rest[-1][1])
-    assert (done["generator"], done["fallback_reason"] is not None) == ("extractive", True)
-    assert "".join(json.loads(data)["text"] for name, data in rest[:-1]) == done["answer"]
+    assert {name for name, _ in shown[:-1]} == {"delta"} and len(shown) > 2
+    assert [name for name, _ in rest] == ["done"]
+    draft, done = json.loads(shown[-1][1]), json.loads(rest[-1][1])
+    assert (done["generator"], done["fallback_reason"] is not None, draft["upgrading"]) == ("extractive", True, True)
+    assert "".join(json.loads(data)["text"] for _, data in shown[:-1]) == draft["answer"] == done["answer"]
 
 
 def test_a_streamed_chat_completion_arrives_chunk_by_chunk_through_nginx(http, llm):

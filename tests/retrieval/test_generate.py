@@ -252,16 +252,83 @@ def test_english_questions_get_the_english_rules():
     assert user["content"].endswith("\n\nQuestion: What is Rebild's target?")
 
 
-def test_the_llm_saying_the_plans_do_not_answer_abstains_with_see_also(llm, generator):
-    query, passages, extractive = ask("Hvad er Jammerbugts mål for langtidsledige?", [JAMMERBUGT_P])
-    llm.reply("Det fremgår ikke af planerne.")
+# -- the failure modes seen with real small models (issue 18), each a fallback -----------------
+
+
+def assert_extractive(answer, extractive, reason):
+    assert (answer.generator, answer.fallback_reason) == ("extractive", reason)
+    assert (answer.answer, answer.citations, answer.abstained) == (
+        extractive.answer,
+        extractive.citations,
+        extractive.abstained,
+    )
+
+
+def test_a_false_abstention_serves_the_extractive_answer(llm, generator):
+    query, passages, extractive = ask("Hvor mange langtidsledige må der højst være i Jammerbugt i december 2014?",
+                                      [JAMMERBUGT_P])  # fmt: skip
+    llm.abstain_falsely("Jammerbugt")  # «Det fremgår ikke af planerne for Jammerbugt. Nærmeste afsnit: [1].»
     answer = generate_answer(generator, query, passages, extractive)
-    assert answer.abstained is True
-    assert answer.answer == "Det fremgår ikke af planerne for Jammerbugt. Nærmeste afsnit: [1]."
-    assert answer.generator == "llm:fake-model" and answer.fallback_reason is None
-    assert [(c.n, c.role, c.quote) for c in answer.citations] == [
-        (1, "see_also", "Antallet af langtidsledige skal begrænses til 228 personer i december 2014.")
-    ]
+    assert_extractive(answer, extractive, "llm_abstained_on_evidence")
+    assert (
+        answer.answer == "Jammerbugt: «Antallet af langtidsledige skal begrænses til 228 personer i december 2014.» [1]"
+    )
+
+
+@pytest.mark.parametrize(
+    "reply",
+    ["Det fremgår ikke af planerne.", "Kilderne nævner ikke et mål for fleksjobbere [1].",
+     "Rebild vil styrke samarbejdet med virksomhederne [1]. Målet for fleksjobbere fremgår ikke."],
+    ids=["bare", "other-words-with-a-marker", "half-an-answer"],
+)  # fmt: skip
+def test_every_way_of_saying_not_stated_is_an_abstention(llm, generator, reply):
+    query, passages, extractive = ask("Hvad er Rebilds mål for ledigheden blandt fleksjobbere i 2022?", [REBILD_P])
+    llm.reply(reply)
+    answer = generate_answer(generator, query, passages, extractive)
+    assert_extractive(answer, extractive, "llm_abstained_on_evidence")
+    assert "10%" in answer.answer
+
+
+def test_an_uncited_answer_falls_back(llm, generator):
+    query, passages, extractive = ask()
+    llm.uncited()
+    answer = generate_answer(generator, query, passages, extractive)
+    assert_extractive(answer, extractive, "unverified: the answer cites no passage")
+
+
+def test_a_number_not_in_the_quotes_falls_back(llm, generator):
+    query, passages, extractive = ask("Hvor mange langtidsledige må der højst være i Jammerbugt?", [JAMMERBUGT_P])
+    llm.wrong_number()
+    answer = generate_answer(generator, query, passages, extractive)
+    assert_extractive(answer, extractive, "unverified: number 42 is in no cited passage")
+
+
+def test_a_late_answer_falls_back_on_the_time_out(llm):
+    generator = OpenAIChatGenerator(llm.base_url, "fake-model", timeout_s=0.5)
+    query, passages, extractive = ask()
+    release = llm.late(GOOD_REPLY)  # a good answer, but written after the client gave up
+    answer = generate_answer(generator, query, passages, extractive)
+    release.set()
+    generator.close()
+    assert_extractive(answer, extractive, "timeout: LLM did not answer within 0.5 s")
+
+
+def test_an_answer_without_the_asked_figure_falls_back(llm, generator):
+    query, passages, extractive = ask("Hvor mange langtidsledige må der højst være i Jammerbugt?", [JAMMERBUGT_P])
+    llm.reply("Jammerbugt vil bekæmpe langtidsledigheden, og jobcenteret følger udviklingen hver måned [1].")
+    answer = generate_answer(generator, query, passages, extractive)
+    assert_extractive(answer, extractive, "llm_slot_unfilled: quantity")
+
+
+def test_a_sentence_its_passage_does_not_back_falls_back(llm, generator):
+    query, passages, extractive = ask("Hvad vil Jammerbugt med langtidsledigheden?", [JAMMERBUGT_P])
+    llm.reply("Jammerbugt opretter et nyt iværksættercenter for unge kvinder med sprogkurser og mentorordning [1].")
+    answer = generate_answer(generator, query, passages, extractive)
+    assert_extractive(
+        answer, extractive,
+        "llm_unsupported_sentence: «Jammerbugt opretter et nyt iværksættercenter for unge kvinder med sprogkurser og "
+        "mentorordning» shares 12% of its content words with [1]",
+    )  # fmt: skip
 
 
 def test_an_extractive_abstention_is_not_sent_to_the_llm(llm, generator):

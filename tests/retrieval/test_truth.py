@@ -215,3 +215,35 @@ def test_a_generated_answer_breaking_a_citation_rule_is_refused(text, message):
     with pytest.raises(UnsupportedAnswer) as err:
         verify_generated(text, [REBILD_P])
     assert str(err.value) == message
+
+
+# -- sentence support: the threshold, measured on bench/support_examples.jsonl ---------------------
+
+
+def test_the_support_threshold_keeps_every_paraphrase_and_refuses_the_invented_claims(hash_index):
+    from support_threshold import accuracy, load_examples, score_examples
+
+    from retrieval.truth import SUPPORT_THRESHOLD
+
+    scored = score_examples(hash_index.docstore.chunks(), load_examples())
+    assert SUPPORT_THRESHOLD == 0.5
+    assert accuracy(scored, SUPPORT_THRESHOLD) == (35, 35, 39, 43)
+    assert max(s.score for s in scored if s.kind == "invented") < SUPPORT_THRESHOLD
+    assert min(s.score for s in scored if s.kind == "paraphrase") == SUPPORT_THRESHOLD  # the English one
+
+
+def test_an_uncited_sentence_is_read_against_every_cited_passage():
+    from planchat.records import Chunk, Passage
+    from retrieval.truth import unsupported_sentence
+
+    def passage(text: str) -> Passage:
+        chunk = Chunk(chunk_id="d:0", doc_id="d", municipality="Rebild", year=2022, title="Plan", section=None,
+                      page=None, start=0, end=len(text), text=text)  # fmt: skip
+        return Passage(chunk, 0.1)
+
+    passages = [passage("Ledigheden for fleksjobbere skal reduceres til 10%."), passage("Jobordrer skal stige.")]
+    assert unsupported_sentence("Ledigheden skal reduceres [1], og jobordrer skal stige [2]. Fleksjobbere og jobordrer er i "
+                                "fokus.", passages) is None  # fmt: skip
+    assert unsupported_sentence("Rebild vil reducere ledigheden [1]. Alle ledige får gratis cykler.", passages) == (
+        "«Alle ledige får gratis cykler.» shares 25% of its content words with [1]"
+    )
