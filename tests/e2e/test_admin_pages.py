@@ -15,21 +15,18 @@ Waits are bounded polls, never assertions about speed. Screenshots go to test-ar
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import time
 from pathlib import Path
 
 import httpx
 import pytest
+from e2e_support import PLANCHAT, browser, serve_real_copy  # noqa: F401  (browser: a fixture)
 from expected import JAMMERBUGT_Q
-from processes import ServerDidNotStart, free_port, start_server
-from test_widget import ANSWER_LIMIT_MS, PLANCHAT, UI_LIMIT_MS, artifact, browser  # noqa: F401 (browser: a fixture)
+from test_widget import ANSWER_LIMIT_MS, UI_LIMIT_MS, artifact
 
 from evals.feedback_export import gold_quote
 from evals.publish import publish_report
-from planchat.config import REPO_ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -61,24 +58,7 @@ def odder_plan() -> str:
 
 @pytest.fixture(scope="module")
 def admin_server(real_index, real_settings, tmp_path_factory):
-    if not PLANCHAT.exists():
-        pytest.fail(f"{PLANCHAT} is missing: run `make setup` first")
-    work = tmp_path_factory.mktemp("admin-server")
-    data = work / "data"
-    shutil.copytree(real_settings.data_dir, data)
-    shutil.copy(real_settings.embedding_cache_path, data / "embedding-cache.sqlite3")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PLANCHAT_")}
-    env.update(PLANCHAT_DATA_DIR=str(data), PLANCHAT_EMBEDDER="e5-torch", PLANCHAT_API_KEY=KEY,
-               PLANCHAT_CORPUS_DIR=str(REPO_ROOT / "corpus"), PYTHONUNBUFFERED="1")  # fmt: skip
-    try:
-        srv = start_server(
-            [str(PLANCHAT), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            port=port, ready_path="/healthz", logs=work / "logs", env=env, cwd=work, limit_s=60,
-        )  # fmt: skip
-    except ServerDidNotStart as exc:
-        pytest.fail(str(exc))
-    srv.env, srv.data = env, data
+    srv = serve_real_copy(real_settings, tmp_path_factory.mktemp("admin-server"), PLANCHAT_API_KEY=KEY)
     try:
         yield srv
     finally:
@@ -86,7 +66,7 @@ def admin_server(real_index, real_settings, tmp_path_factory):
 
 
 @pytest.fixture
-def page(browser, admin_server):  # noqa: F811
+def page(browser, admin_server):
     context = browser.new_context(locale="da-DK", viewport={"width": 1280, "height": 900})
     try:
         yield context.new_page()

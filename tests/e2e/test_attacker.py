@@ -20,27 +20,16 @@ pages are served by ``http.server`` threads, shut down the same way.
 
 from __future__ import annotations
 
-import functools
 import json
-import os
-import threading
 import time
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import httpx
 import pytest
+from e2e_support import StaticSite, browser, serve_hash  # noqa: F401  (browser: a fixture)
 from expected import FOLLOWUP_FIRST_Q, FOLLOWUP_Q, FOLLOWUP_RESOLVED
-from processes import ServerDidNotStart, free_port, start_server
-
-from planchat.config import REPO_ROOT
 
 pytestmark = pytest.mark.e2e
 
-PLANCHAT = REPO_ROOT / ".venv" / "bin" / "planchat"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
 RESPONSE_LIMIT_MS = 30_000
 LOG_LIMIT_S = 10
 ADMIN = "admin-key-e2e-0123456789"
@@ -65,47 +54,10 @@ def origin_refused(origin: str) -> str:
     )
 
 
-def serve_planchat(work: Path, **variables: str):
-    if not PLANCHAT.exists():
-        pytest.fail(f"{PLANCHAT} is missing: run `make setup` first")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PLANCHAT_")}
-    env.update(PLANCHAT_DATA_DIR=str(work / "data"), PLANCHAT_EMBEDDER="hash", PLANCHAT_RETRIEVAL_MODE="bm25",
-               PLANCHAT_CORPUS_DIR=str(REPO_ROOT / "corpus"), PYTHONUNBUFFERED="1", **variables)  # fmt: skip
-    try:
-        return start_server(
-            [str(PLANCHAT), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            port=port, ready_path="/healthz", logs=work / "logs", env=env, cwd=work, limit_s=90,
-        )  # fmt: skip
-    except ServerDidNotStart as exc:
-        pytest.fail(str(exc))
-
-
-class StaticSite:
-    """A tiny web site (``http.server`` in a thread) on a loopback address of its own: another origin."""
-
-    def __init__(self, host: str, root: Path):
-        handler = functools.partial(_QuietHandler, directory=str(root))
-        self.httpd = ThreadingHTTPServer((host, 0), handler)
-        self.origin = f"http://{host}:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(timeout=10)
-
-
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def anonymous_server(tmp_path_factory):
     """Anonymous writes allowed (a local demo): before issue 17 any site could write to it."""
-    srv = serve_planchat(tmp_path_factory.mktemp("anonymous-writes"), PLANCHAT_ALLOW_ANONYMOUS_WRITES="true")
+    srv = serve_hash(tmp_path_factory.mktemp("anonymous-writes"), PLANCHAT_ALLOW_ANONYMOUS_WRITES="true")
     try:
         yield srv
     finally:
@@ -115,28 +67,12 @@ def anonymous_server(tmp_path_factory):
 @pytest.fixture(scope="module")
 def keyed_server(tmp_path_factory):
     """As a municipality runs it: reads protected, an admin key, read keys for the widget and an intranet."""
-    srv = serve_planchat(tmp_path_factory.mktemp("keyed"), PLANCHAT_API_KEY=ADMIN, PLANCHAT_PROTECT_READS="true",
+    srv = serve_hash(tmp_path_factory.mktemp("keyed"), PLANCHAT_API_KEY=ADMIN, PLANCHAT_PROTECT_READS="true",
                          PLANCHAT_READ_KEYS=f"{READ},{OTHER_READ}")  # fmt: skip
     try:
         yield srv
     finally:
         srv.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: .ci/run installs it (apt-get install -y --no-install-recommends chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.fail("playwright is not installed: run `make setup` (it is in the dev dependencies)")
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def forged_upload_page(action: str) -> str:

@@ -20,13 +20,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import socket
 import time
 from pathlib import Path
 
 import httpx
 import pytest
+from e2e_support import serve_real_copy
 from expected import FOLLOWUP_Q, JAMMERBUGT_Q
 from fake_llm import FakeLLM
 from processes import ServerDidNotStart, free_port, start_server
@@ -37,7 +37,6 @@ pytestmark = pytest.mark.e2e
 
 NGINX = Path("/usr/sbin/nginx")
 SHIPPED = REPO_ROOT / "deploy" / "nginx.conf"
-PLANCHAT = REPO_ROOT / ".venv" / "bin" / "planchat"
 ADMIN = "proxy-admin-key-0123456789"
 TEMP_PATHS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
 TOO_LARGE = ("The request body is larger than the proxy allows: 256 KB (PLANCHAT_MAX_BODY_KB), or 50 MB for an "
@@ -79,22 +78,18 @@ def llm():
 
 @pytest.fixture(scope="module")
 def planchat(real_index, real_settings, llm, tmp_path_factory):
-    work = tmp_path_factory.mktemp("behind-nginx")
-    data = work / "data"
-    shutil.copytree(real_settings.data_dir, data)
-    shutil.copy(real_settings.embedding_cache_path, data / "embedding-cache.sqlite3")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PLANCHAT_")}
-    env.update(PLANCHAT_DATA_DIR=str(data), PLANCHAT_EMBEDDER="e5-torch", PLANCHAT_CORPUS_DIR=str(REPO_ROOT / "corpus"),
-               PLANCHAT_LLM_BASE_URL=llm.base_url, PLANCHAT_LLM_MODEL="fake-model", PLANCHAT_LLM_TIMEOUT_S="300",
-               PLANCHAT_API_KEY=ADMIN, PLANCHAT_LOG_FORMAT="json", PYTHONUNBUFFERED="1")  # fmt: skip
-    argv = [str(PLANCHAT), "serve", "--no-ingest", "--host", "127.0.0.1", "--port", str(port)]
+    server = serve_real_copy(
+        real_settings,
+        tmp_path_factory.mktemp("behind-nginx"),
+        "--no-ingest",
+        PLANCHAT_LLM_BASE_URL=llm.base_url,
+        PLANCHAT_LLM_MODEL="fake-model",
+        PLANCHAT_LLM_TIMEOUT_S="300",
+        PLANCHAT_API_KEY=ADMIN,
+        PLANCHAT_LOG_FORMAT="json",
+    )
     try:
-        server = start_server(argv, port=port, ready_path="/healthz", logs=work / "logs", env=env, cwd=work, limit_s=90)
-    except ServerDidNotStart as exc:
-        pytest.fail(str(exc))
-    try:
-        yield server, port
+        yield server, int(server.base_url.rsplit(":", 1)[1])
     finally:
         server.stop()
 

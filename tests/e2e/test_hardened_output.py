@@ -20,25 +20,14 @@ stopped by its PID in the fixture's teardown, and the embedding site (an
 
 from __future__ import annotations
 
-import functools
 import json
-import os
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import httpx
 import pytest
-from processes import ServerDidNotStart, free_port, start_server
-
-from planchat.config import REPO_ROOT
+from e2e_support import StaticSite, browser, serve_hash  # noqa: F401  (browser: a fixture)
 
 pytestmark = pytest.mark.e2e
 
-PLANCHAT = REPO_ROOT / ".venv" / "bin" / "planchat"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
 ANSWER_LIMIT_MS = 30_000
 ADMIN = "admin-key-hardened-0123456789"
 
@@ -61,44 +50,6 @@ FAKE_MARKERS = f"# Beskæftigelsesplan 2024\n\n## Løntilskud\n\n{FAKE_MARKERS_Q
 FAKE_MARKERS_QUESTION = "Hvad viser tabellen om løntilskud?"
 
 
-def serve_planchat(work: Path, **variables: str):
-    if not PLANCHAT.exists():
-        pytest.fail(f"{PLANCHAT} is missing: run `make setup` first")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PLANCHAT_")}
-    env.update(PLANCHAT_DATA_DIR=str(work / "data"), PLANCHAT_EMBEDDER="hash", PLANCHAT_RETRIEVAL_MODE="bm25",
-               PLANCHAT_CORPUS_DIR=str(REPO_ROOT / "corpus"), PYTHONUNBUFFERED="1", **variables)  # fmt: skip
-    try:
-        return start_server(
-            [str(PLANCHAT), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            port=port, ready_path="/healthz", logs=work / "logs", env=env, cwd=work, limit_s=90,
-        )  # fmt: skip
-    except ServerDidNotStart as exc:
-        pytest.fail(str(exc))
-
-
-class StaticSite:
-    """A tiny web site (``http.server`` in a thread) on a loopback address of its own: another origin."""
-
-    def __init__(self, host: str, root: Path):
-        handler = functools.partial(_QuietHandler, directory=str(root))
-        self.root = root
-        self.httpd = ThreadingHTTPServer((host, 0), handler)
-        self.origin = f"http://{host}:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(timeout=10)
-
-
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """The intranet that embeds the widget: an origin in PLANCHAT_CORS_ORIGINS."""
@@ -111,7 +62,7 @@ def site(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, site):
-    srv = serve_planchat(tmp_path_factory.mktemp("hardened"), PLANCHAT_API_KEY=ADMIN,
+    srv = serve_hash(tmp_path_factory.mktemp("hardened"), PLANCHAT_API_KEY=ADMIN,
                          PLANCHAT_CORS_ORIGINS=json.dumps([site.origin]))  # fmt: skip
     try:
         yield srv
@@ -123,22 +74,6 @@ def server(tmp_path_factory, site):
 def http(server):
     with httpx.Client(base_url=server.base_url, timeout=60) as client:
         yield client
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: .ci/run installs it (apt-get install -y --no-install-recommends chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.fail("playwright is not installed: run `make setup` (it is in the dev dependencies)")
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def upload(http, name: str, text: str, municipality: str, year: int = 2024) -> dict:

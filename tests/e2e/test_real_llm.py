@@ -22,19 +22,18 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 
 import httpx
 import pytest
 from conftest import REAL_EMBEDDER, make_settings
+from e2e_support import browser, serve_real_copy  # noqa: F401  (browser: a fixture)
 from expected import ANSWER_KEYS
 from fastapi.testclient import TestClient
 from llm_server import MODEL_ALIAS, start_llm_server
-from processes import ServerDidNotStart, free_port, start_server
-from test_widget import ANSWER_LIMIT_MS, PLANCHAT, artifact, browser, open_page  # noqa: F401  (browser: a fixture)
+from processes import ServerDidNotStart
+from test_widget import ANSWER_LIMIT_MS, artifact, open_page
 
 from api.app import create_app
-from planchat.config import REPO_ROOT
 from planchat.danish import numbers_in
 from retrieval.judge import FALLBACK_REASONS
 
@@ -66,21 +65,17 @@ def llama(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(llama, real_index, real_settings, tmp_path_factory):
-    work = tmp_path_factory.mktemp("planchat-llm")
-    data = work / "data"
-    shutil.copytree(real_settings.data_dir, data)
-    shutil.copy(real_settings.embedding_cache_path, data / "embedding-cache.sqlite3")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PLANCHAT_")}
-    env.update(PLANCHAT_DATA_DIR=str(data), PLANCHAT_EMBEDDER=REAL_EMBEDDER, PLANCHAT_CORPUS_DIR=str(REPO_ROOT / "corpus"),
-               PLANCHAT_LLM_BASE_URL=llama.base_url + "/v1", PLANCHAT_LLM_MODEL=MODEL_ALIAS,
-               PLANCHAT_LLM_TIMEOUT_S="300", PLANCHAT_LLM_MAX_TOKENS=MAX_TOKENS, PLANCHAT_RATE_LIMIT_PER_MINUTE="0",
-               PYTHONUNBUFFERED="1")  # fmt: skip
-    argv = [str(PLANCHAT), "serve", "--no-ingest", "--host", "127.0.0.1", "--port", str(port)]
-    try:
-        srv = start_server(argv, port=port, ready_path="/healthz", logs=work / "logs", env=env, cwd=work, limit_s=90)
-    except ServerDidNotStart as exc:
-        pytest.fail(str(exc))
+    srv = serve_real_copy(
+        real_settings,
+        tmp_path_factory.mktemp("planchat-llm"),
+        "--no-ingest",
+        PLANCHAT_EMBEDDER=REAL_EMBEDDER,
+        PLANCHAT_LLM_BASE_URL=llama.base_url + "/v1",
+        PLANCHAT_LLM_MODEL=MODEL_ALIAS,
+        PLANCHAT_LLM_TIMEOUT_S="300",
+        PLANCHAT_LLM_MAX_TOKENS=MAX_TOKENS,
+        PLANCHAT_RATE_LIMIT_PER_MINUTE="0",
+    )
     try:
         yield srv
     finally:
@@ -176,7 +171,7 @@ def test_the_openai_wire_format_stays_intact(server):
         assert answer["generator"] in ("extractive", f"llm:{MODEL_ALIAS}") and "10%" in answer["answer"]
 
 
-def test_the_widget_shows_the_draft_first_then_the_final_answer(browser, server):  # noqa: F811
+def test_the_widget_shows_the_draft_first_then_the_final_answer(browser, server):
     from playwright.sync_api import expect
 
     question, fact = ISSUE_18[0]

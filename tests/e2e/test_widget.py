@@ -10,12 +10,9 @@ test-artifacts/ (git-ignored) for a human to look at; issue 14's examples
 
 from __future__ import annotations
 
-import os
-import shutil
-from pathlib import Path
-
 import httpx
 import pytest
+from e2e_support import browser, serve_real_copy  # noqa: F401  (browser: a fixture)
 from expected import (
     ABSTENTION_EXAMPLES,
     JAMMERBUGT_228,
@@ -25,46 +22,19 @@ from expected import (
     VEJLE_TOOLS_BETWEEN,
     VEJLE_TOOLS_Q,
 )
-from processes import ServerDidNotStart, free_port, start_server
 
 from planchat.config import REPO_ROOT
 
 pytestmark = pytest.mark.e2e
 
-PLANCHAT = REPO_ROOT / ".venv" / "bin" / "planchat"
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO_ROOT / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
 ANSWER_LIMIT_MS = 60_000
 UI_LIMIT_MS = 10_000
 
 
 @pytest.fixture(scope="module")
 def server(real_index, real_settings, tmp_path_factory):
-    if not PLANCHAT.exists():
-        pytest.fail(f"{PLANCHAT} is missing: run `make setup` first")
-    work = tmp_path_factory.mktemp("widget-server")
-    data = work / "data"
-    shutil.copytree(real_settings.data_dir, data)
-    shutil.copy(real_settings.embedding_cache_path, data / "embedding-cache.sqlite3")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PLANCHAT_")}
-    env.update(
-        PLANCHAT_DATA_DIR=str(data),
-        PLANCHAT_EMBEDDER="e5-torch",
-        PLANCHAT_CORPUS_DIR=str(REPO_ROOT / "corpus"),
-        PYTHONUNBUFFERED="1",
-    )
-    try:
-        srv = start_server(
-            [str(PLANCHAT), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            port=port, ready_path="/healthz", logs=work / "logs", env=env, cwd=work, limit_s=60,
-        )  # fmt: skip
-    except ServerDidNotStart as exc:
-        pytest.fail(str(exc))
+    srv = serve_real_copy(real_settings, tmp_path_factory.mktemp("widget-server"))
     try:
         yield srv
     finally:
@@ -75,22 +45,6 @@ def server(real_index, real_settings, tmp_path_factory):
 def http(server):
     with httpx.Client(base_url=server.base_url, timeout=60) as client:
         yield client
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: .ci/run installs it (apt-get install -y --no-install-recommends chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.fail("playwright is not installed: run `make setup` (it is in the dev dependencies)")
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def open_page(browser, server, **context_options):

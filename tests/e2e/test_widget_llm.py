@@ -6,16 +6,11 @@ Ordering, not timing: the hold makes "before the LLM answered" a fact."""
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import pytest
+from e2e_support import browser, serve_real_copy  # noqa: F401  (browser: a fixture)
 from expected import JAMMERBUGT_228, JAMMERBUGT_Q
 from fake_llm import FakeLLM
-from processes import ServerDidNotStart, free_port, start_server
-from test_widget import ANSWER_LIMIT_MS, PLANCHAT, artifact, browser, open_page  # noqa: F401  (browser: a fixture)
-
-from planchat.config import REPO_ROOT
+from test_widget import ANSWER_LIMIT_MS, artifact, open_page
 
 pytestmark = pytest.mark.e2e
 
@@ -30,20 +25,14 @@ def llm():
 
 @pytest.fixture(scope="module")
 def server(llm, real_index, real_settings, tmp_path_factory):
-    work = tmp_path_factory.mktemp("widget-llm")
-    data = work / "data"
-    shutil.copytree(real_settings.data_dir, data)
-    shutil.copy(real_settings.embedding_cache_path, data / "embedding-cache.sqlite3")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PLANCHAT_")}
-    env.update(PLANCHAT_DATA_DIR=str(data), PLANCHAT_EMBEDDER="e5-torch", PLANCHAT_CORPUS_DIR=str(REPO_ROOT / "corpus"),
-               PLANCHAT_LLM_BASE_URL=llm.base_url, PLANCHAT_LLM_MODEL="fake-model", PLANCHAT_LLM_TIMEOUT_S="300",
-               PYTHONUNBUFFERED="1")  # fmt: skip
-    argv = [str(PLANCHAT), "serve", "--no-ingest", "--host", "127.0.0.1", "--port", str(port)]
-    try:
-        srv = start_server(argv, port=port, ready_path="/healthz", logs=work / "logs", env=env, cwd=work, limit_s=90)
-    except ServerDidNotStart as exc:
-        pytest.fail(str(exc))
+    srv = serve_real_copy(
+        real_settings,
+        tmp_path_factory.mktemp("widget-llm"),
+        "--no-ingest",
+        PLANCHAT_LLM_BASE_URL=llm.base_url,
+        PLANCHAT_LLM_MODEL="fake-model",
+        PLANCHAT_LLM_TIMEOUT_S="300",
+    )
     try:
         yield srv
     finally:
@@ -51,7 +40,7 @@ def server(llm, real_index, real_settings, tmp_path_factory):
 
 
 @pytest.fixture
-def page(browser, server):  # noqa: F811
+def page(browser, server):
     context, page = open_page(browser, server, viewport={"width": 1280, "height": 900})
     try:
         yield page

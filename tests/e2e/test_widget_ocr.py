@@ -5,18 +5,13 @@ side». The screenshot is test-artifacts/widget-ocr-citation.png."""
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import httpx
 import pytest
 import scans
 from conftest import requires_ocr
+from e2e_support import browser, serve_real_copy  # noqa: F401  (browser: a fixture)
 from expected import SCAN_QUESTION, SCAN_QUOTE
-from processes import ServerDidNotStart, free_port, start_server
-from test_widget import ANSWER_LIMIT_MS, CHROMIUM, CHROMIUM_ARGS, PLANCHAT, artifact
-
-from planchat.config import REPO_ROOT
+from test_widget import ANSWER_LIMIT_MS, artifact
 
 pytestmark = [pytest.mark.e2e, requires_ocr]
 KEY = "ocr-admin-key-0123456789"
@@ -25,23 +20,7 @@ OCR_LABEL = "tekst genkendt fra scannet side"
 
 @pytest.fixture(scope="module")
 def server(real_index, real_settings, tmp_path_factory):
-    work = tmp_path_factory.mktemp("widget-ocr-server")
-    data = work / "data"
-    shutil.copytree(real_settings.data_dir, data)
-    shutil.copy(real_settings.embedding_cache_path, data / "embedding-cache.sqlite3")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PLANCHAT_")}
-    env.update(
-        PLANCHAT_DATA_DIR=str(data), PLANCHAT_EMBEDDER="e5-torch", PLANCHAT_CORPUS_DIR=str(REPO_ROOT / "corpus"),
-        PLANCHAT_API_KEY=KEY, PYTHONUNBUFFERED="1",
-    )  # fmt: skip
-    try:
-        srv = start_server(
-            [str(PLANCHAT), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            port=port, ready_path="/healthz", logs=work / "logs", env=env, cwd=work, limit_s=60,
-        )  # fmt: skip
-    except ServerDidNotStart as exc:
-        pytest.fail(str(exc))
+    srv = serve_real_copy(real_settings, tmp_path_factory.mktemp("widget-ocr-server"), PLANCHAT_API_KEY=KEY)
     try:
         with httpx.Client(base_url=srv.base_url, timeout=120) as http:
             uploaded = http.post(
@@ -55,32 +34,29 @@ def server(real_index, real_settings, tmp_path_factory):
         srv.stop()
 
 
-def test_an_ocr_citation_says_it_was_recognised_from_a_scanned_page(server):
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: .ci/run installs it (make browser)")
-    from playwright.sync_api import expect, sync_playwright
+def test_an_ocr_citation_says_it_was_recognised_from_a_scanned_page(server, browser):
+    from playwright.sync_api import expect
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_context(locale="da-DK", viewport={"width": 1280, "height": 900}).new_page()
-            page.goto(server.base_url + "/")
-            page.evaluate("() => document.addEventListener('planchat:done', (e) => { window.__done = e.detail; })")
-            page.locator("#planchat-question").fill(SCAN_QUESTION)
-            page.keyboard.press("Enter")
-            answer = page.locator(".planchat-bot").last
-            answer.and_(page.locator("[data-state=done]")).wait_for(timeout=ANSWER_LIMIT_MS)
-            done = page.evaluate("() => window.__done")
-            first = done["citations"][0]
-            assert (first["doc_id"], first["quote"], first["ocr"]) == ("thisted-2025", SCAN_QUOTE, True)
-            toggle = answer.locator(".planchat-cite-toggle").first
-            expect(toggle).to_have_text(f"[1] Thisted, 2025, s. 1, {OCR_LABEL}")
-            toggle.click()
-            expect(answer.locator(".planchat-quote").first).to_have_text(SCAN_QUOTE)
-            expect(answer.locator(".planchat-cite-ocr").first).to_have_text(f"({OCR_LABEL})")
-            # Only OCR citations say so: as many notes as citations flagged ocr.
-            shown = [c for c in done["citations"] if c["role"] == "evidence"]
-            expect(answer.locator(".planchat-cite-ocr")).to_have_count(sum(c["ocr"] for c in shown))
-            page.screenshot(path=artifact("widget-ocr-citation.png"), full_page=True)
-        finally:
-            browser.close()
+    context = browser.new_context(locale="da-DK", viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(server.base_url + "/")
+        page.evaluate("() => document.addEventListener('planchat:done', (e) => { window.__done = e.detail; })")
+        page.locator("#planchat-question").fill(SCAN_QUESTION)
+        page.keyboard.press("Enter")
+        answer = page.locator(".planchat-bot").last
+        answer.and_(page.locator("[data-state=done]")).wait_for(timeout=ANSWER_LIMIT_MS)
+        done = page.evaluate("() => window.__done")
+        first = done["citations"][0]
+        assert (first["doc_id"], first["quote"], first["ocr"]) == ("thisted-2025", SCAN_QUOTE, True)
+        toggle = answer.locator(".planchat-cite-toggle").first
+        expect(toggle).to_have_text(f"[1] Thisted, 2025, s. 1, {OCR_LABEL}")
+        toggle.click()
+        expect(answer.locator(".planchat-quote").first).to_have_text(SCAN_QUOTE)
+        expect(answer.locator(".planchat-cite-ocr").first).to_have_text(f"({OCR_LABEL})")
+        # Only OCR citations say so: as many notes as citations flagged ocr.
+        shown = [c for c in done["citations"] if c["role"] == "evidence"]
+        expect(answer.locator(".planchat-cite-ocr")).to_have_count(sum(c["ocr"] for c in shown))
+        page.screenshot(path=artifact("widget-ocr-citation.png"), full_page=True)
+    finally:
+        context.close()
