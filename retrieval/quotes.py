@@ -22,7 +22,7 @@ from collections.abc import Callable
 from planchat.danish import sentence_spans
 
 from .query import Query
-from .slots import fills, slot_of
+from .slots import TARGET_STATEMENT, fills, slot_of
 
 _FIGURE = re.compile(
     r"\d+(?:[.,]\d+)*\s*(?:%|pct|procent|mio|mia|kr|personer|uger|timer|dage|måneder)|(?<!\d)(?!(?:19|20)\d\d(?!\d))\d+(?:[.,]\d+)*"
@@ -40,12 +40,7 @@ ANSWER_TYPES = {
     "who": re.compile(r"(?i)(chef|leder|direktør|udvalg|byråd|medarbejder|rådgiver|konsulent|team|afdeling|ansvarlig)"),
     # A reason: «Tilgangen skyldes dels …», «fordi», «på grund af», «derfor».
     "why": re.compile(r"(?i)\b(skyldes|skyldtes|fordi|på grund af|pga\.?|årsag\w*|derfor|som følge af|grundet|idet)\b"),
-    # A target is stated with a verb of obligation or a bound: "skal begrænses
-    # til 228", "mindst 50%", "maksimalt 660", "reduceres til 10%".
-    "target": re.compile(
-        r"(?i)\b(skal\s+(?:\w+\s+){0,3}(?:begrænses|reduceres|nedbringes|øges|stige|falde|være|udgøre)|"
-        r"højst|mindst|maksimalt|minimum|målet er|mål om|ambitionen er|forventes)\b"
-    ),
+    "target": TARGET_STATEMENT,
 }
 _LIST_ITEM = re.compile(r"^\s*(?:[-–•➤▪●■◦]|\d{1,2}[.)])\s*\S")
 

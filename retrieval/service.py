@@ -20,7 +20,7 @@ from planchat.timing import Timer
 from .answer import ExcludedSpans, ExtractiveAnswerer, content_terms
 from .query import Query, QueryAnalyzer, query_analyzer
 from .retrievers import RETRIEVERS, Retriever
-from .slots import answer_kind, fills, missing_text, names_years, past_years, unfilled_slot
+from .slots import answer_kind, answers_slot, missing_text, past_years, unfilled_slot
 from .structure import expand_section, list_answer
 from .target_selection import TargetTerms, asks_for_target, distinct_targets, select_targets, targets_in_citations
 
@@ -128,7 +128,7 @@ class AskService:
             past = past_years(query, [c.year for c in answer.citations])
 
             def accept(text: str, chunk: Chunk) -> bool:
-                return fills(slot, text, query.text) and names_years(past, text, chunk.section, chunk.context)
+                return answers_slot(query, slot, past, text, chunk.section, chunk.context)
 
             answer = answerer.answer_filling(query, passages, accept, exclude) or answerer.abstain(
                 query, passages, missing=missing_text(slot, query.lang)

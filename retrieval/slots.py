@@ -195,6 +195,28 @@ def names_years(years: list[str], *texts: str) -> bool:
     return not years or any(y in t for y in years for t in texts)
 
 
+# A target is stated with a verb of obligation or a bound: "skal begrænses
+# til 228", "mindst 50%", "maksimalt 660", "reduceres til 10%".
+TARGET_STATEMENT = re.compile(
+    r"(?i)\b(skal\s+(?:\w+\s+){0,3}(?:begrænses|reduceres|nedbringes|øges|stige|falde|være|udgøre)|"
+    r"højst|mindst|maksimalt|minimum|målet er|mål om|ambitionen er|forventes)\b"
+)
+# A heading or table header over targets: «Resultatmål 2022», «4. Ministermål og indsatsområder».
+_TARGET_CONTEXT = re.compile(r"(?i)(mål|resultatkrav|target)")
+
+
+def answers_slot(query: Query, slot: str, past: list[str], quote: str, section: str, context: str) -> bool:
+    """Does ``quote`` give what the question asks: the slot filled, a past year asked for named (by the
+    quote, its section or its table header: ``context``), and, when a target is asked for («… som mål»),
+    as a target (a sentence that states one, or a row under a heading or table of targets), not any figure
+    of the plan's statistics."""
+    if not (fills(slot, quote, query.text) and names_years(past, quote, section, context)):
+        return False
+    if query.answer_type != "target":
+        return True
+    return TARGET_STATEMENT.search(quote) is not None or _TARGET_CONTEXT.search(f"{section}\n{context}") is not None
+
+
 def unfilled_slot(query: Query, answer: Answer, contexts: dict[str, str] | None = None) -> str | None:
     """The slot the question asks for when no evidence quote fills it; None
     when the answer fills it or none is asked. Questions about several
@@ -211,10 +233,7 @@ def unfilled_slot(query: Query, answer: Answer, contexts: dict[str, str] | None 
         return None
     past = past_years(query, [c.year for c in evidence])
     contexts = contexts or {}
-    filled = any(
-        fills(slot, c.quote, query.text) and names_years(past, c.quote, c.section, contexts.get(c.chunk_id, ""))
-        for c in evidence
-    )
+    filled = any(answers_slot(query, slot, past, c.quote, c.section, contexts.get(c.chunk_id, "")) for c in evidence)
     return None if filled else slot
 
 

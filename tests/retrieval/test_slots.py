@@ -91,6 +91,20 @@ def test_a_quantity_question_needs_a_figure_other_than_a_year(question, quote, e
     assert unfilled_slot(query, answer_quoting(quote)) == expected
 
 
+def test_a_target_question_is_filled_by_a_target_not_by_any_figure_of_the_plans_statistics():
+    question = "Hvor mange sygedagpengesager har Fredericia som mål i 2023?"
+    query = Query(text=question, terms=[], municipalities=["Fredericia"], answer_type=answer_type(question))
+    assert query.answer_type == "target"
+    # The Fredericia row «Sygedagpenge (6.364) 3,7 uger» is a case-duration statistic, not a target.
+    assert unfilled_slot(query, answer_quoting("Sygedagpenge (6.364) 3,7 uger i 2023")) == "quantity"
+    assert unfilled_slot(query, answer_quoting("Antallet af sager skal nedbringes til 600 i 2023.")) is None
+    # A row under a heading or table header of targets states one too.
+    assert unfilled_slot(query, replace(answer_quoting("Sygedagpenge | 600 | 2023"),
+                                        citations=[replace(answer_quoting("Sygedagpenge | 600 | 2023").citations[0],
+                                                           section="Resultatmål 2023")])) is None  # fmt: skip
+    assert unfilled_slot(query, answer_quoting("Sygedagpenge | 600 | 2023"), {"d:0": "Mål 2023 | Antal"}) is None
+
+
 def test_a_past_year_must_be_named_by_the_quote_its_section_or_its_table_header():
     query = Query(text="Hvor mange kontanthjælpsmodtagere havde Jammerbugt i 2013?", terms=[], municipalities=["Vejle"])
     expectation = answer_quoting("Der forventes gennemsnitligt at være maksimalt 660 kontanthjælpsmodtagere.")
@@ -204,3 +218,14 @@ def test_an_abstention_says_what_the_plan_does_not_state(real_service):
         "Det fremgår ikke af planerne for Jammerbugt. Planen omtaler emnet, men nævner ikke resultatet: "
         "en plan kan ikke kende udfaldet af sit eget år eller senere år. Nærmeste afsnit: [1]"
     )
+
+
+@pytest.mark.integration
+def test_a_target_the_plan_does_not_set_is_not_answered_with_a_statistic(real_service):
+    # Fredericia's plan has sick-pay statistics («Sygedagpenge (6.364) 3,7 uger») but no sick-pay target.
+    answer = real_service.ask("Hvor mange sygedagpengesager har Fredericia som mål i 2023?")
+    assert answer.abstained and answer.kind == "abstain"
+    assert answer.answer.startswith(
+        "Det fremgår ikke af planerne for Fredericia. Planen omtaler emnet, men nævner ikke det tal, der spørges om."
+    )
+    assert {c.role for c in answer.citations} == {"see_also"}
