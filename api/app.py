@@ -2,17 +2,21 @@
 
 GET  /healthz        liveness + what is loaded
 POST /v1/ask         question (+ history or conversation_id) -> cited answer
-POST /v1/ask/stream  the same as Server-Sent Events (meta, delta..., done | error; see api/streaming.py)
+POST /v1/ask/stream  the same as Server-Sent Events (meta, delta..., [draft, upgrade], done | error; api/streaming.py)
+POST /v1/search      ranked verbatim passages with provenance, no answer (the LangChain retriever's source)
 GET/DELETE /v1/conversations/{id}   a server-side conversation, with every answer's citations (needs its token)
 POST /v1/chat/completions, GET /v1/models   OpenAI-compatible (plain and stream: true)
 POST/GET/DELETE /v1/documents[/{doc_id}]   upload, list, show (with its ingest report), delete
 GET  /v1/documents/{doc_id}/text   a document's stored clean text (citations index into it)
-POST /v1/compare     a topic -> one row per plan, each with citations, or stated: false
+POST /v1/compare     a topic -> one row per plan, each with citations, or stated: false (GET: ?format=csv|markdown)
 GET  /v1/targets     the extracted quantitative targets (JSON or ?format=csv)
 GET  /v1/ministermaal?year=   the year's ministermål (from the plans) × the plans covering that year
 GET  /v1/jobs/{id}    a background ingest job (POST /v1/documents?wait=false): stage, pages, chunks, error
 POST/GET /v1/feedback   👍/👎 on an answer (a read, rate limited like asks), and the list (admin key)
+GET  /compare, /targets, /ministermaal, /documents/{doc_id}   the planner pages and the source viewer
+                     (api/routes/pages_planner.py, pages_source.py)
 GET  /documents, /feedback, /evals[/diff|/{name}]   the admin and evaluator pages (api/routes/pages_admin.py)
+GET/POST /adgang     the key form for the pages when reads are protected (api/routes/pages_access.py)
 GET  /               the Danish demo page: the chat widget, open
 GET  /widget.js      the embeddable chat widget (one <script> tag)
 GET  /metrics        Prometheus metrics (api/metrics.py), protected like the /v1 reads
@@ -21,8 +25,7 @@ GET  /docs, /openapi.json   Swagger UI from local assets, and the schema (protec
 Every response carries an ``X-Request-ID`` (api/observability.py), which
 every log record of the request carries too (api/logs.py).
 
-One router per resource in api/routes/ (health, ask, conversations, openai,
-documents, planner, static, metrics); the services live on ``app.state`` and reach
+One router per resource in api/routes/ (see api/routes/__init__.py); the services live on ``app.state`` and reach
 the handlers through the aliases of api/deps.py; responses are shaped by
 api/shapes.py. On shutdown (the lifespan's exit) the app closes what it
 opened: the conversations' SQLite connection, the rate-limit counters

@@ -1,6 +1,6 @@
 """One router per resource; ``api/app.py`` includes them in this order:
 documents, jobs, feedback, health, ask, conversations, openai, planner, search, static, metrics, and the
-pages (pages_planner, pages_source, pages_admin).
+pages (pages_access, pages_planner, pages_source, pages_admin).
 
 Handlers are thin: they parse and validate the request, call one service
 method (the services come from the aliases in ``api/deps.py``) and shape
